@@ -1,0 +1,102 @@
+"""Application factory: config, extensions, tenancy, i18n, blueprints, CLI."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template
+from flask_babel import lazy_gettext as _l
+
+from app.config import load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config(overrides))
+
+    from app import models  # noqa: F401  (registers every model with the metadata)
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.observability import init_logging, init_sentry
+
+    init_logging(app)
+    db.init_app(app)
+    with app.app_context():
+        _configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_view = None
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from app import i18n
+    from app.tenancy import resolve
+
+    i18n.init_app(app)
+    resolve.init_app(app)
+    _register_blueprints(app)
+    _register_errors(app)
+
+    from app.cli import register_cli
+    from app.jobs.outbox import relay_after_request
+
+    register_cli(app)
+    app.after_request(relay_after_request)
+
+    sentry = init_sentry(app)
+    log = logging.getLogger("app")
+    mode = "RQ via REDIS_URL" if not app.config["JOBS_INLINE"] else "in-process (no Redis)"
+    log.info("jobs run %s; sentry %s", mode, "on" if sentry else "off")
+    return app
+
+
+def _configure_engine(engine) -> None:
+    """SQLite: enforce foreign keys (tenant-safe references) and let SAVEPOINTs work."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, record):
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (see below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.accounts import loader  # noqa: F401  (registers the user loader)
+    from app.accounts.views import bp as accounts_bp
+    from app.central.views import bp as central_bp
+    from app.ops.views import bp as ops_bp
+    from app.public.views import bp as public_bp
+    from app.staff.views import bp as staff_bp
+    from app.tenancy.resolve import make_tenant_blueprint
+
+    tenant_bp = make_tenant_blueprint()
+    tenant_bp.register_blueprint(public_bp)
+    tenant_bp.register_blueprint(accounts_bp)
+    tenant_bp.register_blueprint(staff_bp)
+    app.register_blueprint(tenant_bp)
+    app.register_blueprint(central_bp)
+    app.register_blueprint(ops_bp)
+
+
+def _register_errors(app: Flask) -> None:
+    def render(code: int):
+        def handler(exc):
+            return render_template(f"errors/{code}.html", tenant=getattr(g, "tenant", None)), code
+
+        return handler
+
+    for code in (400, 403, 404, 405, 409, 413, 429, 500):
+        app.register_error_handler(code, render(code))
+
+    @app.context_processor
+    def _inject_tenant() -> dict:
+        return {"tenant": getattr(g, "tenant", None)}

@@ -1,0 +1,132 @@
+"""Staff and citizen accounts (tenant-owned) and central administrators (platform)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.tenancy.models import UTCDateTime, utcnow
+from app.tenancy.scope import TenantScoped, scoped_table_args, tenant_fk
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Role:
+    TENANT_ADMIN = "tenant_admin"
+    OFFICER = "officer"  # admin koordinator: the complaint unit
+    LIAISON = "liaison"  # admin penghubung: bound to one agency
+    CITIZEN = "citizen"
+    STAFF = (TENANT_ADMIN, OFFICER, LIAISON)
+    ALL = (TENANT_ADMIN, OFFICER, LIAISON, CITIZEN)
+
+
+class PasswordMixin:
+    password_hash: Mapped[str | None]
+    session_nonce: Mapped[str]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = hash_password(password)
+        self.rotate_sessions()
+
+    def check_password(self, password: str) -> bool:
+        if not self.password_hash:
+            return False
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def rotate_sessions(self) -> None:
+        """Invalidate every session and remember-me cookie issued so far."""
+        self.session_nonce = _new_nonce()
+
+
+class PlatformAdmin(PasswordMixin, UserMixin, db.Model):
+    """A central administrator of the platform; belongs to no tenant."""
+
+    __tablename__ = "platform_admin"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    session_nonce: Mapped[str] = mapped_column(sa.String(40), default=_new_nonce)
+    locale: Mapped[str | None] = mapped_column(sa.String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    is_platform_admin = True
+    role = "central_admin"
+    tenant_id = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"p:{self.id}:{self.session_nonce}"
+
+
+class User(PasswordMixin, UserMixin, TenantScoped, db.Model):
+    """A person with an account in one tenant: staff or citizen."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(255))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    #: Personal data: never logged.
+    phone: Mapped[str | None] = mapped_column(sa.String(30))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    #: The agency (OPD) a liaison works for.
+    agency_id: Mapped[int | None] = mapped_column(sa.Integer)
+    #: Heads the complaint unit: receives escalations.
+    is_unit_head: Mapped[bool] = mapped_column(default=False)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    session_nonce: Mapped[str] = mapped_column(sa.String(40), default=_new_nonce)
+    locale: Mapped[str | None] = mapped_column(sa.String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency = relationship(
+        "Agency",
+        primaryjoin="and_(User.agency_id == Agency.id, User.tenant_id == Agency.tenant_id)",
+        foreign_keys="[User.agency_id]",
+        viewonly=True,
+    )
+
+    __table_args__ = scoped_table_args(
+        sa.UniqueConstraint("tenant_id", "email"),
+        tenant_fk(["agency_id"], "agency"),
+        sa.CheckConstraint(f"role IN {Role.ALL!r}", name="role"),
+        sa.CheckConstraint("role <> 'liaison' OR agency_id IS NOT NULL", name="liaison_agency"),
+    )
+
+    is_platform_admin = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in Role.STAFF
+
+    def get_id(self) -> str:
+        return f"t:{self.id}:{self.session_nonce}"

@@ -1,0 +1,136 @@
+"""Tenant sign-in, sign-out, password reset and optional citizen registration."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts import services
+from app.accounts.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+from app.accounts.models import Role
+from app.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return f"login:{request.form.get('email', '').strip().lower()}"
+
+
+def safe_next(default: str) -> str:
+    target = request.args.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
+        return target
+    return default
+
+
+def home_for(user) -> str:
+    if user.role in Role.STAFF:
+        return url_for("tenant.staff.dashboard")
+    return url_for("tenant.public.home")
+
+
+def end_session() -> None:
+    """Log out for real: rotate the nonce so copies of the cookie die too, and clear the session."""
+    if current_user.is_authenticated:
+        current_user.rotate_sessions()
+        db.session.commit()
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+def login():
+    """Sign in to this region's service (staff and citizens)."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate_tenant_user(form.email.data, form.password.data)
+        if user is None:
+            flash(_("Wrong email or password."), "error")
+        else:
+            session.clear()
+            login_user(user, remember=form.remember.data)
+            db.session.commit()
+            return redirect(safe_next(home_for(user)))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign out and invalidate the session everywhere."""
+    end_session()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("tenant.public.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"])
+def forgot_password():
+    """Ask for a password reset link by email."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            form.email.data,
+            lambda token: url_for("tenant.accounts.reset_password", token=token, _external=True),
+        )
+        db.session.commit()
+        flash(_("If the address has an account, we have sent a link to reset the password."), "info")
+        return redirect(url_for("tenant.accounts.login"))
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Set a new password with an emailed, expiring, single-use token."""
+    user = services.user_for_reset_token(token)
+    if user is None:
+        flash(_("This link is invalid, has expired or has already been used."), "error")
+        return redirect(url_for("tenant.accounts.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.reset_password(user, form.password.data)
+        db.session.commit()
+        flash(_("Your password has been changed. Please sign in."), "info")
+        return redirect(url_for("tenant.accounts.login"))
+    return render_template("accounts/reset.html", form=form)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register():
+    """Optional citizen account (complaints can be sent without one)."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(form.email.data, form.name.data, Role.CITIZEN,
+                                        password=form.password.data, phone=form.phone.data or None)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.email.errors.append(_("This email already has an account here."))
+        else:
+            login_user(user)
+            flash(_("Your account is ready."), "info")
+            return redirect(url_for("tenant.public.home"))
+    return render_template("accounts/register.html", form=form, tenant=g.tenant)
+
+
+@bp.route("/account")
+@login_required
+def account():
+    """The signed-in user's own account page."""
+    return render_template("accounts/account.html")

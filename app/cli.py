@@ -1,0 +1,146 @@
+"""Command line: `flask tenants …`, `flask accounts …`, `flask demo …`, `flask jobs …`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from app.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(tenants_cli)
+    app.cli.add_command(accounts_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(jobs_cli)
+
+
+@click.group("tenants", help="Region configuration files under tenants/.")
+def tenants_cli() -> None:
+    pass
+
+
+@tenants_cli.command("sync")
+@click.option("--dir", "tenants_dir", default=None, help="Folder with _template/ and one folder per region.")
+def tenants_sync(tenants_dir: str | None) -> None:
+    """Validate every region's files and write them into the database (idempotent)."""
+    from app.tenancy.files import TenantConfigError, sync_all
+
+    try:
+        tenants = sync_all(tenants_dir or current_app.config["TENANTS_DIR"])
+    except TenantConfigError as exc:
+        db.session.rollback()
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    for t in tenants:
+        click.echo(f"synced {t.slug}: {t.name} ({t.timezone}, {t.status})")
+
+
+@tenants_cli.command("list")
+def tenants_list() -> None:
+    """List tenants."""
+    from app.tenancy.models import Tenant
+
+    for t in db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars():
+        click.echo(f"{t.slug:<16} {t.status:<10} {t.timezone:<16} {t.name}")
+
+
+@click.group("accounts", help="User accounts.")
+def accounts_cli() -> None:
+    pass
+
+
+@accounts_cli.command("create-central-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.password_option(help="Prompted (twice) when not given.")
+def create_central_admin(email: str, name: str, password: str) -> None:
+    """Create the first (or another) central administrator."""
+    from app.accounts.services import create_platform_admin
+
+    if len(password) < 10:
+        click.echo("Error: the password must have at least 10 characters.", err=True)
+        sys.exit(1)
+    try:
+        admin = create_platform_admin(email, name, password)
+        db.session.commit()
+    except Exception as exc:  # noqa: BLE001 (unique email)
+        db.session.rollback()
+        click.echo(f"Error: could not create the administrator ({type(exc).__name__}).", err=True)
+        sys.exit(1)
+    click.echo(f"central administrator {admin.email} created")
+
+
+@accounts_cli.command("create-user")
+@click.option("--tenant", "slug", required=True)
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["tenant_admin", "officer", "liaison"]), required=True)
+@click.option("--agency", "agency_code", default=None, help="Agency code (liaisons only).")
+@click.password_option()
+def create_user_cmd(slug: str, email: str, name: str, role: str, agency_code: str | None, password: str) -> None:
+    """Create a staff account in one region."""
+    from app.accounts.services import create_user
+    from app.agencies.models import Agency
+    from app.tenancy.models import Tenant
+    from app.tenancy.scope import tenant_scope
+
+    tenant = db.session.execute(select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
+    if tenant is None:
+        click.echo(f"Error: unknown tenant {slug!r}", err=True)
+        sys.exit(1)
+    with tenant_scope(tenant.id):
+        agency_id = None
+        if agency_code:
+            agency = db.session.execute(select(Agency).filter_by(code=agency_code)).scalar_one_or_none()
+            if agency is None:
+                click.echo(f"Error: unknown agency {agency_code!r} in {slug}", err=True)
+                sys.exit(1)
+            agency_id = agency.id
+        try:
+            user = create_user(email, name, role, password=password, agency_id=agency_id)
+            db.session.commit()
+        except ValueError as exc:
+            db.session.rollback()
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+    click.echo(f"{role} {user.email} created in {slug}")
+
+
+@click.group("demo", help="Demo data for `make run`.")
+def demo_cli() -> None:
+    pass
+
+
+@demo_cli.command("seed")
+def demo_seed() -> None:
+    """Sync the tenants and create demo staff and data (idempotent); print the logins."""
+    from app.demo import seed_demo
+
+    for line in seed_demo():
+        click.echo(line)
+
+
+@click.group("jobs", help="Background jobs and the outbox.")
+def jobs_cli() -> None:
+    pass
+
+
+@jobs_cli.command("relay")
+def jobs_relay() -> None:
+    """Relay outbox rows that are waiting (e.g. after a Redis outage)."""
+    from app.jobs.outbox import relay
+
+    click.echo(relay())
+
+
+@jobs_cli.command("sweep")
+def jobs_sweep() -> None:
+    """Run the deadline sweep over all tenants now."""
+    from app.jobs.sweeps import sweep_all_tenants
+
+    click.echo(sweep_all_tenants())

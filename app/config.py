@@ -1,0 +1,97 @@
+"""Settings from the environment, validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+#: A placeholder that must never reach production.
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 (refused in production)
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot be used; the message says what to fix."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config from the environment, then apply ``overrides`` (tests).
+
+    :raises ConfigError: in production mode without a real ``SECRET_KEY``.
+    """
+    env = os.environ
+    app_env = (overrides or {}).get("APP_ENV") or env.get("APP_ENV", "development")
+    instance = BASE_DIR / "instance"
+    cfg: dict = {
+        "APP_ENV": app_env,
+        "SECRET_KEY": env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'lapor.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "SENTRY_DSN": env.get("SENTRY_DSN") or None,
+        # Tenants are also reachable at <slug>.<BASE_DOMAIN>; path prefixes work everywhere.
+        "BASE_DOMAIN": env.get("BASE_DOMAIN", "localhost"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://localhost:5000"),
+        "TENANTS_DIR": env.get("TENANTS_DIR") or str(BASE_DIR / "tenants"),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 30 * 1024 * 1024)),
+        "BABEL_DEFAULT_LOCALE": "id",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
+        "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
+        "LANGUAGES": ["id", "en"],
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 14,
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
+        # Mail: without MAIL_SERVER, messages are stored and shown on the development outbox page.
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT", 587)),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "no-reply@lapor.localhost"),
+        # SMS/WhatsApp gateway (HTTP). Without a URL the development adapter stores messages.
+        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL") or None,
+        "SMS_GATEWAY_TOKEN": env.get("SMS_GATEWAY_TOKEN") or None,
+        # Jobs run in-process when there is no Redis (demo); tests may force it either way.
+        "JOBS_INLINE": _bool(env.get("JOBS_INLINE"), not env.get("REDIS_URL")),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+    }
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgres://"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql://" + cfg["SQLALCHEMY_DATABASE_URI"][len("postgres://"):]
+    if overrides:
+        cfg.update(overrides)
+    cfg["TESTING"] = cfg.get("TESTING", False) or cfg["APP_ENV"] == "testing"
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: dict) -> None:
+    """Refuse settings that would be unsafe in production.
+
+    :raises ConfigError: with a message that names the setting to fix.
+    """
+    if cfg["APP_ENV"] not in {"development", "testing", "production"}:
+        raise ConfigError(f"APP_ENV must be development, testing or production, not {cfg['APP_ENV']!r}")
+    if cfg["APP_ENV"] == "production":
+        key = cfg.get("SECRET_KEY") or ""
+        if key == DEFAULT_SECRET_KEY or len(key) < 32:
+            raise ConfigError(
+                "SECRET_KEY is missing or is the development default. In production set SECRET_KEY "
+                "to a random value of at least 32 characters, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+            )

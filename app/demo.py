@@ -1,0 +1,66 @@
+"""Demo data for `make run`: both regions, staff of every role, printed logins."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.accounts.models import PlatformAdmin, Role, User
+from app.accounts.services import create_platform_admin, create_user
+from app.agencies.models import Agency
+from app.extensions import db
+from app.tenancy.files import sync_all
+from app.tenancy.scope import tenant_scope
+
+DEMO_PASSWORD = "demo-lapor-2026"  # noqa: S105 (demo only, printed by make run)
+
+STAFF = {
+    "banjarmasin": [
+        ("admin@banjarmasin.demo", "Novri Gitayanti", Role.TENANT_ADMIN, None, False),
+        ("koordinator@banjarmasin.demo", "Faturrahim", Role.OFFICER, None, True),
+        ("petugas@banjarmasin.demo", "Rahmadi Noor", Role.OFFICER, None, False),
+        ("pupr@banjarmasin.demo", "Hj. Siti Aisyah", Role.LIAISON, "pupr", False),
+        ("dishub@banjarmasin.demo", "Muhammad Ridwan", Role.LIAISON, "dishub", False),
+        ("satpolpp@banjarmasin.demo", "Ahmad Fauzi", Role.LIAISON, "satpolpp", False),
+        ("disdukcapil@banjarmasin.demo", "Nurul Hidayah", Role.LIAISON, "disdukcapil", False),
+        ("dinkes@banjarmasin.demo", "dr. Raudah", Role.LIAISON, "dinkes", False),
+        ("warga@banjarmasin.demo", "Budi Santoso", Role.CITIZEN, None, False),
+    ],
+    "katingan": [
+        ("admin@katingan.demo", "Supardi Egal", Role.TENANT_ADMIN, None, False),
+        ("koordinator@katingan.demo", "Yuliana Dewi", Role.OFFICER, None, True),
+        ("pupr@katingan.demo", "Hendra Saputra", Role.LIAISON, "pupr", False),
+        ("disdukcapil@katingan.demo", "Maria Ulfah", Role.LIAISON, "disdukcapil", False),
+        ("dinkes@katingan.demo", "Agustinus Rante", Role.LIAISON, "dinkes", False),
+        ("warga@katingan.demo", "Dewi Lestari", Role.CITIZEN, None, False),
+    ],
+}
+CENTRAL_ADMIN = ("pusat@lapor.demo", "Administrator Pusat")
+
+#: Feature packages add seed steps here: fn(tenant) -> None, run inside the tenant's scope.
+SEED_STEPS: list = []
+
+
+def seed_demo() -> list[str]:
+    """Idempotent: running it twice changes nothing. Returns the lines to print."""
+    tenants = sync_all(current_app.config["TENANTS_DIR"])
+    db.session.flush()
+    lines = ["", "Demo logins (password for all: " + DEMO_PASSWORD + ")"]
+    if db.session.execute(select(PlatformAdmin).filter_by(email=CENTRAL_ADMIN[0])).scalar_one_or_none() is None:
+        create_platform_admin(CENTRAL_ADMIN[0], CENTRAL_ADMIN[1], DEMO_PASSWORD)
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    lines.append(f"  central administrator  {CENTRAL_ADMIN[0]:<32} {base}/central/login")
+    for tenant in tenants:
+        with tenant_scope(tenant.id):
+            agencies = {a.code: a.id for a in db.session.execute(select(Agency)).scalars()}
+            for email, name, role, agency, head in STAFF.get(tenant.slug, []):
+                if db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none() is None:
+                    create_user(email, name, role, password=DEMO_PASSWORD,
+                                agency_id=agencies.get(agency) if agency else None, is_unit_head=head)
+                lines.append(f"  {tenant.slug:<11} {role:<12} {email:<32} {base}/{tenant.slug}/login")
+            for step in SEED_STEPS:
+                step(tenant)
+        db.session.commit()
+    lines.append("")
+    lines.append(f"Regions: {base}/banjarmasin/  {base}/katingan/")
+    return lines

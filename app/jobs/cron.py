@@ -1,0 +1,8 @@
+"""Periodic schedule for `rq cron app/jobs/cron.py` (RQ's CronScheduler)."""
+
+from rq import cron
+
+from app.jobs.runner import relay_outbox, sweep_deadlines
+
+cron.register(relay_outbox, queue_name="periodic", interval=30)
+cron.register(sweep_deadlines, queue_name="periodic", interval=900)

@@ -1,0 +1,149 @@
+"""Transactional outbox: rows written with the change, relayed after commit.
+
+A row's RQ job id is derived from the row (``outbox-<id>``), so relaying a row twice never
+creates two jobs; the runner skips rows already processed. If Redis is down the rows wait
+and a later relay (next request, ``flask jobs relay`` or the periodic job) sends them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app, g, has_request_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.extensions import db
+from app.jobs import REGISTRY
+from app.tenancy.models import UTCDateTime, utcnow
+from app.tenancy.scope import TenantScoped, all_tenants_options, scoped_table_args, tenant_scope
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+class OutboxMessage(TenantScoped, db.Model):
+    """A job to run once the transaction that wrote it has committed."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(sa.String(80))
+    payload: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when handed to RQ; in-process mode sets it together with processed_at.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+
+    __table_args__ = scoped_table_args()
+
+    @property
+    def rq_job_id(self) -> str:
+        return f"outbox-{self.id}"
+
+
+def enqueue(job_name: str, **payload) -> OutboxMessage:
+    """Write an outbox row in the current transaction (tenant bound). Payload: ids, never personal data."""
+    if job_name not in REGISTRY:
+        raise KeyError(f"unknown job {job_name!r}")
+    row = OutboxMessage(job=job_name, payload=payload)
+    db.session.add(row)
+    return row
+
+
+@event.listens_for(Session, "after_flush")
+def _note_new_rows(session, flush_context) -> None:
+    if has_request_context() and any(isinstance(o, OutboxMessage) for o in session.new):
+        g.outbox_pending = True
+
+
+def run_message(outbox_id: int, tenant_id: int) -> str:
+    """Run one outbox row's handler inside its tenant; safe to call twice."""
+    with tenant_scope(tenant_id):
+        row = db.session.get(OutboxMessage, outbox_id, with_for_update=_lock_supported())
+        if row is None:
+            log.error("outbox row %s not found in tenant %s", outbox_id, tenant_id)
+            return "missing"
+        if row.processed_at is not None:
+            db.session.rollback()
+            return "already-processed"
+        fn, _queue = REGISTRY[row.job]
+        row.attempts += 1
+        try:
+            with db.session.begin_nested():
+                fn(tenant_id=tenant_id, **row.payload)
+        except Exception as exc:
+            row.last_error = f"{type(exc).__name__}"[:500]
+            db.session.commit()
+            log.warning("outbox job %s (#%s) failed: %s", row.job, row.id, type(exc).__name__)
+            raise
+        row.processed_at = utcnow()
+        row.dispatched_at = row.dispatched_at or row.processed_at
+        row.last_error = None
+        db.session.commit()
+        return "done"
+
+
+def _lock_supported() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def relay(limit: int = 200) -> dict:
+    """Hand undispatched rows to RQ, or run them here when jobs run in-process.
+
+    Returns counts; never raises on a Redis outage (rows simply wait).
+    """
+    stmt = (
+        select(OutboxMessage.id, OutboxMessage.tenant_id)
+        .where(OutboxMessage.dispatched_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .execution_options(**all_tenants_options())
+    )
+    rows = db.session.execute(stmt).all()
+    counts = {"relayed": 0, "ran": 0, "failed": 0, "waiting": 0}
+    if not rows:
+        return counts
+    if current_app.config["JOBS_INLINE"]:
+        for outbox_id, tenant_id in rows:
+            try:
+                run_message(outbox_id, tenant_id)
+                counts["ran"] += 1
+            except Exception:  # noqa: BLE001 (the row keeps its error; retried later)
+                db.session.rollback()
+                counts["failed"] += 1
+        return counts
+
+    from app.jobs.queue import enqueue_outbox_row
+
+    for outbox_id, tenant_id in rows:
+        with tenant_scope(tenant_id):
+            row = db.session.get(OutboxMessage, outbox_id)
+            fn_queue = REGISTRY[row.job][1]
+            try:
+                enqueue_outbox_row(row.id, tenant_id, fn_queue)
+            except Exception as exc:  # noqa: BLE001 (Redis unreachable: the rest wait for the next relay)
+                db.session.rollback()
+                counts["waiting"] = len(rows) - counts["relayed"]
+                log.warning("outbox relay paused, queue unreachable: %s", type(exc).__name__)
+                break
+            row.dispatched_at = utcnow()
+            db.session.commit()
+            counts["relayed"] += 1
+    return counts
+
+
+def relay_after_request(response):
+    """Relay right after a request that wrote outbox rows (the request has committed by then)."""
+    if g.pop("outbox_pending", False):
+        try:
+            relay()
+        except Exception:  # noqa: BLE001 (never turn a committed request into an error page)
+            db.session.rollback()
+            log.exception("outbox relay after request failed")
+    return response

@@ -1,0 +1,57 @@
+"""Entry points that RQ workers call. Each job gets an application context of its own."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, has_app_context
+
+log = logging.getLogger(__name__)
+_app: Flask | None = None
+
+
+def _worker_app() -> Flask:
+    global _app
+    if _app is None:
+        from app import create_app
+
+        _app = create_app()
+    return _app
+
+
+def _run(fn, *args):
+    if has_app_context():  # SimpleWorker inside tests, or the in-process mode
+        return fn(*args)
+    app = _worker_app()
+    with app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose(close=False)  # a forked work horse must not share the parent's sockets
+        try:
+            return fn(*args)
+        finally:
+            db.session.remove()
+
+
+def run_outbox_job(outbox_id: int, tenant_id: int) -> str:
+    """Run one outbox row (RQ job id ``outbox-<id>``)."""
+    from app.jobs.outbox import run_message
+
+    return _run(run_message, outbox_id, tenant_id)
+
+
+def relay_outbox() -> dict:
+    """Periodic: relay rows that waited out a Redis outage."""
+    from app.jobs.outbox import relay
+
+    def _relay():
+        return relay() if current_app else None
+
+    return _run(_relay)
+
+
+def sweep_deadlines() -> dict:
+    """Periodic: flag due-soon and overdue complaints, escalate, auto-close (all tenants)."""
+    from app.jobs.sweeps import sweep_all_tenants
+
+    return _run(sweep_all_tenants)

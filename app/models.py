@@ -1,0 +1,8 @@
+"""Import every model module so the metadata (and Alembic) sees all tables."""
+
+from app.accounts.models import PlatformAdmin, User  # noqa: F401
+from app.agencies.models import Agency, Category  # noqa: F401
+from app.jobs.outbox import OutboxMessage  # noqa: F401
+from app.notifications import service as _notification_jobs  # noqa: F401  (registers jobs)
+from app.notifications.models import MessageTemplate, Notification  # noqa: F401
+from app.tenancy.models import Tenant, TenantDomain  # noqa: F401

@@ -1,0 +1,103 @@
+"""Queue messages (one per recipient per event) and send them from a job."""
+
+from __future__ import annotations
+
+import logging
+import string
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.jobs import job
+from app.jobs.outbox import enqueue
+from app.notifications import channels
+from app.notifications.models import MessageTemplate, Notification
+from app.tenancy.models import utcnow
+from app.tenancy.scope import current_tenant
+
+log = logging.getLogger(__name__)
+
+
+class _SafeDict(dict):
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def render_message(key: str, locale: str, context: dict) -> tuple[str, str]:
+    """Render a tenant's message template; falls back to Indonesian."""
+    rows = {r.locale: r for r in db.session.execute(select(MessageTemplate).filter_by(key=key)).scalars()}
+    tpl = rows.get(locale) or rows.get("id")
+    if tpl is None:
+        raise LookupError(f"no message template {key!r}")
+    fmt = string.Formatter()
+    values = _SafeDict({k: "" if v is None else str(v) for k, v in context.items()})
+    return fmt.vformat(tpl.subject, (), values), fmt.vformat(tpl.body, (), values)
+
+
+def queue_message(event_key: str, channel: str, recipient: str, template_key: str, context: dict,
+                  locale: str | None = None) -> Notification | None:
+    """Record one message for one recipient and event, and enqueue its delivery.
+
+    A second call for the same event and recipient returns None and sends nothing.
+
+    :param event_key: identifies the event, e.g. ``complaint:12:received``.
+    """
+    if not recipient:
+        return None
+    exists = db.session.execute(
+        select(Notification.id).filter_by(event_key=event_key, channel=channel, recipient=recipient)
+    ).first()
+    if exists:
+        return None
+    tenant = current_tenant()
+    locale = locale or tenant.locale
+    subject, body = render_message(template_key, locale, {
+        "service": tenant.service_name or tenant.name, "tenant": tenant.name, **context})
+    note = Notification(event_key=event_key, channel=channel, recipient=recipient, subject=subject, body=body)
+    try:
+        with db.session.begin_nested():
+            db.session.add(note)
+    except IntegrityError:  # a concurrent writer recorded it first
+        return None
+    db.session.flush()
+    enqueue("notifications.send", notification_id=note.id)
+    return note
+
+
+@job("notifications.send", queue="notifications")
+def send_notification(tenant_id: int, notification_id: int) -> str:
+    """Deliver one recorded message; a second run finds it sent and does nothing."""
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.status == "sent":
+        return "skip"
+    tenant = current_tenant()
+    sender = (tenant.settings or {}).get("sender_name") or tenant.name
+    note.attempts += 1
+    try:
+        if note.channel == "email":
+            adapter = channels.send_email(note.recipient, note.subject, note.body, sender)
+        else:
+            adapter = channels.send_sms(note.recipient, note.body, sender)
+    except channels.DeliveryError as exc:
+        note.status = "failed"
+        note.last_error = str(exc)[:500]
+        db.session.flush()
+        raise
+    note.status = "sent"
+    note.sent_at = utcnow()
+    note.last_error = None
+    db.session.flush()
+    log.info("notification %s sent via %s", note.id, adapter)
+    return adapter
+
+
+def translated_status(status_label: str, locale: str) -> str:
+    with force_locale(locale):
+        return gettext(status_label)
+
+
+def dev_outbox_enabled() -> bool:
+    return current_app.config["APP_ENV"] == "development" or current_app.config["TESTING"]

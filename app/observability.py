@@ -1,0 +1,80 @@
+"""Logging and Sentry. Logs and error reports carry ids and tracking codes, never personal data."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, has_request_context
+
+from app.tenancy.scope import bound_tenant_id
+
+#: Keys whose values never leave the process in an error report.
+SCRUB_KEYS = {"name", "email", "phone", "password", "contact", "reporter", "nik", "address", "recipient", "body"}
+
+
+class TenantLogFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        tenant = getattr(g, "tenant", None) if has_request_context() else None
+        record.tenant = tenant.slug if tenant is not None else (bound_tenant_id() or "-")
+        return True
+
+
+def scrub_event(event: dict, hint: dict | None = None) -> dict:
+    """Sentry before_send: drop request bodies, cookies, user fields and personal keys."""
+    request = event.get("request") or {}
+    for key in ("data", "cookies", "query_string", "env"):
+        request.pop(key, None)
+    headers = request.get("headers") or {}
+    for key in list(headers):
+        if key.lower() in {"cookie", "authorization", "x-api-key", "x-forwarded-for", "x-real-ip"}:
+            headers.pop(key)
+    event.pop("user", None)
+    for exc in (event.get("exception") or {}).get("values", []):
+        for frame in (exc.get("stacktrace") or {}).get("frames", []):
+            frame.pop("vars", None)
+    extra = event.get("extra") or {}
+    for key in list(extra):
+        if key.lower() in SCRUB_KEYS:
+            extra[key] = "[scrubbed]"
+    for crumb in (event.get("breadcrumbs") or {}).get("values", []):
+        if crumb.get("category") in {"query", "redis"}:
+            crumb.pop("data", None)
+    tenant = getattr(g, "tenant", None) if has_request_context() else None
+    if tenant is not None:
+        event.setdefault("tags", {})["tenant"] = tenant.slug
+    return event
+
+
+def init_logging(app: Flask) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(tenant)s] %(name)s: %(message)s"))
+    handler.addFilter(TenantLogFilter())
+    root = logging.getLogger("app")
+    if not any(isinstance(h, logging.StreamHandler) for h in root.handlers):
+        root.addHandler(handler)
+    root.setLevel(app.config["LOG_LEVEL"])
+    root.propagate = False
+
+
+def init_sentry(app: Flask) -> bool:
+    """Start Sentry for the web app and the worker when SENTRY_DSN is set."""
+    dsn = app.config.get("SENTRY_DSN")
+    if not dsn:
+        return False
+    import sentry_sdk
+    from sentry_sdk.integrations.flask import FlaskIntegration
+    from sentry_sdk.integrations.redis import RedisIntegration
+    from sentry_sdk.integrations.rq import RqIntegration
+    from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
+
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=app.config["APP_ENV"],
+        integrations=[FlaskIntegration(), SqlalchemyIntegration(), RqIntegration(), RedisIntegration()],
+        send_default_pii=False,
+        include_local_variables=False,
+        max_request_body_size="never",
+        before_send=scrub_event,
+        traces_sample_rate=0.0,
+    )
+    return True

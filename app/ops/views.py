@@ -1,0 +1,53 @@
+"""Liveness, readiness and the development message outbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, render_template
+from sqlalchemy import select, text
+
+from app.extensions import db
+from app.tenancy.scope import all_tenants_options
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.route("/healthz")
+def healthz():
+    """The process is alive."""
+    return jsonify(status="ok")
+
+
+@bp.route("/readyz")
+def readyz():
+    """The database and, if configured, Redis answer; 503 otherwise."""
+    checks: dict[str, str] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        db.session.rollback()
+        checks["database"] = f"error: {type(exc).__name__}"
+    if current_app.config["REDIS_URL"]:
+        from app.jobs.queue import redis_connection
+
+        try:
+            redis_connection().ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return jsonify(status="ok" if ok else "unavailable", checks=checks), 200 if ok else 503
+
+
+@bp.route("/dev/outbox")
+def dev_outbox():
+    """Development only: messages the development adapters stored instead of sending."""
+    from app.notifications.models import Notification
+    from app.notifications.service import dev_outbox_enabled
+
+    if not dev_outbox_enabled():
+        abort(404)
+    rows = db.session.execute(
+        select(Notification).order_by(Notification.id.desc()).limit(100).execution_options(**all_tenants_options())
+    ).scalars().all()
+    return render_template("ops/dev_outbox.html", rows=rows)

@@ -1,0 +1,116 @@
+"""Request → tenant: path prefix ``/<slug>/``, a tenant's own domain, or a platform subdomain."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Flask, abort, g, render_template, request
+from sqlalchemy import select
+
+from app.extensions import db
+from app.tenancy.models import Tenant, TenantDomain, TenantStatus
+from app.tenancy.scope import bind_tenant, unbind_tenant
+
+#: Slugs that name platform pages and can never be tenants.
+RESERVED_SLUGS = frozenset(
+    {"static", "central", "daftar", "signup", "healthz", "readyz", "login", "logout", "api", "dev", "lang", "auth"}
+)
+
+
+class TenantSuspended(Exception):
+    def __init__(self, tenant: Tenant):
+        self.tenant = tenant
+
+
+def make_tenant_blueprint() -> Blueprint:
+    """The parent of every tenant blueprint; its URL prefix carries the slug."""
+    bp = Blueprint("tenant", __name__, url_prefix="/<tenant>")
+    bp.url_value_preprocessor(_bind_tenant_from_url)
+    bp.url_defaults(_add_tenant_slug)
+    return bp
+
+
+def _bind_tenant_from_url(endpoint, values) -> None:
+    slug = (values or {}).pop("tenant", None)
+    tenant = db.session.execute(select(Tenant).filter_by(slug=slug)).scalar_one_or_none() if slug else None
+    if tenant is None or tenant.status == TenantStatus.PENDING:
+        abort(404)
+    if tenant.status == TenantStatus.SUSPENDED:
+        raise TenantSuspended(tenant)
+    g.tenant = tenant
+    g._tenant_token = bind_tenant(tenant.id)
+
+
+def _add_tenant_slug(endpoint, values) -> None:
+    if "tenant" not in values and getattr(g, "tenant", None) is not None:
+        values["tenant"] = g.tenant.slug
+
+
+def _release_tenant(exc=None) -> None:
+    token = g.pop("_tenant_token", None)
+    if token is not None:
+        unbind_tenant(token)
+
+
+class TenantHostMiddleware:
+    """Map a tenant's own domain or ``<slug>.<BASE_DOMAIN>`` onto the ``/<slug>/`` routes.
+
+    Path-prefixed URLs keep working on those hosts, so ``url_for`` needs no host awareness.
+    """
+
+    def __init__(self, wsgi_app, flask_app: Flask, ttl: float = 60.0):
+        self.wsgi_app = wsgi_app
+        self.flask_app = flask_app
+        self.ttl = ttl
+        self._cache: tuple[float, dict[str, str]] = (0.0, {})
+
+    def _domains(self) -> dict[str, str]:
+        stamp, mapping = self._cache
+        if time.monotonic() - stamp > self.ttl:
+            with self.flask_app.app_context():
+                rows = db.session.execute(select(TenantDomain.host, Tenant.slug).join(Tenant)).all()
+                mapping = {host.lower(): slug for host, slug in rows}
+                db.session.remove()
+            self._cache = (time.monotonic(), mapping)
+        return mapping
+
+    def invalidate(self) -> None:
+        self._cache = (0.0, {})
+
+    def slug_for_host(self, host: str) -> str | None:
+        host = host.split(":", 1)[0].lower()
+        base = self.flask_app.config["BASE_DOMAIN"].lower()
+        if base and host.endswith("." + base):
+            sub = host[: -len(base) - 1]
+            if sub and "." not in sub and sub not in {"www"}:
+                return sub
+        if host in (base, "localhost", "127.0.0.1"):
+            return None
+        try:
+            return self._domains().get(host)
+        except Exception:  # noqa: BLE001 (database down: path routing still works; /readyz reports it)
+            return None
+
+    def __call__(self, environ, start_response):
+        slug = self.slug_for_host(environ.get("HTTP_HOST", ""))
+        if slug:
+            path = environ.get("PATH_INFO", "") or "/"
+            if not (path == f"/{slug}" or path.startswith(f"/{slug}/") or path.startswith("/static/")
+                    or path in ("/healthz", "/readyz")):
+                environ["PATH_INFO"] = f"/{slug}{path}"
+        return self.wsgi_app(environ, start_response)
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_request(_release_tenant)
+    app.wsgi_app = TenantHostMiddleware(app.wsgi_app, app)
+
+    @app.errorhandler(TenantSuspended)
+    def _suspended(exc: TenantSuspended):
+        return render_template("errors/suspended.html", suspended_tenant=exc.tenant), 503
+
+    @app.before_request
+    def _unbound_outside_tenant_routes() -> None:
+        # Platform routes run with no tenant bound; nothing may leak in from a previous request.
+        if request.blueprint is None or not request.blueprint.startswith("tenant"):
+            g.pop("tenant", None)

@@ -1,0 +1,152 @@
+"""The current tenant and the ORM guard-rails that scope every tenant-owned query.
+
+Fail closed: touching a tenant-owned table with no tenant bound raises, it never means
+"all tenants". Only modules listed in ``ALL_TENANTS_ALLOWED`` may read across tenants.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+
+from app.extensions import db
+
+_current_tenant_id: ContextVar[int | None] = ContextVar("current_tenant_id", default=None)
+
+#: Modules allowed to pass ``all_tenants=True``; a test keeps this list honest.
+ALL_TENANTS_ALLOWED = ("app.central.reports", "app.jobs.outbox", "app.ops.views")
+
+
+class NoTenantBound(RuntimeError):
+    """A tenant-owned table was touched outside ``tenant_scope``."""
+
+
+class CrossTenantWrite(RuntimeError):
+    """An insert, update or delete would touch a row of another tenant."""
+
+
+def current_tenant_id() -> int:
+    """The id of the bound tenant.
+
+    :raises NoTenantBound: when no tenant is bound.
+    """
+    tid = _current_tenant_id.get()
+    if tid is None:
+        raise NoTenantBound("no tenant bound; enter tenant_scope(tenant_id) first")
+    return tid
+
+
+def bound_tenant_id() -> int | None:
+    """The bound tenant id, or None (for code that legitimately works without one)."""
+    return _current_tenant_id.get()
+
+
+def current_tenant():
+    """The bound Tenant row (platform-level, cached by the session's identity map)."""
+    from app.tenancy.models import Tenant
+
+    return db.session.get(Tenant, current_tenant_id())
+
+
+@contextmanager
+def tenant_scope(tenant_id: int) -> Iterator[int]:
+    """Bind ``tenant_id`` for jobs, CLI commands and tests; restores the previous binding."""
+    if not isinstance(tenant_id, int):
+        raise TypeError("tenant_scope takes a tenant id")
+    token = _current_tenant_id.set(tenant_id)
+    try:
+        yield tenant_id
+    finally:
+        _current_tenant_id.reset(token)
+
+
+def bind_tenant(tenant_id: int | None):
+    """Bind for the rest of a request; returns a token for :func:`unbind_tenant`."""
+    return _current_tenant_id.set(tenant_id)
+
+
+def unbind_tenant(token) -> None:
+    _current_tenant_id.reset(token)
+
+
+def all_tenants_options() -> dict:
+    """Execution options for a cross-tenant read; only allowed modules may use it."""
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    if caller not in ALL_TENANTS_ALLOWED:
+        raise CrossTenantWrite(f"{caller} may not read across tenants")
+    return {"all_tenants": True}
+
+
+class TenantScoped:
+    """Mixin for tenant-owned models: non-null ``tenant_id``, automatic scoping.
+
+    Models must build ``__table_args__`` with :func:`scoped_table_args` so that other
+    tenant-owned rows can reference them by ``(tenant_id, id)``.
+    """
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(sa.ForeignKey("tenant.id", ondelete="RESTRICT"), nullable=False, index=True)
+
+
+def scoped_table_args(*extra) -> tuple:
+    """``__table_args__`` for a tenant-owned table: ``(tenant_id, id)`` is unique."""
+    return (sa.UniqueConstraint("tenant_id", "id", name=None), *extra)
+
+
+def tenant_fk(columns: list[str], target: str, ondelete: str | None = None) -> sa.ForeignKeyConstraint:
+    """A foreign key to another tenant-owned table that includes ``tenant_id``.
+
+    The database refuses a reference to a row of another tenant.
+    """
+    return sa.ForeignKeyConstraint(
+        ["tenant_id", *columns], [f"{target}.tenant_id", f"{target}.id"], ondelete=ondelete
+    )
+
+
+def _is_scoped(mapper) -> bool:
+    return mapper is not None and issubclass(mapper.class_, TenantScoped)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_orm_execute(state) -> None:
+    if state.is_column_load or state.execution_options.get("all_tenants"):
+        return
+    if not any(_is_scoped(m) for m in state.all_mappers):
+        return
+    tid = current_tenant_id()
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_and_check(session, flush_context, instances) -> None:
+    for obj in session.new:
+        if isinstance(obj, TenantScoped):
+            tid = current_tenant_id()
+            if obj.tenant_id is None:
+                obj.tenant_id = tid
+            elif obj.tenant_id != tid:
+                raise CrossTenantWrite(f"insert of {type(obj).__name__} for another tenant")
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TenantScoped):
+            tid = current_tenant_id()
+            history = sa.inspect(obj).attrs.tenant_id.history
+            original = history.deleted[0] if history.deleted else obj.tenant_id
+            if original != tid or obj.tenant_id != tid:
+                raise CrossTenantWrite(f"change of {type(obj).__name__} #{obj.id} of another tenant")
+
+
+def tenant_owned_models() -> list[type]:
+    """Every mapped class that is tenant-owned (used by the isolation tests)."""
+    return sorted(
+        (m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)),
+        key=lambda c: c.__name__,
+    )

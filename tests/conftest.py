@@ -1,0 +1,179 @@
+"""Test set-up: one migrated database per run, a rolled-back transaction per test, two tenants always.
+
+Database: TEST_DATABASE_URL (or DATABASE_URL), else a SQLite file in a temporary folder.
+When a PostgreSQL URL or REDIS_URL is given and the server cannot be reached, the run stops
+with an error: it never quietly falls back or skips.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+os.environ.setdefault("APP_ENV", "testing")
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_PASSWORD = "correct-horse-battery"
+
+
+def _database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    folder = tempfile.mkdtemp(prefix="lapor-test-")
+    return f"sqlite:///{folder}/test.db"
+
+
+def _check_reachable(db_url: str, redis_url: str | None) -> None:
+    if not db_url.startswith("sqlite"):
+        try:
+            engine = sa.create_engine(db_url)
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            engine.dispose()
+        except Exception as exc:  # noqa: BLE001
+            pytest.exit(f"database {db_url.split('@')[-1]} is unreachable: {exc}", returncode=3)
+    if redis_url:
+        from redis import Redis
+
+        try:
+            Redis.from_url(redis_url, socket_connect_timeout=2).ping()
+        except Exception as exc:  # noqa: BLE001
+            pytest.exit(f"REDIS_URL {redis_url} is unreachable: {exc}", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def app():
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    db_url = _database_url()
+    redis_url = os.environ.get("REDIS_URL") or None
+    _check_reachable(db_url, redis_url)
+    application = create_app({
+        "APP_ENV": "testing",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "REDIS_URL": redis_url,
+        "JOBS_INLINE": True,  # tests that exercise RQ switch this off explicitly
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "UPLOAD_DIR": tempfile.mkdtemp(prefix="lapor-uploads-"),
+        "SERVER_NAME": None,
+        "MAIL_SERVER": None,
+        "SMS_GATEWAY_URL": None,
+    })
+    with application.app_context():
+        from app.extensions import db
+
+        if db.engine.dialect.name == "postgresql":
+            # A fresh schema per run: CI also gives each run its own database.
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade(directory=str(REPO / "migrations"))
+    yield application
+
+
+@pytest.fixture()
+def db(app):
+    """The session, bound to one connection whose outer transaction is rolled back after the test.
+
+    Code under test may commit: with ``create_savepoint`` that only releases a SAVEPOINT.
+    """
+    from app.extensions import db as _db
+
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        original = _db.session
+        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            if outer.is_active:
+                outer.rollback()
+            connection.close()
+
+
+@pytest.fixture()
+def tenants(db):
+    """Both demo regions, synced from the real tenants/ files: (banjarmasin, katingan)."""
+    from app.tenancy.files import load_tenant_config, sync_tenant
+
+    bjm = sync_tenant(load_tenant_config(REPO / "tenants", "banjarmasin"))
+    ktg = sync_tenant(load_tenant_config(REPO / "tenants", "katingan"))
+    db.session.commit()
+    return bjm, ktg
+
+
+@pytest.fixture()
+def bjm(tenants):
+    return tenants[0]
+
+
+@pytest.fixture()
+def ktg(tenants):
+    return tenants[1]
+
+
+@pytest.fixture()
+def make_user(db):
+    """make_user(tenant, role, email=None, agency_code=None, **kw) → User (committed)."""
+    from sqlalchemy import select
+
+    from app.accounts.services import create_user
+    from app.agencies.models import Agency
+    from app.tenancy.scope import tenant_scope
+
+    counter = {"n": 0}
+
+    def factory(tenant, role, email=None, agency_code=None, password=DEMO_PASSWORD, **kw):
+        counter["n"] += 1
+        with tenant_scope(tenant.id):
+            agency_id = None
+            if agency_code or role == "liaison":
+                code = agency_code or "pupr"
+                agency_id = db.session.execute(select(Agency.id).filter_by(code=code)).scalar_one()
+            email = email or f"{role}{counter['n']}@{tenant.slug}.test"
+            name = kw.pop("name", f"{role} {counter['n']}")
+            user = create_user(email, name, role, password=password, agency_id=agency_id, **kw)
+            db.session.commit()
+            return user
+
+    return factory
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+def login(client, tenant, email, password=DEMO_PASSWORD):
+    """Sign in through the real form; returns the response."""
+    return client.post(f"/{tenant.slug}/login", data={"email": email, "password": password})
+
+
+@pytest.fixture()
+def login_as(client):
+    def do(tenant, user, password=DEMO_PASSWORD):
+        resp = login(client, tenant, user.email, password)
+        assert resp.status_code == 302, resp.text[:500]
+        return client
+
+    return do
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
