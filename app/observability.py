@@ -71,9 +71,17 @@ def init_sentry(app: Flask) -> bool:
         dsn=dsn,
         environment=app.config["APP_ENV"],
         integrations=[FlaskIntegration(), SqlalchemyIntegration(), RqIntegration(), RedisIntegration()],
-        send_default_pii=False,
-        include_local_variables=False,
-        max_request_body_size="never",
+        # The successor of send_default_pii=False: no user, bodies, cookies, query strings,
+        # SQL parameters, queue payloads or frame variables leave the process.
+        data_collection={
+            "user_info": False,
+            "http_bodies": [],
+            "cookies": {"mode": "off"},
+            "url_query_params": {"mode": "off"},
+            "database_query_data": False,
+            "queues": False,
+            "stack_frame_variables": False,
+        },
         before_send=scrub_event,
         traces_sample_rate=0.0,
     )

@@ -90,7 +90,7 @@ def send_notification(tenant_id: int, notification_id: int) -> str:
     note.sent_at = utcnow()
     note.last_error = None
     db.session.flush()
-    log.info("notification %s sent via %s", note.id, adapter)
+    log.debug("notification %s sent via %s", note.id, adapter)
     return adapter
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -10,8 +13,24 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 
 
+_frozen_now: ContextVar[datetime | None] = ContextVar("frozen_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current UTC time; :func:`frozen_time` pins it (demo seeding, tests)."""
+    return _frozen_now.get() or datetime.now(UTC)
+
+
+@contextmanager
+def frozen_time(at: datetime) -> Iterator[datetime]:
+    """Make :func:`utcnow` return ``at`` inside the block (this context only)."""
+    if at.tzinfo is None:
+        raise ValueError("frozen_time needs an aware datetime")
+    token = _frozen_now.set(at.astimezone(UTC))
+    try:
+        yield at
+    finally:
+        _frozen_now.reset(token)
 
 
 class UTCDateTime(sa.types.TypeDecorator):

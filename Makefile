@@ -1,0 +1,53 @@
+# The two commands: `make run` (demo on SQLite, no Redis) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PORT ?= 5000
+DEMO_ENV := APP_ENV=development DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/instance/lapor.db}
+
+.PHONY: run test setup setup-dev translations extract-messages update-messages lint bench clean
+
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: requirements-dev.txt $(BIN)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/.installed translations
+
+setup-dev: $(BIN)/.installed-dev translations
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+
+extract-messages: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
+
+update-messages: extract-messages
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+## Demo: migrate, sync the regions, seed demo data, print logins, serve http://localhost:$(PORT)
+run: setup
+	mkdir -p instance
+	$(DEMO_ENV) $(FLASK) db upgrade
+	$(DEMO_ENV) $(FLASK) demo seed
+	$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+## Tests: SQLite by default; TEST_DATABASE_URL and REDIS_URL select PostgreSQL and Redis.
+test: setup-dev
+	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/python -m pytest
+
+lint: setup-dev
+	$(BIN)/ruff check app tests benchmarks
+
+bench: setup-dev
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) instance/lapor.db .pytest_cache

@@ -1,0 +1,338 @@
+"""Complaints and everything that hangs off them. All rows are tenant-owned."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm  # noqa: F401  (sa.orm.Session for the listener)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.tenancy.models import UTCDateTime, utcnow
+from app.tenancy.scope import TenantScoped, scoped_table_args, tenant_fk
+
+
+class Status:
+    SUBMITTED = "submitted"  # belum diverifikasi
+    ON_HOLD = "on_hold"  # tunda: waiting for the citizen
+    VERIFIED = "verified"  # terverifikasi, awaiting disposition
+    DISPOSED = "disposed"  # didisposisikan: the agency works on it
+    ANSWERED = "answered"  # tindak lanjut published; waiting for the citizen
+    CLOSED = "closed"  # selesai
+    REFERRED = "referred"  # bukan wewenang: sent to the body with authority
+    ARCHIVED = "archived"  # diarsipkan
+    MERGED = "merged"  # duplicate of another complaint
+    ALL = (SUBMITTED, ON_HOLD, VERIFIED, DISPOSED, ANSWERED, CLOSED, REFERRED, ARCHIVED, MERGED)
+    OPEN = (SUBMITTED, ON_HOLD, VERIFIED, DISPOSED, ANSWERED)
+    TERMINAL = (CLOSED, REFERRED, ARCHIVED, MERGED)
+
+
+class Privacy:
+    PUBLIC = "public"
+    ANONYMOUS = "anonim"  # identity hidden outside the complaint unit
+    CONFIDENTIAL = "rahasia"  # the complaint itself is not public
+    ALL = (PUBLIC, ANONYMOUS, CONFIDENTIAL)
+
+
+CLASSES = ("aspirasi", "informasi", "pengaduan", "pengawasan")
+
+
+class Complaint(TenantScoped, db.Model):
+    """A citizen's report (aspirasi, information request or complaint)."""
+
+    __tablename__ = "complaint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Tracking code, unique on the platform (tenant prefixes are unique), e.g. BJM-26-00123.
+    code: Mapped[str] = mapped_column(sa.String(20))
+    #: Secret part of the private tracking link.
+    access_token: Mapped[str] = mapped_column(sa.String(64))
+    #: Idempotency key from the submit form: a double submit creates one complaint.
+    submission_key: Mapped[str | None] = mapped_column(sa.String(64))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text)
+    category_id: Mapped[int | None] = mapped_column(sa.Integer)
+    complaint_class: Mapped[str] = mapped_column(sa.String(20))
+    tags: Mapped[list] = mapped_column(sa.JSON, default=list)
+    location_text: Mapped[str | None] = mapped_column(sa.String(300))
+    latitude: Mapped[float | None] = mapped_column(sa.Float)
+    longitude: Mapped[float | None] = mapped_column(sa.Float)
+    #: Identity hidden from the public and from agencies.
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    #: Not shown on public pages at all.
+    confidential: Mapped[bool] = mapped_column(default=False)
+    #: Personal data (UU PDP): shown only to those who need it, never logged.
+    reporter_name: Mapped[str | None] = mapped_column(sa.String(120))
+    reporter_email: Mapped[str | None] = mapped_column(sa.String(255))
+    reporter_phone: Mapped[str | None] = mapped_column(sa.String(30))
+    reporter_user_id: Mapped[int | None] = mapped_column(sa.Integer)
+    source: Mapped[str] = mapped_column(sa.String(20), default="web")
+    status: Mapped[str] = mapped_column(sa.String(20), default=Status.SUBMITTED, index=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The deadline of the current stage (UTC) and which stage it belongs to.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_stage: Mapped[str | None] = mapped_column(sa.String(20))
+    #: When the current stage's clock started, and working days paused (tunda) since.
+    stage_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_working_days: Mapped[int] = mapped_column(default=0)
+    #: on_time | due_soon | overdue (kept current by the periodic sweep).
+    deadline_state: Mapped[str] = mapped_column(sa.String(20), default="on_time")
+    #: Whether the current stage was handled within its deadline (for the transparency page).
+    verified_on_time: Mapped[bool | None] = mapped_column()
+    answered_on_time: Mapped[bool | None] = mapped_column()
+    escalated_stage: Mapped[str | None] = mapped_column(sa.String(20))
+    refer_to: Mapped[str | None] = mapped_column(sa.String(200))
+    archive_reason: Mapped[str | None] = mapped_column(sa.String(300))
+    merged_into_id: Mapped[int | None] = mapped_column(sa.Integer)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Optimistic locking: a stale write raises instead of overwriting.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = scoped_table_args(
+        sa.UniqueConstraint("tenant_id", "code"),
+        sa.UniqueConstraint("tenant_id", "access_token"),
+        sa.UniqueConstraint("tenant_id", "submission_key"),
+        tenant_fk(["category_id"], "category"),
+        tenant_fk(["reporter_user_id"], "user_account"),
+        tenant_fk(["merged_into_id"], "complaint"),
+        sa.Index("ix_complaint_tenant_status_due", "tenant_id", "status", "due_at"),
+        sa.Index("ix_complaint_tenant_submitted", "tenant_id", "submitted_at"),
+        sa.CheckConstraint(f"status IN {Status.ALL!r}", name="status"),
+        sa.CheckConstraint(f"complaint_class IN {CLASSES!r}", name="class"),
+    )
+
+    category = relationship(
+        "Category",
+        primaryjoin="and_(Complaint.category_id == Category.id, Complaint.tenant_id == Category.tenant_id)",
+        foreign_keys="[Complaint.category_id]", viewonly=True,
+    )
+    dispositions: Mapped[list[Disposition]] = relationship(
+        primaryjoin="and_(Disposition.complaint_id == Complaint.id, Disposition.tenant_id == Complaint.tenant_id)",
+        foreign_keys="[Disposition.complaint_id]", viewonly=True, order_by="Disposition.id",
+    )
+
+    @property
+    def privacy(self) -> str:
+        if self.confidential:
+            return Privacy.CONFIDENTIAL
+        return Privacy.ANONYMOUS if self.anonymous else Privacy.PUBLIC
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in Status.OPEN
+
+
+class Disposition(TenantScoped, db.Model):
+    """A complaint sent to one agency (OPD) for follow-up."""
+
+    __tablename__ = "disposition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.Integer)
+    agency_id: Mapped[int] = mapped_column(sa.Integer)
+    instruction: Mapped[str | None] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    agency = relationship(
+        "Agency",
+        primaryjoin="and_(Disposition.agency_id == Agency.id, Disposition.tenant_id == Agency.tenant_id)",
+        foreign_keys="[Disposition.agency_id]", viewonly=True,
+    )
+
+    __table_args__ = scoped_table_args(
+        sa.UniqueConstraint("tenant_id", "complaint_id", "agency_id"),
+        tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),
+        tenant_fk(["agency_id"], "agency"),
+        tenant_fk(["created_by_id"], "user_account"),
+        sa.Index("ix_disposition_tenant_agency", "tenant_id", "agency_id"),
+    )
+
+
+class FollowUpStatus:
+    DRAFT = "draft"  # the liaison is writing
+    SUBMITTED = "submitted"  # sent to the complaint unit for review
+    RETURNED = "returned"  # sent back to the liaison with a remark
+    PUBLISHED = "published"  # visible to the citizen
+    ALL = (DRAFT, SUBMITTED, RETURNED, PUBLISHED)
+
+
+class FollowUp(TenantScoped, db.Model):
+    """An agency's answer (tindak lanjut), drafted by a liaison and published by the complaint unit."""
+
+    __tablename__ = "follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.Integer)
+    agency_id: Mapped[int] = mapped_column(sa.Integer)
+    author_id: Mapped[int | None] = mapped_column(sa.Integer)
+    body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(20), default=FollowUpStatus.DRAFT)
+    review_note: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(sa.Integer)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    agency = relationship(
+        "Agency",
+        primaryjoin="and_(FollowUp.agency_id == Agency.id, FollowUp.tenant_id == Agency.tenant_id)",
+        foreign_keys="[FollowUp.agency_id]", viewonly=True,
+    )
+    __table_args__ = scoped_table_args(
+        tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),
+        tenant_fk(["agency_id"], "agency"),
+        tenant_fk(["author_id"], "user_account"),
+        tenant_fk(["published_by_id"], "user_account"),
+        sa.CheckConstraint(f"status IN {FollowUpStatus.ALL!r}", name="status"),
+    )
+
+
+class Visibility:
+    PUBLIC = "public"  # citizen and (if the complaint is public) everybody
+    INTERNAL = "internal"  # staff only, never shown to citizens
+
+
+class ComplaintEvent(TenantScoped, db.Model):
+    """One append-only entry of a complaint's history: who, when, what, before and after.
+
+    The timeline and the audit trail are these rows; nothing else stores history.
+    """
+
+    __tablename__ = "complaint_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    visibility: Mapped[str] = mapped_column(sa.String(20), default=Visibility.INTERNAL)
+    #: citizen | staff | system
+    actor_type: Mapped[str] = mapped_column(sa.String(20))
+    actor_id: Mapped[int | None] = mapped_column(sa.Integer)
+    #: Display name of a staff actor (never the citizen's name).
+    actor_label: Mapped[str | None] = mapped_column(sa.String(160))
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    before: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    after: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    __table_args__ = scoped_table_args(
+        tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),
+        tenant_fk(["actor_id"], "user_account"),
+        sa.Index("ix_complaint_event_tenant_complaint", "tenant_id", "complaint_id", "at"),
+    )
+
+
+class AppendOnlyViolation(RuntimeError):
+    """Complaint events are history: they are never changed or deleted."""
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _events_are_append_only(session, flush_context, instances) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, ComplaintEvent):
+            raise AppendOnlyViolation("complaint events cannot be deleted")
+    for obj in session.dirty:
+        if isinstance(obj, ComplaintEvent) and session.is_modified(obj, include_collections=False):
+            raise AppendOnlyViolation("complaint events cannot be changed")
+
+
+class Attachment(TenantScoped, db.Model):
+    """A photo or PDF attached to a complaint (metadata stripped before storage)."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.Integer)
+    event_id: Mapped[int | None] = mapped_column(sa.Integer)
+    #: Original name, shown to staff only.
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(60))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    #: Path under UPLOAD_DIR, always beginning with the tenant id.
+    storage_key: Mapped[str] = mapped_column(sa.String(200))
+    #: Attachments of the citizen are public only if the complaint is public and not anonymous.
+    public: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = scoped_table_args(
+        tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),
+        tenant_fk(["event_id"], "complaint_event"),
+    )
+
+
+class Rating(TenantScoped, db.Model):
+    """The citizen's rating of the handling (1–5), once per answer cycle."""
+
+    __tablename__ = "rating"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.Integer)
+    cycle: Mapped[int] = mapped_column(default=0)
+    score: Mapped[int] = mapped_column(sa.Integer)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = scoped_table_args(
+        sa.UniqueConstraint("tenant_id", "complaint_id", "cycle"),
+        tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),
+        sa.CheckConstraint("score BETWEEN 1 AND 5", name="score"),
+    )
+
+
+class Follower(TenantScoped, db.Model):
+    """A contact that receives updates about a complaint (the reporter; merged duplicates' reporters)."""
+
+    __tablename__ = "follower"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.Integer)
+    channel: Mapped[str] = mapped_column(sa.String(10))  # email | sms
+    #: Personal data: never logged.
+    recipient: Mapped[str] = mapped_column(sa.String(255))
+    locale: Mapped[str] = mapped_column(sa.String(10), default="id")
+    #: The complaint this contact originally reported (differs after a merge).
+    origin_complaint_id: Mapped[int | None] = mapped_column(sa.Integer)
+
+    __table_args__ = scoped_table_args(
+        sa.UniqueConstraint("tenant_id", "complaint_id", "channel", "recipient"),
+        tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),
+        tenant_fk(["origin_complaint_id"], "complaint"),
+    )
+
+
+class ResponseTemplate(TenantScoped, db.Model):
+    """A reusable answer text of the complaint unit."""
+
+    __tablename__ = "response_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(120))
+    body: Mapped[str] = mapped_column(sa.Text)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = scoped_table_args(sa.UniqueConstraint("tenant_id", "title"))
+
+
+class CodeCounter(TenantScoped, db.Model):
+    """Per-tenant, per-year sequence for tracking codes (row-locked on PostgreSQL)."""
+
+    __tablename__ = "code_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(sa.Integer)
+    last_value: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    __table_args__ = scoped_table_args(sa.UniqueConstraint("tenant_id", "year"))

@@ -1,0 +1,140 @@
+"""Attachments: type checked by content, image metadata (EXIF, GPS, camera) stripped before storage."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.complaints.models import Attachment, Complaint, ComplaintEvent
+
+MAX_FILES = 5
+MAX_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
+
+
+class UploadError(ValueError):
+    def __init__(self, message):
+        self.message = message
+        super().__init__(str(message))
+
+
+@dataclass(frozen=True)
+class PreparedUpload:
+    """A checked, cleaned file ready to store."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def sniff(head: bytes) -> str | None:
+    """The content type from the first bytes; the file name is never trusted."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def strip_image_metadata(data: bytes, content_type: str) -> bytes:
+    """Re-encode the pixels only: EXIF (GPS, camera, time), XMP and comments are dropped."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)  # keep the visible orientation, lose the tag
+            fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]
+            if img.mode in ("P", "PA", "LA"):
+                img = img.convert("RGBA")
+            if fmt == "JPEG" and img.mode not in ("RGB", "L"):
+                img = img.convert("RGB")
+            clean = Image.new(img.mode, img.size)
+            clean.paste(img)  # a fresh image carries no info/exif from the original
+            out = io.BytesIO()
+            options = {"optimize": True} if fmt == "PNG" else {"quality": 88}
+            clean.save(out, format=fmt, **options)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise UploadError(_l("The image could not be read.")) from exc
+
+
+def prepare_upload(filename: str, data: bytes) -> PreparedUpload:
+    """Check one file and clean it.
+
+    :raises UploadError: with a translated message for the citizen.
+    """
+    if not data:
+        raise UploadError(_l("The file is empty."))
+    if len(data) > MAX_BYTES:
+        raise UploadError(_l("Each file may be at most %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)))
+    content_type = sniff(data[:16])
+    if content_type is None:
+        raise UploadError(_l("Only photos (JPEG, PNG, WebP) and PDF documents are accepted."))
+    if content_type != "application/pdf":
+        data = strip_image_metadata(data, content_type)
+    safe_name = os.path.basename(filename or "")[:150] or f"lampiran.{_EXT[content_type]}"
+    return PreparedUpload(filename=safe_name, content_type=content_type, data=data)
+
+
+def prepare_uploads(files) -> list[PreparedUpload]:
+    """Prepare werkzeug FileStorage objects (empty file inputs are ignored)."""
+    out = []
+    for fs in files:
+        if not fs or not getattr(fs, "filename", ""):
+            continue
+        out.append(prepare_upload(fs.filename, fs.read(MAX_BYTES + 1)))
+    if len(out) > MAX_FILES:
+        raise UploadError(_l("Attach at most %(n)s files.", n=MAX_FILES))
+    return out
+
+
+def upload_root() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def save_attachments(c: Complaint, event: ComplaintEvent, uploads: list[PreparedUpload], public: bool) -> list:
+    """Write files under UPLOAD_DIR/<tenant_id>/ and record them; files are removed if the flush fails."""
+    from app.extensions import db
+
+    written: list[Path] = []
+    rows = []
+    try:
+        for up in uploads:
+            key = f"{c.tenant_id}/{uuid.uuid4().hex}.{_EXT[up.content_type]}"
+            path = upload_root() / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(up.data)
+            written.append(path)
+            row = Attachment(complaint_id=c.id, event_id=event.id, filename=up.filename,
+                             content_type=up.content_type, size=len(up.data),
+                             sha256=hashlib.sha256(up.data).hexdigest(), storage_key=key, public=public)
+            db.session.add(row)
+            rows.append(row)
+        db.session.flush()
+    except Exception:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return rows
+
+
+def read_attachment(att: Attachment) -> bytes:
+    root = upload_root().resolve()
+    path = (root / att.storage_key).resolve()
+    if root not in path.parents or not att.storage_key.startswith(f"{att.tenant_id}/"):
+        raise FileNotFoundError(att.storage_key)
+    return path.read_bytes()

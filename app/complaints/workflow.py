@@ -1,0 +1,135 @@
+"""The one state machine of a complaint: allowed transitions, who may take them, their events.
+
+Every action goes through :func:`check`; an illegal one raises :class:`TransitionError`
+with a translated message (HTTP 409 where an API is involved).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from app.complaints.models import Status, Visibility
+
+OFFICER_ROLES = ("officer", "tenant_admin")
+STAFF_ROLES = ("officer", "tenant_admin", "liaison")
+CITIZEN = ("citizen",)
+SYSTEM = ("system",)
+
+STATUS_LABELS = {
+    Status.SUBMITTED: _l("Awaiting verification"),
+    Status.ON_HOLD: _l("On hold: more information needed"),
+    Status.VERIFIED: _l("Verified"),
+    Status.DISPOSED: _l("In progress at the agency"),
+    Status.ANSWERED: _l("Answered"),
+    Status.CLOSED: _l("Closed"),
+    Status.REFERRED: _l("Referred: not our authority"),
+    Status.ARCHIVED: _l("Archived"),
+    Status.MERGED: _l("Merged into another report"),
+}
+
+
+class TransitionError(Exception):
+    """An action that is not allowed now; ``message`` is translated."""
+
+    status_code = 409
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(str(message))
+
+
+class StaleComplaint(TransitionError):
+    """The complaint changed since the actor loaded it."""
+
+    def __init__(self):
+        super().__init__(_l("This report was changed by someone else meanwhile. Reload it and try again."))
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: tuple[str, ...]
+    #: New status, or None when the status does not change.
+    target: str | None
+    roles: tuple[str, ...]
+    visibility: str
+    label: object
+
+
+OPEN = Status.OPEN
+PRE_DISPOSITION = (Status.SUBMITTED, Status.ON_HOLD, Status.VERIFIED)
+
+TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+    Transition("submit", (), Status.SUBMITTED, CITIZEN + STAFF_ROLES, Visibility.PUBLIC, _l("Report received")),
+    Transition("verify", (Status.SUBMITTED,), Status.VERIFIED, OFFICER_ROLES, Visibility.PUBLIC,
+               _l("Report verified")),
+    Transition("edit", PRE_DISPOSITION + (Status.DISPOSED,), None, OFFICER_ROLES, Visibility.INTERNAL,
+               _l("Details edited")),
+    Transition("hold", (Status.SUBMITTED,), Status.ON_HOLD, OFFICER_ROLES, Visibility.PUBLIC,
+               _l("On hold: more information needed")),
+    Transition("resume", (Status.ON_HOLD,), Status.SUBMITTED, CITIZEN + OFFICER_ROLES, Visibility.PUBLIC,
+               _l("Verification resumed")),
+    Transition("refer", PRE_DISPOSITION, Status.REFERRED, OFFICER_ROLES, Visibility.PUBLIC,
+               _l("Referred to the body with authority")),
+    Transition("archive", PRE_DISPOSITION, Status.ARCHIVED, OFFICER_ROLES, Visibility.PUBLIC, _l("Archived")),
+    Transition("dispose", (Status.VERIFIED, Status.DISPOSED), Status.DISPOSED, OFFICER_ROLES, Visibility.PUBLIC,
+               _l("Sent to the agency")),
+    Transition("draft_followup", (Status.DISPOSED,), None, STAFF_ROLES, Visibility.INTERNAL,
+               _l("Follow-up drafted")),
+    Transition("submit_followup", (Status.DISPOSED,), None, STAFF_ROLES, Visibility.INTERNAL,
+               _l("Follow-up sent for review")),
+    Transition("return_followup", (Status.DISPOSED,), None, OFFICER_ROLES, Visibility.INTERNAL,
+               _l("Follow-up returned to the agency")),
+    Transition("publish_followup", (Status.DISPOSED,), Status.ANSWERED, OFFICER_ROLES, Visibility.PUBLIC,
+               _l("Follow-up published")),
+    Transition("citizen_reply", (Status.ANSWERED,), Status.DISPOSED, CITIZEN, Visibility.PUBLIC,
+               _l("Reporter replied")),
+    Transition("add_info", OPEN, None, CITIZEN, Visibility.PUBLIC, _l("Reporter added information")),
+    Transition("public_reply", OPEN, None, OFFICER_ROLES, Visibility.PUBLIC, _l("Message to the reporter")),
+    Transition("note", OPEN + Status.TERMINAL, None, STAFF_ROLES, Visibility.INTERNAL, _l("Internal note")),
+    Transition("rate", (Status.ANSWERED, Status.CLOSED), None, CITIZEN, Visibility.PUBLIC,
+               _l("Reporter rated the handling")),
+    Transition("close", (Status.ANSWERED, Status.DISPOSED), Status.CLOSED, OFFICER_ROLES, Visibility.PUBLIC,
+               _l("Closed")),
+    Transition("auto_close", (Status.ANSWERED,), Status.CLOSED, SYSTEM, Visibility.PUBLIC,
+               _l("Closed automatically: no reply within the time limit")),
+    Transition("reopen", (Status.CLOSED,), Status.DISPOSED, CITIZEN + OFFICER_ROLES, Visibility.PUBLIC,
+               _l("Reopened")),
+    Transition("merge", OPEN, Status.MERGED, OFFICER_ROLES, Visibility.PUBLIC,
+               _l("Merged into another report")),
+    Transition("receive_merged", OPEN, None, OFFICER_ROLES, Visibility.INTERNAL,
+               _l("A duplicate report was merged into this one")),
+    Transition("escalate", OPEN, None, SYSTEM, Visibility.INTERNAL, _l("Deadline passed: escalated")),
+)}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def event_label(kind: str) -> str:
+    t = TRANSITIONS.get(kind)
+    return str(t.label) if t else kind
+
+
+def check(action: str, status: str | None, role: str) -> Transition:
+    """The transition for ``action`` if ``role`` may take it from ``status``.
+
+    :raises TransitionError: with a translated reason.
+    """
+    t = TRANSITIONS.get(action)
+    if t is None:
+        raise TransitionError(_l("Unknown action."))
+    if role not in t.roles:
+        raise TransitionError(_l("You may not do this."))
+    if t.sources and status not in t.sources:
+        raise TransitionError(_l('"%(action)s" is not possible while the report is "%(status)s".',
+                                 action=t.label, status=STATUS_LABELS.get(status, status)))
+    return t
+
+
+def allowed_actions(status: str, role: str) -> list[str]:
+    """Actions ``role`` may take now (for showing only the buttons that work)."""
+    return [a for a, t in TRANSITIONS.items() if role in t.roles and status in t.sources]
