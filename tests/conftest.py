@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
 
 os.environ.setdefault("APP_ENV", "testing")
 
@@ -82,6 +83,13 @@ def app():
     yield application
 
 
+class _ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's get_bind() picks the engine; tests need the one shared connection."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
 @pytest.fixture()
 def db(app):
     """The session, bound to one connection whose outer transaction is rolled back after the test.
@@ -94,7 +102,9 @@ def db(app):
         connection = _db.engine.connect()
         outer = connection.begin()
         original = _db.session
-        _db.session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        _db.session = _db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": _ConnectionBoundSession}
+        )
         try:
             yield _db
         finally:
