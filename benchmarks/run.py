@@ -63,7 +63,8 @@ def main() -> int:
 
         def submit(i: int, tenant):
             data = service.SubmitData(
-                title=f"Jalan berlubang nomor {i}", description="Lubang besar di tengah jalan, membahayakan pengendara.",
+                title=f"Jalan berlubang nomor {i}",
+                description="Lubang besar di tengah jalan, membahayakan pengendara.",
                 complaint_class="pengaduan", reporter_name="Warga", reporter_email=f"w{i}@contoh.id")
             with frozen_time(start + timedelta(minutes=7 * i)):
                 service.submit_complaint(data)
