@@ -2,11 +2,19 @@
 
 from app.accounts.models import PlatformAdmin, User  # noqa: F401
 from app.agencies.models import Agency, Category  # noqa: F401
+from app.complaints import sweep as _sweep  # noqa: F401,E402  (registers the deadline sweep)
+from app.complaints.models import (  # noqa: F401
+    Attachment,
+    CodeCounter,
+    Complaint,
+    ComplaintEvent,
+    Disposition,
+    Follower,
+    FollowUp,
+    Rating,
+    ResponseTemplate,
+)
 from app.jobs.outbox import OutboxMessage  # noqa: F401
 from app.notifications import service as _notification_jobs  # noqa: F401  (registers jobs)
 from app.notifications.models import MessageTemplate, Notification  # noqa: F401
 from app.tenancy.models import Tenant, TenantDomain  # noqa: F401
-from app.complaints.models import (  # noqa: F401
-    Attachment, CodeCounter, Complaint, ComplaintEvent, Disposition, Follower, FollowUp, Rating, ResponseTemplate,
-)
-from app.complaints import sweep as _sweep  # noqa: F401,E402  (registers the deadline sweep)

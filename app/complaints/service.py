@@ -299,9 +299,9 @@ def add_information(c: Complaint, message: str, attachments: list | None = None)
     return event
 
 
-def resume(c: Complaint, actor: Actor) -> ComplaintEvent:
+def resume(c: Complaint, actor: Actor, expected_version: int | None = None) -> ComplaintEvent:
     """End a hold: the verification clock restarts where it stopped."""
-    _transition(c, actor, "resume")
+    _transition(c, actor, "resume", expected_version)
     cal = calendar_for_tenant(current_tenant())
     now = utcnow()
     if c.paused_at is not None:

@@ -1,11 +1,14 @@
 """Staff pages of a region (complaint unit, agency liaisons, tenant administrators)."""
 
 from flask import Blueprint, g, render_template
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.accounts.access import roles_required, staff_required
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, Category
+from app.complaints import inbox
+from app.complaints.models import Status
 from app.extensions import db
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -20,7 +23,12 @@ def dashboard():
         "categories": db.session.scalar(select(func.count(Category.id))),
         "staff": db.session.scalar(select(func.count(User.id)).where(User.role.in_(Role.STAFF))),
     }
-    return render_template("staff/dashboard.html", tenant=g.tenant, counts=counts)
+    user = current_user._get_current_object()
+    return render_template(
+        "staff/dashboard.html", tenant=g.tenant, counts=counts, status_counts=inbox.status_counts(user),
+        deadline_counts=inbox.deadline_counts(user), queue=inbox.work_queue(user),
+        badge=lambda c: inbox.deadline_badge(c, g.tenant), statuses=Status.ALL,
+    )
 
 
 @bp.route("/users")

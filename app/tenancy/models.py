@@ -12,7 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 
-
 _frozen_now: ContextVar[datetime | None] = ContextVar("frozen_now", default=None)
 
 

@@ -1,0 +1,211 @@
+"""Read-side of the citizen pages: what the public may see, and the transparency page's figures.
+
+Everything here reads the bound tenant only (the ORM guard scopes every query) and never returns a
+reporter's identity except :func:`app.complaints.access.public_reporter_name`'s first name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+
+from app.agencies.models import Category
+from app.complaints import access
+from app.complaints.models import (
+    CLASSES,
+    Complaint,
+    ComplaintEvent,
+    FollowUp,
+    FollowUpStatus,
+    Rating,
+    Status,
+)
+from app.deadlines.calendar import calendar_for_tenant
+from app.deadlines.policy import DeadlineState, deadline_state, stage_days
+from app.extensions import db
+from app.notifications.models import Notification
+from app.tenancy.models import utcnow
+
+PER_PAGE = 20
+
+#: Classes a citizen may choose; "pengawasan" (needing oversight) is set by the complaint unit only.
+CITIZEN_CLASSES = ("aspirasi", "informasi", "pengaduan")
+
+#: Reports listed on the transparency page: checked by the complaint unit (which may still mark a
+#: report confidential at verification), neither spam (archived) nor duplicates (merged).
+LISTED_STATUSES = (Status.VERIFIED, Status.DISPOSED, Status.ANSWERED, Status.CLOSED, Status.REFERRED)
+
+CLASS_FALLBACK_LABELS = {
+    "aspirasi": _l("Suggestion (aspirasi)"),
+    "informasi": _l("Information request"),
+    "pengaduan": _l("Complaint (pengaduan)"),
+    "pengawasan": _l("Complaint needing oversight"),
+}
+
+
+def class_label(tenant, key: str | None, locale: str) -> str:
+    """The tenant's name of a complaint class in ``locale`` (from its settings), else a default."""
+    conf = ((tenant.settings or {}).get("classes") or {}).get(key or "") or {}
+    name = conf.get("name_en" if locale == "en" else "name_id")
+    return name or str(CLASS_FALLBACK_LABELS.get(key, key or ""))
+
+
+@dataclass(frozen=True)
+class ServiceStandard:
+    """The statutory working-day deadlines of a region, for the help texts."""
+
+    verification: int
+    coordination: int
+    auto_close: int
+    #: (class key, follow-up working days) in the order of CLASSES.
+    followup: list[tuple[str, int]]
+    reopen_window: int
+
+    def followup_days(self, key: str) -> int | None:
+        return dict(self.followup).get(key)
+
+
+def service_standard(tenant) -> ServiceStandard:
+    """The tenant's deadlines read from its settings (national defaults for missing keys)."""
+    settings = tenant.settings or {}
+    followup = []
+    for key in CLASSES:
+        try:
+            followup.append((key, stage_days(settings, "followup", key)))
+        except ValueError:  # a class the tenant removed
+            continue
+    return ServiceStandard(
+        verification=stage_days(settings, "verification"),
+        coordination=stage_days(settings, "coordination"),
+        auto_close=stage_days(settings, "auto_close"),
+        followup=followup,
+        reopen_window=int(settings.get("reopen_window_working_days", 10)),
+    )
+
+
+def active_categories() -> list[Category]:
+    """The categories a citizen may choose."""
+    stmt = select(Category).where(Category.active.is_(True)).order_by(Category.name_id)
+    return list(db.session.execute(stmt).scalars())
+
+
+def deadline_badge(c: Complaint, tenant, now: datetime | None = None) -> str | None:
+    """'on_time', 'due_soon' or 'overdue', computed now; None when no clock runs."""
+    if c.due_at is None or not c.is_open:
+        return None
+    state = deadline_state(calendar_for_tenant(tenant), tenant.settings or {}, c.due_at, now or utcnow())
+    return None if state == DeadlineState.NONE else state
+
+
+def published_followups(complaint_ids: list[int]) -> dict[int, list[FollowUp]]:
+    """Published follow-ups (tindak lanjut) per complaint id, oldest first."""
+    if not complaint_ids:
+        return {}
+    stmt = (select(FollowUp)
+            .where(FollowUp.complaint_id.in_(complaint_ids), FollowUp.status == FollowUpStatus.PUBLISHED)
+            .order_by(FollowUp.published_at, FollowUp.id))
+    out: dict[int, list[FollowUp]] = {cid: [] for cid in complaint_ids}
+    for fu in db.session.execute(stmt).scalars():
+        out[fu.complaint_id].append(fu)
+    return out
+
+
+def current_rating(c: Complaint) -> Rating | None:
+    """The citizen's rating of the current answer cycle, if given."""
+    return db.session.execute(select(Rating).filter_by(complaint_id=c.id, cycle=c.reopen_count)).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    channel: str  # email | sms
+    status: str  # pending | sent | failed
+
+
+def confirmations(c: Complaint) -> list[Confirmation]:
+    """How the receipt confirmation of ``c`` went, per channel (never the address itself)."""
+    event_id = db.session.execute(
+        select(ComplaintEvent.id).filter_by(complaint_id=c.id, kind="submit").order_by(ComplaintEvent.id).limit(1)
+    ).scalar_one_or_none()
+    if event_id is None:
+        return []
+    rows = db.session.execute(
+        select(Notification.channel, Notification.status).filter_by(event_key=f"event:{event_id}")
+        .order_by(Notification.channel)
+    ).all()
+    return [Confirmation(channel, status) for channel, status in rows]
+
+
+@dataclass
+class PublicItem:
+    """One report as the transparency page shows it."""
+
+    complaint: Complaint
+    #: A first name for public reports; None for anonymous ones.
+    reporter_name: str | None
+    answers: list[FollowUp] = field(default_factory=list)
+
+
+@dataclass
+class PublicPage:
+    items: list[PublicItem]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _listed():
+    return (select(Complaint)
+            .where(Complaint.confidential.is_(False), Complaint.status.in_(LISTED_STATUSES)))
+
+
+def transparency_page(page: int = 1, per_page: int = PER_PAGE) -> PublicPage:
+    """Recent public reports (never confidential ones), newest first, with their published answers."""
+    page = max(1, page)
+    total = db.session.execute(_listed().with_only_columns(func.count(Complaint.id))).scalar_one()
+    rows = list(db.session.execute(
+        _listed().order_by(Complaint.submitted_at.desc(), Complaint.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).scalars())
+    answers = published_followups([c.id for c in rows])
+    items = [PublicItem(c, access.public_reporter_name(c), answers.get(c.id, [])) for c in rows]
+    return PublicPage(items=items, page=page, per_page=per_page, total=total)
+
+
+def status_counts() -> dict[str, int]:
+    """All reports of the region per status (numbers only, confidential ones included)."""
+    rows = db.session.execute(select(Complaint.status, func.count(Complaint.id)).group_by(Complaint.status)).all()
+    return {status: n for status, n in rows}
+
+
+@dataclass(frozen=True)
+class OnTimeShare:
+    handled: int
+    on_time: int
+
+    @property
+    def percent(self) -> float | None:
+        return None if not self.handled else round(100 * self.on_time / self.handled, 1)
+
+
+def on_time_share() -> OnTimeShare:
+    """Of the reports whose follow-up was published, how many within the deadline."""
+    handled, on_time = db.session.execute(
+        select(func.count(Complaint.id), func.sum(case((Complaint.answered_on_time.is_(True), 1), else_=0)))
+        .where(Complaint.answered_on_time.is_not(None))
+    ).one()
+    return OnTimeShare(handled=handled or 0, on_time=on_time or 0)

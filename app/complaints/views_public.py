@@ -1,0 +1,450 @@
+"""Citizen pages of a region: submit, track, reply, rate, reopen, transparency.
+
+Each POST parses a form, calls ONE service function, commits, flashes and redirects. The private
+tracking link (code + secret token) is what lets a citizen act; the code alone only shows the status.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import NotFound
+from wtforms.fields.choices import SelectChoice
+
+from app.complaints import access, reports, service, workflow
+from app.complaints import forms as f
+from app.complaints.models import Complaint, Privacy, Status
+from app.complaints.uploads import MAX_FILES, UploadError, prepare_uploads, read_attachment
+from app.complaints.workflow import TransitionError
+from app.deadlines.calendar import calendar_for_tenant
+from app.extensions import db, limiter
+from app.tenancy.models import utcnow
+
+bp = Blueprint("complaints_public", __name__)
+
+SUBMISSION_KEY = re.compile(r"^[0-9a-f]{32}$")
+CODE_SHAPE = re.compile(r"^[A-Z]{2,5}-[0-9]{2}-[0-9]{4,6}$")
+
+DEADLINE_LABELS = {
+    "on_time": _l("On schedule"),
+    "due_soon": _l("Due soon"),
+    "overdue": _l("Overdue"),
+}
+
+
+def _submit_limit() -> str:
+    return current_app.config.get("SUBMIT_RATE_LIMIT", "5 per minute;30 per hour")
+
+
+def _action_limit() -> str:
+    return current_app.config.get("CITIZEN_ACTION_RATE_LIMIT", "10 per minute;60 per hour")
+
+
+def _lookup_limit() -> str:
+    # Codes are sequential: slow down anyone walking through them.
+    return current_app.config.get("TRACK_RATE_LIMIT", "60 per minute;600 per hour")
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+@bp.app_template_global()
+def service_standard(tenant) -> reports.ServiceStandard:
+    """The region's working-day deadlines, for help texts (home page, report form)."""
+    return reports.service_standard(tenant)
+
+
+@bp.app_template_global()
+def complaint_class_label(key: str | None) -> str:
+    """The current tenant's name for a complaint class, in the active language."""
+    return reports.class_label(g.tenant, key, _locale())
+
+
+@bp.app_template_global()
+def example_tracking_code(tenant) -> str:
+    """A tracking code of the current local year, e.g. BJM-26-00001 (placeholders and help texts)."""
+    year = calendar_for_tenant(tenant).local_date(utcnow()).year
+    return f"{tenant.code_prefix}-{year % 100:02d}-00001"
+
+
+def _private(response: Response) -> Response:
+    """Pages that carry the secret token: keep them out of caches and referrers."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# ---------------------------------------------------------------- submit
+
+def _citizen():
+    if current_user.is_authenticated and getattr(current_user, "role", None) == "citizen":
+        return current_user
+    return None
+
+
+def _setup_submit_form(form: f.SubmitForm) -> None:
+    locale = _locale()
+    standard = reports.service_standard(g.tenant)
+    form.complaint_class.choices = [
+        SelectChoice(key, reports.class_label(g.tenant, key, locale)) for key in reports.CITIZEN_CLASSES
+        if standard.followup_days(key) is not None
+    ]
+    form.category_id.choices = [SelectChoice("", _("— Not sure —"))] + [
+        SelectChoice(c.id, c.label(locale)) for c in reports.active_categories()]
+    form.privacy.choices = [SelectChoice(Privacy.PUBLIC, _("Public")), SelectChoice(Privacy.ANONYMOUS, _("Anonymous")),
+                            SelectChoice(Privacy.CONFIDENTIAL, _("Confidential"))]
+
+
+def _coordinate(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return float(value.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _prepare_files(files: list) -> tuple[list, list[str]]:
+    """Check and clean uploaded files; returns (prepared, error messages naming the file)."""
+    files = [fs for fs in files if fs and fs.filename]
+    if len(files) > MAX_FILES:
+        return [], [_("Attach at most %(n)s files.", n=MAX_FILES)]
+    prepared, errors = [], []
+    for fs in files:
+        try:
+            prepared.extend(prepare_uploads([fs]))
+        except UploadError as exc:
+            errors.append(_("%(file)s: %(reason)s", file=fs.filename, reason=exc.message))
+    return prepared, errors
+
+
+def _submit_data(form: f.SubmitForm, uploads: list) -> service.SubmitData:
+    citizen = _citizen()
+    key = form.submission_key.data or ""
+    return service.SubmitData(
+        title=form.title.data or "",
+        description=form.description.data or "",
+        complaint_class=form.complaint_class.data or "",
+        category_id=form.category_id.data,
+        location_text=form.location_text.data or None,
+        latitude=_coordinate(form.latitude.data),
+        longitude=_coordinate(form.longitude.data),
+        privacy=form.privacy.data or Privacy.PUBLIC,
+        reporter_name=form.reporter_name.data or None,
+        reporter_email=form.reporter_email.data or None,
+        reporter_phone=form.reporter_phone.data or None,
+        reporter_user_id=citizen.id if citizen is not None else None,
+        locale=_locale(),
+        submission_key=key if SUBMISSION_KEY.match(key) else None,
+        source="web",
+        attachments=uploads,
+    )
+
+
+def _add_errors(form: FlaskForm, errors: dict) -> None:
+    """Put the service's translated errors at the form's fields (unknown keys at the title)."""
+    for name, message in errors.items():
+        target = getattr(form, name, None)
+        if target is None or not hasattr(target, "errors"):
+            target = form.title if hasattr(form, "title") else None
+        if target is None:
+            continue
+        if not isinstance(target.errors, list):
+            target.errors = list(target.errors)
+        if str(message) not in [str(e) for e in target.errors]:
+            target.errors.append(str(message))
+
+
+def _render_submit(form: f.SubmitForm, status: int = 200, files_dropped: bool = False):
+    html = render_template("complaints/public/submit.html", form=form, citizen=_citizen(),
+                           has_errors=any(fld.errors for fld in form),
+                           standard=reports.service_standard(g.tenant), files_dropped=files_dropped)
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"  # a "back" reloads the page with a fresh submission key
+    return response
+
+
+@bp.route("/lapor", methods=["GET", "POST"])
+@limiter.limit(_submit_limit, methods=["POST"])
+def submit():
+    """Send a report (no account needed); answers with the tracking code."""
+    form = f.SubmitForm()
+    _setup_submit_form(form)
+    if request.method == "GET":
+        form.submission_key.data = uuid.uuid4().hex
+        citizen = _citizen()
+        if citizen is not None:
+            form.reporter_name.data = citizen.name
+            form.reporter_email.data = citizen.email
+            form.reporter_phone.data = getattr(citizen, "phone", None)
+        return _render_submit(form)
+
+    if form.hp_note.data:
+        abort(400)  # a robot filled the hidden field: nothing is created
+    if not SUBMISSION_KEY.match(form.submission_key.data or ""):
+        form.submission_key.data = uuid.uuid4().hex
+    form_ok = form.validate_on_submit()
+    posted_files = [fs for fs in request.files.getlist(form.attachments.name) if fs and fs.filename]
+    uploads, upload_errors = _prepare_files(posted_files)
+    form.attachments.errors = list(upload_errors)
+    data = _submit_data(form, uploads)
+    if not form_ok or upload_errors:
+        # Show every problem at once: the service's rules too, not only the form's.
+        _add_errors(form, service.validate_submission(data))
+        return _render_submit(form, 400, files_dropped=bool(posted_files))
+    try:
+        complaint, _created = service.submit_complaint(data)
+    except service.ValidationError as exc:
+        db.session.rollback()
+        _add_errors(form, exc.errors)
+        return _render_submit(form, 400, files_dropped=bool(posted_files))
+    db.session.commit()
+    return redirect(url_for(".received", code=complaint.code, t=complaint.access_token), 303)
+
+
+@bp.route("/lapor/diterima/<code>")
+def received(code: str):
+    """The confirmation: tracking code, private link and the current deadline."""
+    c = access.access_complaint_by_code(code)
+    token = request.args.get("t") or ""
+    if not access.citizen_may_act(c, token):
+        abort(404)
+    html = render_template(
+        "complaints/public/received.html", c=c, token=token,
+        link=url_for(".track", code=c.code, t=token, _external=True),
+        confirmations=reports.confirmations(c), standard=reports.service_standard(g.tenant),
+    )
+    return _private(make_response(html))
+
+
+@bp.route("/ketentuan")
+def terms():
+    """Terms of use of the report form, in plain language."""
+    return render_template("complaints/public/terms.html", standard=reports.service_standard(g.tenant))
+
+
+# ---------------------------------------------------------------- track
+
+@bp.route("/lacak")
+@limiter.limit(_lookup_limit)
+def track_lookup():
+    """Find a report by its tracking code."""
+    form = f.TrackForm(request.args)
+    if "kode" not in request.args:
+        return render_template("complaints/public/track_lookup.html", form=form)
+    if form.validate():
+        code = form.kode.data.upper().replace(" ", "")
+        if CODE_SHAPE.match(code):
+            try:
+                c = access.access_complaint_by_code(code)
+            except NotFound:
+                pass
+            else:
+                return redirect(url_for(".track", code=c.code), 303)
+        form.kode.errors.append(_("No report of %(tenant)s has this code. Check the code and try again.",
+                                  tenant=g.tenant.name))
+    return render_template("complaints/public/track_lookup.html", form=form), 404 if form.kode.data else 400
+
+
+def _token_from(source) -> str | None:
+    token = (source.get("t") or "").strip()
+    return token or None
+
+
+def _complaint_for(code: str, token: str | None, require_token: bool) -> Complaint:
+    """The complaint by code; a given token must be right (the same 404 otherwise)."""
+    c = access.access_complaint_by_code(code)
+    if (token is not None or require_token) and not access.citizen_may_act(c, token):
+        abort(404)
+    return c
+
+
+def _action_forms(c: Complaint, failed: dict | None = None) -> dict[str, FlaskForm]:
+    """The citizen's forms for the actions possible now (a failed one keeps its input)."""
+    failed = failed or {}
+    allowed = set(workflow.allowed_actions(c.status, "citizen"))
+    wanted: dict[str, type[FlaskForm]] = {}
+    if "add_info" in allowed:
+        wanted["info"] = f.AddInformationForm
+    if "citizen_reply" in allowed:
+        wanted["reply"] = f.CitizenReplyForm
+    if "rate" in allowed and c.answered_at is not None and reports.current_rating(c) is None:
+        wanted["rate"] = f.RatingForm
+    if service.can_citizen_reopen(c):
+        wanted["reopen"] = f.CitizenReopenForm
+    return {key: failed.get(key) or cls(prefix=key, formdata=None) for key, cls in wanted.items()}
+
+
+def _render_track(c: Complaint, token: str | None, failed: dict | None = None, status: int = 200):
+    private = token is not None
+    show_content = private or not c.confidential
+    events = access.timeline(c, for_staff=False)
+    if private:
+        attachments = access.attachments(c)
+    elif c.privacy == Privacy.PUBLIC:
+        attachments = access.attachments(c, public_only=True)
+    else:
+        attachments = []
+    answers = reports.published_followups([c.id])[c.id] if show_content else []
+    hold_request = None
+    if c.status == Status.ON_HOLD:
+        hold_request = next((e for e in reversed(events) if e.kind == "hold"), None)
+    html = render_template(
+        "complaints/public/track.html", c=c, token=token, private=private, show_content=show_content,
+        events=events, attachments=attachments, answers=answers, hold_request=hold_request,
+        badge=reports.deadline_badge(c, g.tenant), deadline_labels=DEADLINE_LABELS,
+        forms=_action_forms(c, failed) if private else {},
+        rating=reports.current_rating(c) if private else None,
+        category=c.category.label(_locale()) if c.category is not None else None,
+        status_label=workflow.status_label, event_label=workflow.event_label,
+    )
+    response = make_response(html, status)
+    return _private(response) if private else response
+
+
+@bp.route("/lacak/<code>")
+@limiter.limit(_lookup_limit)
+def track(code: str):
+    """A report's progress: status and deadline for anyone with the code; everything with the private link."""
+    token = _token_from(request.args)
+    c = _complaint_for(code, token, require_token=False)
+    if code != c.code:
+        return redirect(url_for(".track", code=c.code, t=token), 301)
+    return _render_track(c, token)
+
+
+def _citizen_action(code: str, key: str, form_cls: type[FlaskForm],
+                    run: Callable[[Complaint, FlaskForm], object], done: str):
+    """Shared shape of the private-link actions: check the token, validate, call the service, commit."""
+    token = _token_from(request.form)
+    c = _complaint_for(code, token, require_token=True)
+    back = url_for(".track", code=c.code, t=token)
+    form = form_cls(prefix=key)
+    if not form.validate_on_submit():
+        return _render_track(c, token, failed={key: form}, status=400)
+    try:
+        run(c, form)
+        db.session.commit()
+    except TransitionError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(back, 303)
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("Your report was changed meanwhile. Please look at it again and retry."), "error")
+        return redirect(back, 303)
+    except (service.ValidationError, UploadError) as exc:
+        db.session.rollback()
+        if isinstance(exc, UploadError):
+            _add_errors(form, {"attachments": exc.message})
+        else:
+            _add_errors(form, exc.errors)
+        c = _complaint_for(code, token, require_token=True)
+        return _render_track(c, token, failed={key: form}, status=400)
+    flash(done, "info")
+    return redirect(back, 303)
+
+
+@bp.route("/lacak/<code>/informasi", methods=["POST"])
+@limiter.limit(_action_limit)
+def add_information(code: str):
+    """The reporter adds information (and files) to an open report."""
+
+    def run(c: Complaint, form: FlaskForm) -> None:
+        uploads, errors = _prepare_files(request.files.getlist(form.attachments.name))
+        if errors:
+            raise service.ValidationError({"attachments": " ".join(errors)})
+        service.add_information(c, form.message.data, uploads)
+
+    return _citizen_action(code, "info", f.AddInformationForm, run, _("Thank you: your information was added."))
+
+
+@bp.route("/lacak/<code>/balas", methods=["POST"])
+@limiter.limit(_action_limit)
+def reply(code: str):
+    """The reporter answers the published follow-up; the agency takes the report up again."""
+    return _citizen_action(code, "reply", f.CitizenReplyForm,
+                           lambda c, form: service.citizen_reply(c, form.message.data),
+                           _("Your reply was sent. The agency will answer again."))
+
+
+@bp.route("/lacak/<code>/nilai", methods=["POST"])
+@limiter.limit(_action_limit)
+def rate(code: str):
+    """The reporter rates the handling once per answer."""
+    return _citizen_action(code, "rate", f.RatingForm,
+                           lambda c, form: service.rate(c, form.score.data, form.comment.data),
+                           _("Thank you for your rating."))
+
+
+@bp.route("/lacak/<code>/buka-kembali", methods=["POST"])
+@limiter.limit(_action_limit)
+def reopen(code: str):
+    """The reporter reopens a closed report within the region's window."""
+    return _citizen_action(code, "reopen", f.CitizenReopenForm,
+                           lambda c, form: service.reopen(c, service.CITIZEN, form.reason.data),
+                           _("The report was reopened and goes back to the agency."))
+
+
+@bp.route("/lacak/<code>/lampiran/<int:att_id>")
+@limiter.limit(_lookup_limit)
+def attachment(code: str, att_id: int):
+    """An attachment: the reporter's own with the private link; public reports' public files otherwise."""
+    token = _token_from(request.args)
+    c = _complaint_for(code, token, require_token=False)
+    if token is not None:
+        att = access.access_attachment(att_id, c)
+    elif c.privacy == Privacy.PUBLIC:
+        att = access.access_attachment(att_id, c, public_only=True)
+    else:
+        abort(404)
+    try:
+        data = read_attachment(att)
+    except FileNotFoundError:
+        abort(404)
+    ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}.get(
+        att.content_type, "bin")
+    response = Response(data, mimetype=att.content_type)
+    # The original file name stays with the staff: it can name the reporter.
+    response.headers["Content-Disposition"] = f'inline; filename="lampiran-{att.id}.{ext}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store" if token else "public, max-age=300"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# ---------------------------------------------------------------- transparency
+
+@bp.route("/transparansi")
+def transparency():
+    """Public reports of the region with their answers, and how many were handled in time."""
+    page = request.args.get("page", 1, type=int) or 1
+    result = reports.transparency_page(page)
+    if page > 1 and page > result.pages:
+        abort(404)
+    return render_template(
+        "complaints/public/transparency.html", result=result, counts=reports.status_counts(),
+        share=reports.on_time_share(), status_label=workflow.status_label, statuses=Status.ALL,
+    )

@@ -1,0 +1,599 @@
+"""Staff pages: the complaint unit's inbox and actions, and the agency liaison's work.
+
+Every action: parse the form, call ONE service function with the signed-in actor, commit, flash,
+redirect to the report. Bad input re-renders the report with the errors (400); an action that is not
+possible now, or a report changed meanwhile, answers 409 with the reason and a link to reload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import NotFound
+
+from app.accounts.access import roles_required, staff_required
+from app.accounts.models import Role
+from app.agencies.models import Agency, Category
+from app.complaints import access, inbox, service, workflow
+from app.complaints import forms as f
+from app.complaints import response_templates as rt
+from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, Status, Visibility
+from app.complaints.uploads import read_attachment
+from app.complaints.workflow import StaleComplaint, TransitionError
+from app.extensions import db
+from app.tenancy.models import utcnow
+
+bp = Blueprint("complaints_staff", __name__, url_prefix="/staff")
+
+unit_required = roles_required(Role.OFFICER, Role.TENANT_ADMIN)
+
+FOLLOWUP_LABELS = {
+    FollowUpStatus.DRAFT: _l("Draft"),
+    FollowUpStatus.SUBMITTED: _l("Sent for review"),
+    FollowUpStatus.RETURNED: _l("Returned to the agency"),
+    FollowUpStatus.PUBLISHED: _l("Published"),
+}
+FIELD_LABELS = {
+    "status": _l("Status"),
+    "title": _l("Title"),
+    "complaint_class": _l("Class"),
+    "category_id": _l("Category"),
+    "tags": _l("Tags"),
+    "anonymous": _l("Anonymous"),
+    "confidential": _l("Confidential"),
+}
+ACTION_LABELS = {
+    "verify": _l("Verify"),
+    "edit": _l("Edit details"),
+    "hold": _l("Put on hold: ask for information"),
+    "resume": _l("Resume verification"),
+    "refer": _l("Refer: not our authority"),
+    "archive": _l("Archive"),
+    "dispose": _l("Send to agencies (disposition)"),
+    "note": _l("Add an internal note"),
+    "public_reply": _l("Send a message to the reporter"),
+    "followup": _l("Write the follow-up"),
+    "close": _l("Close"),
+    "reopen": _l("Reopen"),
+    "merge": _l("Merge into another report"),
+}
+#: Forms of the report page, keyed by their prefix (= the action they perform).
+FORMS: dict[str, type[FlaskForm]] = {
+    "verify": f.VerifyForm,
+    "edit": f.EditForm,
+    "hold": f.HoldForm,
+    "resume": f.ResumeForm,
+    "refer": f.ReferForm,
+    "archive": f.ArchiveForm,
+    "dispose": f.DisposeForm,
+    "note": f.NoteForm,
+    "public_reply": f.PublicReplyForm,
+    "followup": f.FollowUpForm,
+    "return_followup": f.ReturnFollowUpForm,
+    "publish_followup": f.PublishFollowUpForm,
+    "close": f.CloseForm,
+    "reopen": f.ReopenForm,
+    "merge": f.MergeForm,
+}
+#: Workflow action(s) that make a form appear.
+FORM_ACTIONS = {"followup": ("draft_followup", "submit_followup")}
+
+
+# ---------------------------------------------------------------- helpers
+
+@bp.app_context_processor
+def _labels() -> dict:
+    return {"status_label": workflow.status_label, "class_label": inbox.class_label,
+            "stage_label": inbox.stage_label, "event_label": workflow.event_label}
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _actor() -> service.Actor:
+    return service.Actor.of(_user())
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+def _categories() -> list[Category]:
+    return list(db.session.execute(select(Category).order_by(Category.code)).scalars())
+
+
+def _agencies(active_only: bool = True) -> list[Agency]:
+    stmt = select(Agency).order_by(Agency.short_name)
+    if active_only:
+        stmt = stmt.where(Agency.active.is_(True))
+    return list(db.session.execute(stmt).scalars())
+
+
+def _category_choices(include_inactive_id: int | None = None) -> list[tuple]:
+    loc = _locale()
+    rows = [c for c in _categories() if c.active or c.id == include_inactive_id]
+    return [("", "—")] + [(c.id, c.label(loc)) for c in rows]
+
+
+def _class_choices() -> list[tuple]:
+    return [(k, inbox.class_label(k)) for k in CLASSES]
+
+
+def _detail_url(c_id: int) -> str:
+    return url_for(".detail", complaint_id=c_id)
+
+
+def _own_followup(c: Complaint, agency_id: int | None) -> FollowUp | None:
+    if agency_id is None:
+        return None
+    for fu in db.session.execute(inbox.followups_query(c, _user())).scalars():
+        if fu.agency_id == agency_id and fu.status != FollowUpStatus.PUBLISHED:
+            return fu
+    return None
+
+
+def _active_dispositions(c: Complaint) -> list:
+    return [d for d in c.dispositions if d.active]
+
+
+def _build_form(key: str, c: Complaint, display: bool, fu: FollowUp | None = None) -> FlaskForm:
+    """The form ``key`` with its choices; with ``display`` it is pre-filled from the report and not
+    bound to the request (a posted form takes everything, the version included, from the post)."""
+    prefix = key if fu is None else f"{key}-{fu.id}"
+    data: dict = {}
+    if display:
+        data["version"] = c.version
+        if key in ("verify", "edit"):
+            data.update(title=c.title, complaint_class=c.complaint_class, category_id=c.category_id,
+                        tags=", ".join(c.tags or []), anonymous=c.anonymous, confidential=c.confidential)
+        elif key == "publish_followup" and fu is not None:
+            data["body"] = fu.body
+        elif key == "followup":
+            agency_id = _user().agency_id if _user().role == Role.LIAISON else None
+            active = _active_dispositions(c)
+            if agency_id is None and len(active) == 1:
+                agency_id = active[0].agency_id
+            own = _own_followup(c, agency_id)
+            data.update(agency_id=agency_id, body=own.body if own else "")
+    form = FORMS[key](prefix=prefix, formdata=None, data=data) if display else FORMS[key](prefix=prefix)
+    if key in ("verify", "edit"):
+        form.complaint_class.choices = _class_choices()
+        form.category_id.choices = _category_choices(c.category_id)
+    elif key == "dispose":
+        holding = {d.agency_id for d in _active_dispositions(c)}
+        form.agency_ids.choices = [(a.id, a.name) for a in _agencies() if a.id not in holding]
+    elif key == "public_reply":
+        form.template_id.choices = [("", "—")] + [(t.id, t.title) for t in rt.list_templates(active_only=True)]
+    elif key == "followup":
+        form.agency_id.choices = [(d.agency_id, d.agency.short_name) for d in _active_dispositions(c)]
+    return form
+
+
+def _forms_for(c: Complaint, failed: dict | None = None) -> tuple[dict, dict]:
+    """Forms for the actions allowed now, and per-follow-up review forms ({follow-up id: {key: form}})."""
+    failed = failed or {}
+    allowed = set(workflow.allowed_actions(c.status, _user().role))
+    forms = {}
+    for key in FORMS:
+        if key in ("return_followup", "publish_followup"):
+            continue
+        if allowed & set(FORM_ACTIONS.get(key, (key,))):
+            forms[key] = failed.get(key) or _build_form(key, c, display=True)
+    if "followup" in forms and not forms["followup"].agency_id.choices:
+        del forms["followup"]
+    if "verify" in forms and "edit" in forms and "edit" not in failed:
+        del forms["edit"]  # verifying sets the same fields
+    if "dispose" in forms and not forms["dispose"].agency_ids.choices:
+        del forms["dispose"]
+    review: dict[int, dict] = {}
+    for fu in db.session.execute(inbox.followups_query(c, _user())).scalars():
+        if fu.status == FollowUpStatus.PUBLISHED:
+            continue
+        per = {}
+        if "publish_followup" in allowed:
+            per["publish_followup"] = failed.get(f"publish_followup-{fu.id}") or _build_form(
+                "publish_followup", c, True, fu)
+        if "return_followup" in allowed and fu.status == FollowUpStatus.SUBMITTED:
+            per["return_followup"] = failed.get(f"return_followup-{fu.id}") or _build_form(
+                "return_followup", c, True, fu)
+        review[fu.id] = per
+    return forms, review
+
+
+def _change_value(key: str, value, categories: dict) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if key == "status":
+        return workflow.status_label(value)
+    if key == "complaint_class":
+        return inbox.class_label(value)
+    if key == "category_id":
+        return categories.get(value, str(value))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def _render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
+    user = _user()
+    loc = _locale()
+    categories = {cat.id: cat.label(loc) for cat in _categories()}
+    atts = access.attachments(c, user)
+    by_event: dict = {}
+    for att in atts:
+        by_event.setdefault(att.event_id, []).append(att)
+    events = access.timeline(c, for_staff=True)
+    changes = {}
+    for ev in events:
+        if ev.kind in ("verify", "edit"):
+            keys = [k for k in (ev.after or {}) if (ev.before or {}).get(k) != ev.after.get(k)]
+            changes[ev.id] = [(str(FIELD_LABELS.get(k, k)), _change_value(k, (ev.before or {}).get(k), categories),
+                               _change_value(k, ev.after.get(k), categories)) for k in keys]
+    forms, review = _forms_for(c, failed)
+    merged_into = None
+    if c.merged_into_id:
+        try:
+            merged_into = access.access_complaint(c.merged_into_id, user)
+        except NotFound:
+            merged_into = None
+    templates = rt.list_templates(active_only=True) if "public_reply" in forms else []
+    return render_template(
+        "complaints/staff/detail.html", c=c, reporter=access.reporter_view(c, user), attachments=atts,
+        attachments_by_event=by_event, events=events, changes=changes, forms=forms, review=review,
+        followups=list(db.session.execute(inbox.followups_query(c, user)).scalars()),
+        dispositions=c.dispositions, category=categories.get(c.category_id), badge=inbox.deadline_badge(c, g.tenant),
+        stage=inbox.stage_label(c.due_stage), templates=templates, merged_into=merged_into,
+        followup_labels=FOLLOWUP_LABELS, is_unit=access.is_unit(user), Visibility=Visibility,
+        action_labels=ACTION_LABELS, templates_json={str(t.id): t.body for t in templates},
+    ), status
+
+
+def _conflict(complaint_id: int, message) -> tuple[str, int]:
+    return render_template("complaints/staff/conflict.html", message=str(message),
+                           reload_url=_detail_url(complaint_id)), 409
+
+
+def _attach_errors(form: FlaskForm, errors: dict) -> None:
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*list(field.errors or []), str(message)]
+        else:
+            flash(str(message), "error")
+
+
+def _perform(complaint_id: int, key: str, call: Callable[[Complaint, FlaskForm], object], success,
+             followup_id: int | None = None):
+    """Validate the posted form ``key``, run ``call`` (one service function), commit, redirect."""
+    c = access.access_complaint(complaint_id, _user())
+    fu = None
+    if followup_id is not None:
+        stmt = inbox.followups_query(c, _user()).where(FollowUp.id == followup_id)
+        fu = db.session.execute(stmt).scalar_one_or_none()
+        if fu is None:
+            abort(404)
+    form = _build_form(key, c, display=False, fu=fu)
+    prefix = form._prefix.rstrip("-")
+    if not form.validate_on_submit():
+        return _render_detail(c, failed={prefix: form}, status=400)
+    try:
+        call(c, form)
+        db.session.commit()
+    except service.ValidationError as exc:
+        db.session.rollback()
+        _attach_errors(form, exc.errors)
+        return _render_detail(c, failed={prefix: form}, status=400)
+    except TransitionError as exc:
+        db.session.rollback()
+        return _conflict(complaint_id, exc.message)
+    except StaleDataError:
+        db.session.rollback()
+        return _conflict(complaint_id, StaleComplaint().message)
+    flash(str(success), "info")
+    return redirect(_detail_url(complaint_id))
+
+
+def _version(form: FlaskForm) -> int | None:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return -1  # a tampered version never matches: the report is treated as changed
+
+
+# ---------------------------------------------------------------- inbox and report
+
+def _filter_form() -> f.InboxFilterForm:
+    form = f.InboxFilterForm(formdata=request.args)
+    any_ = ("", _("All"))
+    form.status.choices = [any_] + [(s, workflow.status_label(s)) for s in Status.ALL]
+    form.complaint_class.choices = [any_] + _class_choices()
+    form.category_id.choices = [("", _("All"))] + _category_choices()[1:]
+    form.agency_id.choices = [("", _("All"))] + [(a.id, a.short_name) for a in _agencies(active_only=False)]
+    form.deadline.choices = [any_] + [(k, str(v)) for k, v in inbox.DEADLINE_FILTERS.items()]
+    form.sort.choices = [(k, str(v)) for k, v in inbox.SORTS.items()]
+    form.validate()
+    return form
+
+
+def _filters(form: f.InboxFilterForm) -> inbox.InboxFilters:
+    def ok(field):
+        return None if field.errors else (field.data or None)
+
+    return inbox.InboxFilters(
+        status=ok(form.status), complaint_class=ok(form.complaint_class), category_id=ok(form.category_id),
+        agency_id=ok(form.agency_id), deadline=ok(form.deadline), date_from=ok(form.date_from),
+        date_to=ok(form.date_to), q=ok(form.q), sort=ok(form.sort) or "newest",
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+
+
+@bp.get("/complaints")
+@staff_required
+def inbox_list():
+    """The inbox: the reports this user may see, filtered, sorted and paginated."""
+    form = _filter_form()
+    filters = _filters(form)
+    now = utcnow()
+    page = inbox.paginate(_user(), filters, now)
+    counts = inbox.status_counts(_user(), filters, now)
+    badges = {c.id: inbox.deadline_badge(c, g.tenant, now) for c in page.items}
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "complaints/staff/inbox.html", form=form, filters=filters, page=page, counts=counts, badges=badges,
+        statuses=Status.ALL, args=args, args_without_status={k: v for k, v in args.items() if k != "status"},
+        locale=_locale(),
+    )
+
+
+@bp.get("/complaints/<int:complaint_id>")
+@staff_required
+def detail(complaint_id: int):
+    """One report: details, reporter (as far as this user may see), timeline, follow-ups, actions."""
+    return _render_detail(access.access_complaint(complaint_id, _user()))
+
+
+@bp.get("/complaints/<int:complaint_id>/attachments/<int:attachment_id>")
+@staff_required
+def attachment(complaint_id: int, attachment_id: int) -> Response:
+    """Download an attachment this user may see (photos of anonymous reports stay with the unit)."""
+    c = access.access_complaint(complaint_id, _user())
+    att = access.access_attachment(attachment_id, c, _user())
+    try:
+        data = read_attachment(att)
+    except FileNotFoundError:
+        abort(404)
+    resp = Response(data, mimetype=att.content_type)
+    resp.headers.set("Content-Disposition", "inline", filename=att.filename)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+# ---------------------------------------------------------------- actions of the complaint unit
+
+@bp.post("/complaints/<int:complaint_id>/verify")
+@unit_required
+def verify(complaint_id: int):
+    """Verify: title, class, category, tags and privacy flags."""
+    def call(c, form):
+        return service.verify(
+            c, _actor(), title=form.title.data, complaint_class=form.complaint_class.data,
+            category_id=form.category_id.data, tags=form.tag_list(), anonymous=form.anonymous.data,
+            confidential=form.confidential.data, expected_version=_version(form))
+
+    return _perform(complaint_id, "verify", call, _l("The report is verified."))
+
+
+@bp.post("/complaints/<int:complaint_id>/edit")
+@unit_required
+def edit(complaint_id: int):
+    """Edit the classification after verification."""
+    def call(c, form):
+        return service.edit(
+            c, _actor(), expected_version=_version(form), title=form.title.data,
+            complaint_class=form.complaint_class.data, category_id=form.category_id.data, tags=form.tag_list(),
+            anonymous=form.anonymous.data, confidential=form.confidential.data)
+
+    return _perform(complaint_id, "edit", call, _l("The changes are saved."))
+
+
+@bp.post("/complaints/<int:complaint_id>/hold")
+@unit_required
+def hold(complaint_id: int):
+    """Put on hold (tunda) and ask the reporter for the missing information."""
+    return _perform(complaint_id, "hold", lambda c, form: service.hold(
+        c, _actor(), form.message.data, expected_version=_version(form)),
+        _l("The report is on hold; the reporter was asked for more information."))
+
+
+@bp.post("/complaints/<int:complaint_id>/resume")
+@unit_required
+def resume(complaint_id: int):
+    """End a hold: verification continues."""
+    return _perform(complaint_id, "resume", lambda c, form: service.resume(
+        c, _actor(), expected_version=_version(form)), _l("Verification continues."))
+
+
+@bp.post("/complaints/<int:complaint_id>/refer")
+@unit_required
+def refer(complaint_id: int):
+    """Not our authority: refer to the body with authority."""
+    return _perform(complaint_id, "refer", lambda c, form: service.refer(
+        c, _actor(), form.refer_to.data, form.message.data, expected_version=_version(form)),
+        _l("The report is referred to the body with authority."))
+
+
+@bp.post("/complaints/<int:complaint_id>/archive")
+@unit_required
+def archive(complaint_id: int):
+    """Archive with a reason."""
+    return _perform(complaint_id, "archive", lambda c, form: service.archive(
+        c, _actor(), form.reason.data, expected_version=_version(form)), _l("The report is archived."))
+
+
+@bp.post("/complaints/<int:complaint_id>/dispose")
+@unit_required
+def dispose(complaint_id: int):
+    """Send to one or more agencies (disposisi)."""
+    return _perform(complaint_id, "dispose", lambda c, form: service.dispose(
+        c, _actor(), form.agency_ids.data, (form.instruction.data or "").strip() or None,
+        expected_version=_version(form)), _l("The report is sent to the agencies."))
+
+
+@bp.post("/complaints/<int:complaint_id>/public-reply")
+@unit_required
+def public_reply(complaint_id: int):
+    """A message to the reporter; an empty message sends the chosen template's text."""
+    def call(c, form):
+        message = (form.message.data or "").strip()
+        if not message and form.template_id.data:
+            try:
+                message = rt.access_template(form.template_id.data, active_only=True).body
+            except NotFound:
+                raise service.ValidationError({"template_id": _l("Choose a template from the list.")}) from None
+        return service.public_reply(c, _actor(), message)
+
+    return _perform(complaint_id, "public_reply", call, _l("The message is sent to the reporter."))
+
+
+@bp.post("/complaints/<int:complaint_id>/followups/<int:followup_id>/return")
+@unit_required
+def return_followup(complaint_id: int, followup_id: int):
+    """Send a follow-up back to the agency with a remark."""
+    return _perform(complaint_id, "return_followup", lambda c, form: service.return_followup(
+        c, _actor(), followup_id, form.remark.data), _l("The follow-up is returned to the agency."),
+        followup_id=followup_id)
+
+
+@bp.post("/complaints/<int:complaint_id>/followups/<int:followup_id>/publish")
+@unit_required
+def publish_followup(complaint_id: int, followup_id: int):
+    """Publish a follow-up to the reporter (optionally corrected)."""
+    return _perform(complaint_id, "publish_followup", lambda c, form: service.publish_followup(
+        c, _actor(), followup_id, form.body.data, expected_version=_version(form)),
+        _l("The follow-up is published to the reporter."), followup_id=followup_id)
+
+
+@bp.post("/complaints/<int:complaint_id>/close")
+@unit_required
+def close(complaint_id: int):
+    """Close the report."""
+    return _perform(complaint_id, "close", lambda c, form: service.close(
+        c, _actor(), form.message.data, expected_version=_version(form)), _l("The report is closed."))
+
+
+@bp.post("/complaints/<int:complaint_id>/reopen")
+@unit_required
+def reopen(complaint_id: int):
+    """Reopen a closed report."""
+    return _perform(complaint_id, "reopen", lambda c, form: service.reopen(
+        c, _actor(), form.reason.data, expected_version=_version(form)), _l("The report is reopened."))
+
+
+@bp.post("/complaints/<int:complaint_id>/merge")
+@unit_required
+def merge(complaint_id: int):
+    """Merge this report, a duplicate, into the report with the given tracking code."""
+    def call(c, form):
+        try:
+            primary = access.access_complaint_by_code(form.primary_code.data)
+            primary = access.access_complaint(primary.id, _user())
+        except NotFound:
+            raise service.ValidationError({"primary_code": _l("No report has this tracking code.")}) from None
+        return service.merge(c, primary, _actor(), expected_version=_version(form))
+
+    return _perform(complaint_id, "merge", call, _l("The report is merged into the main report."))
+
+
+# ---------------------------------------------------------------- actions of all staff
+
+@bp.post("/complaints/<int:complaint_id>/note")
+@staff_required
+def note(complaint_id: int):
+    """An internal note (staff only)."""
+    return _perform(complaint_id, "note", lambda c, form: service.note(c, _actor(), form.message.data),
+                    _l("The internal note is added."))
+
+
+@bp.post("/complaints/<int:complaint_id>/followup")
+@staff_required
+def followup(complaint_id: int):
+    """Write the agency's follow-up: save a draft or send it for review."""
+    def call(c, form):
+        return service.save_followup_draft(c, _actor(), form.body.data, agency_id=form.agency_id.data,
+                                           submit=bool(form.send.data))
+
+    sent = request.form.get("followup-send")
+    return _perform(complaint_id, "followup", call,
+                    _l("The follow-up is sent for review.") if sent else _l("The draft is saved."))
+
+
+# ---------------------------------------------------------------- response templates
+
+@bp.get("/templates")
+@unit_required
+def templates():
+    """The complaint unit's answer templates."""
+    return render_template("complaints/staff/templates.html", rows=rt.list_templates())
+
+
+@bp.route("/templates/new", methods=["GET", "POST"])
+@unit_required
+def template_new():
+    """Add an answer template."""
+    form = f.ResponseTemplateForm()
+    if form.validate_on_submit():
+        try:
+            rt.create_template(form.title.data, form.body.data, form.active.data)
+            db.session.commit()
+        except service.ValidationError as exc:
+            db.session.rollback()
+            _attach_errors(form, exc.errors)
+        else:
+            flash(_("The template is saved."), "info")
+            return redirect(url_for(".templates"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("complaints/staff/template_form.html", form=form, row=None), status
+
+
+@bp.route("/templates/<int:template_id>/edit", methods=["GET", "POST"])
+@unit_required
+def template_edit(template_id: int):
+    """Change an answer template."""
+    row = rt.access_template(template_id)
+    form = f.ResponseTemplateForm(obj=row)
+    if form.validate_on_submit():
+        try:
+            rt.update_template(row, form.title.data, form.body.data, form.active.data)
+            db.session.commit()
+        except service.ValidationError as exc:
+            db.session.rollback()
+            _attach_errors(form, exc.errors)
+        else:
+            flash(_("The template is saved."), "info")
+            return redirect(url_for(".templates"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("complaints/staff/template_form.html", form=form, row=row), status
+
+
+@bp.post("/templates/<int:template_id>/active")
+@unit_required
+def template_active(template_id: int):
+    """Stop offering a template (or offer it again)."""
+    row = rt.access_template(template_id)
+    active = request.form.get("active") == "1"
+    rt.set_template_active(row, active)
+    db.session.commit()
+    flash(_("The template is offered again.") if active else _("The template is no longer offered."), "info")
+    return redirect(url_for(".templates"))
