@@ -6,6 +6,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as _FlaskSession
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
@@ -18,7 +19,18 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+
+class TenantSession(_FlaskSession):
+    """``get()`` can answer from the identity map without a query, which the tenant filter never
+    sees: check the row's tenant there too (app.tenancy.scope)."""
+
+    def get(self, entity, ident, **kwargs):
+        from app.tenancy.scope import check_identity_hit
+
+        return check_identity_hit(super().get(entity, ident, **kwargs), kwargs.get("execution_options"))
+
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING), session_options={"class_": TenantSession})
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()

@@ -38,6 +38,23 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def remember_language(code: str) -> bool:
+    """Store an explicit language choice in the session and as the signed-in user's preference.
+
+    Returns False for an unsupported code. Tenant users are only signed in on their tenant's
+    routes, so the switcher posts to the tenant's own language route there.
+    """
+    from app.extensions import db
+
+    if code not in current_app.config["LANGUAGES"]:
+        return False
+    session["lang"] = code
+    if current_user.is_authenticated and hasattr(current_user, "locale"):
+        current_user.locale = code
+        db.session.commit()
+    return True
+
+
 def select_timezone() -> str:
     tenant = _tenant()
     return tenant.timezone if tenant is not None else current_app.config["BABEL_DEFAULT_TIMEZONE"]
@@ -52,7 +69,7 @@ def zone_abbr(tz_name: str, when: datetime | None = None) -> str:
 
 def format_dt(value: datetime | None, tz_name: str | None = None, locale: str | None = None,
               with_time: bool = True) -> str:
-    """'Jumat, 28 November 2026 14.05 WITA' in the tenant's zone and the active locale."""
+    """'Sabtu, 28 November 2026 14.05 WITA' in the tenant's zone and the active locale."""
     if value is None:
         return ""
     tz_name = tz_name or select_timezone()

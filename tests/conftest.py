@@ -7,6 +7,7 @@ with an error: it never quietly falls back or skips.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import tempfile
@@ -14,9 +15,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask_sqlalchemy.session import Session as FlaskSession
 
 os.environ.setdefault("APP_ENV", "testing")
+
+from flask.testing import FlaskClient  # noqa: E402
+
+from app.extensions import TenantSession  # noqa: E402  (after APP_ENV is set)
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "correct-horse-battery"
@@ -46,6 +50,20 @@ def _check_reachable(db_url: str, redis_url: str | None) -> None:
             Redis.from_url(redis_url, socket_connect_timeout=2).ping()
         except Exception as exc:  # noqa: BLE001
             pytest.exit(f"REDIS_URL {redis_url} is unreachable: {exc}", returncode=3)
+
+
+class RequestIsolatingClient(FlaskClient):
+    """Runs every request in a fresh context, as a server does.
+
+    Flask reuses an application context that is already pushed (the ``db`` fixture pushes one), so
+    without this every request of a test would share one ``g`` (Flask-Login caches the signed-in
+    user there: a later request with another cookie, or none, would still be "signed in"), one
+    session identity map, and the test's bound tenant. Here each request gets its own app context,
+    ``g`` and session (on the test's connection, so it sees the test's data) and no tenant bound.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -80,11 +98,15 @@ def app():
             with db.engine.begin() as conn:
                 conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade(directory=str(REPO / "migrations"))
+    application.test_client_class = RequestIsolatingClient
     yield application
 
 
-class _ConnectionBoundSession(FlaskSession):
-    """Flask-SQLAlchemy's get_bind() picks the engine; tests need the one shared connection."""
+class _ConnectionBoundSession(TenantSession):
+    """Flask-SQLAlchemy's get_bind() picks the engine; tests need the one shared connection.
+
+    It extends the application's session class, so its tenant guard on ``get()`` applies here too.
+    """
 
     def get_bind(self, *args, **kwargs):
         return self.bind
@@ -154,7 +176,8 @@ def make_user(db):
             if agency_code or role == "liaison":
                 code = agency_code or "pupr"
                 agency_id = db.session.execute(select(Agency.id).filter_by(code=code)).scalar_one()
-            email = email or f"{role}{counter['n']}@{tenant.slug}.test"
+            # ".test" is a special-use domain that the sign-in form (email_validator) refuses.
+            email = email or f"{role}{counter['n']}@{tenant.slug}.example"
             name = kw.pop("name", f"{role} {counter['n']}")
             user = create_user(email, name, role, password=password, agency_id=agency_id, **kw)
             db.session.commit()

@@ -3,6 +3,9 @@ a user of another tenant (and a session whose nonce was rotated by logout or a n
 
 from __future__ import annotations
 
+from flask import g
+
+from app.accounts.access import _deny_or_login
 from app.accounts.models import PlatformAdmin, User
 from app.extensions import db, login_manager
 from app.tenancy.scope import bound_tenant_id
@@ -24,3 +27,9 @@ def load_user(session_id: str):
     if user is None or user.session_nonce != nonce or not user.active:
         return None
     return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """``login_required`` pages: sign in at this region (or centrally), then come back."""
+    return _deny_or_login("tenant.accounts.login" if getattr(g, "tenant", None) is not None else "central.login")

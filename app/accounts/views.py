@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,7 @@ from app.accounts import services
 from app.accounts.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from app.accounts.models import Role
 from app.extensions import db, limiter
+from app.i18n import remember_language
 
 bp = Blueprint("accounts", __name__)
 
@@ -127,6 +128,14 @@ def register():
             flash(_("Your account is ready."), "info")
             return redirect(url_for("tenant.public.home"))
     return render_template("accounts/register.html", form=form, tenant=g.tenant)
+
+
+@bp.route("/lang/<lang>", methods=["POST"])
+def set_language(lang: str):
+    """Remember a language choice; a signed-in user of this region keeps it as their preference."""
+    if not remember_language(lang):
+        abort(404)
+    return redirect(safe_next(url_for("tenant.public.home")))
 
 
 @bp.route("/account")

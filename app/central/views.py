@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import login_user
 from sqlalchemy import select
 
 from app.accounts import services
@@ -12,6 +12,7 @@ from app.accounts.access import central_admin_required
 from app.accounts.forms import LoginForm
 from app.accounts.views import end_session, safe_next
 from app.extensions import db, limiter
+from app.i18n import remember_language
 from app.tenancy.models import Tenant, TenantStatus
 
 bp = Blueprint("central", __name__)
@@ -28,13 +29,9 @@ def index():
 
 @bp.route("/lang/<code>", methods=["POST"])
 def set_language(code: str):
-    """Remember an explicit language choice."""
-    if code not in current_app.config["LANGUAGES"]:
+    """Remember an explicit language choice (and a central administrator's preference)."""
+    if not remember_language(code):
         abort(404)
-    session["lang"] = code
-    if current_user.is_authenticated and hasattr(current_user, "locale"):
-        current_user.locale = code  # also the signed-in user's preference
-        db.session.commit()
     return redirect(safe_next(url_for("central.index")))
 
 

@@ -53,6 +53,7 @@ def enqueue(job_name: str, **payload) -> OutboxMessage:
         raise KeyError(f"unknown job {job_name!r}")
     row = OutboxMessage(job=job_name, payload=payload)
     db.session.add(row)
+    db.session.flush()  # written in the scope it was made in, not at some later autoflush
     return row
 
 

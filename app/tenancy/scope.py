@@ -6,6 +6,7 @@ Fail closed: touching a tenant-owned table with no tenant bound raises, it never
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,16 +115,65 @@ def _is_scoped(mapper) -> bool:
     return mapper is not None and issubclass(mapper.class_, TenantScoped)
 
 
+@functools.lru_cache(maxsize=4)
+def _scoped_table_names(_mapper_count: int) -> frozenset[str]:
+    return frozenset(cls.__table__.name for cls in tenant_owned_models())
+
+
+def _touches_scoped(state) -> bool:
+    if any(_is_scoped(m) for m in state.all_mappers):
+        return True
+    # all_mappers only lists selected entities: select(func.count()).select_from(Model) or a
+    # scoped table in a subquery of an unscoped select must count too.
+    scoped = _scoped_table_names(len(db.Model.registry.mappers))
+    return any(isinstance(t, sa.Table) and t.name in scoped
+               for t in sa.sql.util.find_tables(state.statement, check_columns=True))
+
+
+def _tenant_ids_written(state) -> list:
+    """The values an ORM insert/update statement writes into ``tenant_id``."""
+    stmt, params = state.statement, state.parameters
+    rows = [params] if isinstance(params, dict) else list(params or [])
+    found = [row["tenant_id"] for row in rows if isinstance(row, dict) and "tenant_id" in row]
+    value_sets = [getattr(stmt, "_values", None) or {}, dict(getattr(stmt, "_ordered_values", None) or ())]
+    for multi in getattr(stmt, "_multi_values", None) or ():
+        value_sets.extend(v for v in multi if isinstance(v, dict))
+    for values in value_sets:
+        for key, value in values.items():
+            if (key if isinstance(key, str) else getattr(key, "key", None)) == "tenant_id":
+                found.append(getattr(value, "value", value))
+    return found
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_orm_execute(state) -> None:
     if state.is_column_load or state.execution_options.get("all_tenants"):
         return
-    if not any(_is_scoped(m) for m in state.all_mappers):
+    if not _touches_scoped(state):
         return
     tid = current_tenant_id()
+    if (state.is_insert or state.is_update) and any(v != tid for v in _tenant_ids_written(state)):
+        raise CrossTenantWrite("an INSERT or UPDATE statement writes another tenant's tenant_id")
     state.statement = state.statement.options(
         with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)
     )
+
+
+def check_identity_hit(obj, execution_options=None):
+    """``Session.get`` answers from the identity map without a query; refuse other tenants' rows there too."""
+    if isinstance(obj, TenantScoped) and not (execution_options or {}).get("all_tenants"):
+        if obj.tenant_id != current_tenant_id():
+            return None
+    return obj
+
+
+@event.listens_for(TenantScoped, "init", propagate=True)
+def _stamp_on_creation(target, args, kwargs) -> None:
+    """Stamp when the object is made: one made in tenant A's scope but flushed (e.g. autoflushed) in
+    tenant B's must be refused at flush, not silently become B's."""
+    tid = _current_tenant_id.get()
+    if tid is not None and kwargs.get("tenant_id") is None:
+        target.tenant_id = tid
 
 
 @event.listens_for(Session, "before_flush")

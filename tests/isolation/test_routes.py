@@ -1,0 +1,282 @@
+"""Every URL rule is classified; Katingan's staff get nothing of Banjarmasin's through any of them;
+tenants are found by path, custom domain or subdomain, and pending or suspended ones are not served.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, select
+
+from app.complaints.models import Attachment, Complaint, ComplaintEvent, FollowUp, ResponseTemplate
+from app.tenancy.models import Tenant, TenantStatus
+from app.tenancy.scope import tenant_scope
+from tests.conftest import login
+from tests.factories import make
+
+#: Platform rules (no tenant in the URL), each with the reason it is not tenant-scoped.
+PLATFORM = {
+    "central.index": "platform landing page: lists the active regions",
+    "central.set_language": "stores the visitor's language choice; no tenant data",
+    "central.login": "central administrators sign in; they belong to no tenant",
+    "central.logout": "central administrators sign out",
+    "central.console": "central console for platform administrators (central_admin_required)",
+    "ops.healthz": "liveness probe for the orchestrator",
+    "ops.readyz": "readiness probe: database and Redis reachable",
+    "ops.dev_outbox": "development/testing only: messages stored by the development adapters",
+}
+STATIC = {"static"}
+
+#: URL arguments of tenant rules → how to build a Banjarmasin value for them (see ``bjm_objects``).
+OBJECT_ARGS = {
+    "complaint_id": lambda o: o["complaint"].id,
+    "attachment_id": lambda o: o["attachment"].id,
+    "att_id": lambda o: o["attachment"].id,
+    "followup_id": lambda o: o["followup"].id,
+    "template_id": lambda o: o["template"].id,
+    "code": lambda o: o["complaint"].code,
+}
+#: Tenant rules left out of the cross-tenant id test, with the reason.
+OBJECT_RULES_TESTED_ELSEWHERE = {
+    "tenant.accounts.set_language": "the argument is a language code, not an object",
+    "tenant.accounts.reset_password": "the token is not an object id: tests/web/test_accounts.py tries a "
+                                      "Banjarmasin token in Katingan",
+}
+
+
+def _rules(app):
+    return list(app.url_map.iter_rules())
+
+
+def _tenant_rules(app):
+    return [r for r in _rules(app) if r.endpoint.startswith("tenant.")]
+
+
+def _url(rule, slug: str, values: dict | None = None) -> str:
+    url = rule.rule.replace("<tenant>", slug)
+    for name, value in (values or {}).items():
+        url = re.sub(rf"<(?:\w+(?:\([^)]*\))?:)?{name}>", str(value), url)
+    assert "<" not in url, f"unfilled argument in {url}"
+    return url
+
+
+# ------------------------------------------------------------------ classification
+
+
+def test_every_url_rule_is_classified(app):
+    unclassified = sorted(
+        f"{r.endpoint} {r.rule}" for r in _rules(app)
+        if not (r.endpoint.startswith("tenant.") or r.endpoint in PLATFORM or r.endpoint in STATIC)
+    )
+    assert not unclassified, f"classify these rules in PLATFORM (with a reason) or mount them under tenant: " \
+                             f"{unclassified}"
+
+
+def test_platform_list_has_no_stale_entries(app):
+    endpoints = {r.endpoint for r in _rules(app)}
+    assert not set(PLATFORM) - endpoints
+
+
+def test_tenant_rules_carry_the_tenant_in_the_path_and_platform_rules_do_not(app):
+    for rule in _rules(app):
+        if rule.endpoint.startswith("tenant."):
+            assert rule.rule.startswith("/<tenant>/"), rule.rule
+        else:
+            assert "tenant" not in rule.arguments, rule.rule
+
+
+def test_every_object_argument_of_a_tenant_rule_has_a_cross_tenant_value(app):
+    unknown = sorted(
+        f"{r.endpoint}: {arg}" for r in _tenant_rules(app) if r.endpoint not in OBJECT_RULES_TESTED_ELSEWHERE
+        for arg in r.arguments - {"tenant"} if arg not in OBJECT_ARGS
+    )
+    assert not unknown, f"add these URL arguments to OBJECT_ARGS so the cross-tenant test can try them: {unknown}"
+
+
+# ------------------------------------------------------------------ Katingan staff on Banjarmasin's pages
+
+
+@pytest.fixture()
+def ktg_admin(ktg, make_user):
+    return make_user(ktg, "tenant_admin", name="Supardi Egal")
+
+
+@pytest.fixture()
+def ktg_admin_client(app, ktg, ktg_admin):
+    client = app.test_client()
+    assert login(client, ktg, ktg_admin.email).status_code == 302
+    return client
+
+
+def _no_arg_get_rules(app):
+    return [r for r in _tenant_rules(app) if "GET" in r.methods and r.arguments == {"tenant"}]
+
+
+def test_katingan_admin_is_treated_as_anonymous_on_every_banjarmasin_page(app, db, bjm, ktg_admin, ktg_admin_client):
+    anonymous = app.test_client()
+    rules = _no_arg_get_rules(app)
+    assert len(rules) >= 5
+    for rule in rules:
+        url = _url(rule, "banjarmasin")
+        as_staff, as_nobody = ktg_admin_client.get(url), anonymous.get(url)
+        assert as_staff.status_code == as_nobody.status_code, url
+        assert as_staff.status_code in (200, 302, 403, 404), url
+        if as_staff.status_code == 302:
+            assert "/banjarmasin/login" in as_staff.headers["Location"], url
+        if as_staff.status_code == 200:
+            assert ktg_admin.name not in as_staff.text, f"{url} shows the Katingan user as signed in"
+            assert 'href="/banjarmasin/staff/"' not in as_staff.text, f"{url} shows the staff menu"
+
+
+def test_staff_pages_that_katingan_admin_may_open_at_home_are_closed_in_banjarmasin(app, db, ktg_admin_client):
+    opened_at_home = 0
+    for rule in _no_arg_get_rules(app):
+        if "/staff" not in rule.rule:
+            continue
+        home = ktg_admin_client.get(_url(rule, "katingan"))
+        away = ktg_admin_client.get(_url(rule, "banjarmasin"))
+        opened_at_home += home.status_code == 200
+        assert away.status_code in (302, 403, 404), rule.rule
+        if away.status_code == 302:
+            assert "/banjarmasin/login" in away.headers["Location"]
+    assert opened_at_home >= 2  # the admin really is signed in at home: the refusal above means something
+
+
+@pytest.fixture()
+def bjm_objects(db, bjm):
+    """One Banjarmasin object for every kind of id a tenant URL takes."""
+    with tenant_scope(bjm.id):
+        complaint = make(Complaint)
+        objects = {
+            "complaint": complaint,
+            "followup": make(FollowUp, complaint_id=complaint.id, status="submitted"),
+            "attachment": make(Attachment, complaint_id=complaint.id, public=True),
+            "template": make(ResponseTemplate),
+        }
+        db.session.commit()
+        for obj in objects.values():
+            db.session.refresh(obj)
+    return objects
+
+
+def _bjm_state(db, bjm, complaint_id):
+    db.session.expire_all()
+    with tenant_scope(bjm.id):
+        c = db.session.get(Complaint, complaint_id)
+        events = db.session.scalar(select(func.count(ComplaintEvent.id)).filter_by(complaint_id=complaint_id))
+        templates = [(t.title, t.active) for t in db.session.scalars(select(ResponseTemplate).order_by("id"))]
+        return c.version, c.status, events, templates
+
+
+def test_katingan_admin_gets_404_for_banjarmasin_ids_on_every_tenant_rule(app, db, bjm, ktg_admin_client,
+                                                                           bjm_objects):
+    before = _bjm_state(db, bjm, bjm_objects["complaint"].id)
+    tried = 0
+    for rule in _tenant_rules(app):
+        args = rule.arguments - {"tenant"}
+        if not args or rule.endpoint in OBJECT_RULES_TESTED_ELSEWHERE:
+            continue
+        url = _url(rule, "katingan", {a: OBJECT_ARGS[a](bjm_objects) for a in args})
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            resp = ktg_admin_client.open(url, method=method, data={})
+            assert resp.status_code == 404, f"{method} {url} → {resp.status_code}"
+            tried += 1
+    assert tried >= 1
+    assert _bjm_state(db, bjm, bjm_objects["complaint"].id) == before
+
+
+def test_katingan_admin_opens_a_katingan_complaint_by_the_same_route(app, db, ktg, ktg_admin_client):
+    """The control for the 404s above: the detail route works for Katingan's own report."""
+    if "tenant.complaints_staff.detail" not in {r.endpoint for r in _rules(app)}:
+        pytest.skip("no staff complaint page yet")
+    with tenant_scope(ktg.id):
+        c = make(Complaint)
+        db.session.commit()
+        c_id = c.id
+    assert ktg_admin_client.get(f"/katingan/staff/complaints/{c_id}").status_code == 200
+
+
+# ------------------------------------------------------------------ finding the tenant
+
+
+def _add_tenant(db, slug: str, status: str) -> Tenant:
+    tenant = Tenant(slug=slug, name=f"Pemerintah Kabupaten {slug.title()}", type="kabupaten",
+                    province="Kalimantan Tengah", region_code=f"62.{len(slug):02d}{status[0]}",
+                    code_prefix=slug[:3].upper(), timezone="Asia/Pontianak", status=status)
+    db.session.add(tenant)
+    db.session.commit()
+    return tenant
+
+
+def test_unknown_tenant_answers_the_404_page(app, client, tenants):
+    resp = client.get("/atlantis/")
+    assert resp.status_code == 404
+    assert '<html lang="id">' in resp.text
+    with app.test_request_context(), force_locale("id"):
+        heading = gettext("Page not found")
+    assert f"<h1>{heading}</h1>" in resp.text
+
+
+def test_pending_tenant_answers_404(app, db, client, tenants):
+    _add_tenant(db, "kapuas", TenantStatus.PENDING)
+    assert client.get("/kapuas/").status_code == 404
+    assert client.get("/kapuas/login").status_code == 404
+
+
+def test_suspended_tenant_answers_503_with_the_suspension_page(app, db, client, tenants):
+    tenant = _add_tenant(db, "seruyan", TenantStatus.SUSPENDED)
+    resp = client.get("/seruyan/")
+    assert resp.status_code == 503
+    assert tenant.name in resp.text
+    assert client.get("/seruyan/login").status_code == 503
+
+
+@pytest.fixture()
+def host_routing(app):
+    """Domain routing with a fresh cache (it outlives tests), and BASE_DOMAIN lapor.example."""
+    middleware = app.wsgi_app
+    old_base = app.config["BASE_DOMAIN"]
+    app.config["BASE_DOMAIN"] = "lapor.example"
+    middleware.invalidate()
+    yield middleware
+    app.config["BASE_DOMAIN"] = old_base
+    middleware.invalidate()
+
+
+def test_custom_domain_serves_its_tenant_at_the_root(client, tenants, host_routing):
+    resp = client.get("/", headers={"Host": "lapor.banjarmasinkota.go.id"})
+    assert resp.status_code == 200
+    assert "Lapor Baiman" in resp.text and "Pemerintah Kota Banjarmasin" in resp.text
+    assert client.get("/login", headers={"Host": "lapor.banjarmasinkota.go.id"}).status_code == 200
+    # The path-prefixed URLs that url_for produces keep working on the custom domain.
+    assert client.get("/banjarmasin/login", headers={"Host": "lapor.banjarmasinkota.go.id"}).status_code == 200
+
+
+def test_custom_domain_never_serves_another_tenant(client, tenants, host_routing):
+    assert client.get("/katingan/", headers={"Host": "lapor.banjarmasinkota.go.id"}).status_code == 404
+
+
+def test_subdomain_of_the_base_domain_serves_its_tenant(client, tenants, host_routing):
+    resp = client.get("/", headers={"Host": "katingan.lapor.example"})
+    assert resp.status_code == 200 and "Lapor Katingan" in resp.text
+    assert client.get("/", headers={"Host": "atlantis.lapor.example"}).status_code == 404
+    # The bare base domain is the platform.
+    platform = client.get("/", headers={"Host": "lapor.example"})
+    assert platform.status_code == 200 and "Lapor Katingan" in platform.text and "Lapor Baiman" in platform.text
+
+
+def test_a_new_custom_domain_works_after_the_cache_is_invalidated(db, client, bjm, ktg, host_routing):
+    from app.tenancy.models import TenantDomain
+
+    assert client.get("/", headers={"Host": "lapor.katingankab.go.id"}).status_code == 200  # unknown: platform
+    db.session.add(TenantDomain(tenant_id=ktg.id, host="lapor.katingankab.go.id"))
+    db.session.commit()
+    host_routing.invalidate()
+    resp = client.get("/", headers={"Host": "lapor.katingankab.go.id"})
+    assert resp.status_code == 200 and "Lapor Katingan" in resp.text and "Lapor Baiman" not in resp.text
+
+
+def test_health_checks_answer_on_a_tenant_domain(client, tenants, host_routing):
+    assert client.get("/healthz", headers={"Host": "lapor.banjarmasinkota.go.id"}).status_code == 200
