@@ -30,6 +30,8 @@ extract-messages: $(BIN)/.installed
 
 update-messages: extract-messages
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -m app.i18n_catalogs fill-en
+	-$(BIN)/python -m app.i18n_catalogs check
 
 ## Demo: migrate, sync the regions, seed demo data, print logins, serve http://localhost:$(PORT)
 run: setup
