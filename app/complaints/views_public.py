@@ -299,11 +299,13 @@ def _action_forms(c: Complaint, failed: dict | None = None) -> dict[str, FlaskFo
 
 def _render_track(c: Complaint, token: str | None, failed: dict | None = None, status: int = 200):
     private = token is not None
-    show_content = private or not c.confidential
+    # Codes are sequential: by code alone, content shows only once the complaint unit has verified
+    # the report (it may still mark it rahasia then) and never for rahasia reports.
+    show_content = private or (not c.confidential and c.verified_at is not None)
     events = access.timeline(c, for_staff=False)
     if private:
         attachments = access.attachments(c)
-    elif c.privacy == Privacy.PUBLIC:
+    elif c.privacy == Privacy.PUBLIC and show_content:
         attachments = access.attachments(c, public_only=True)
     else:
         attachments = []
@@ -416,7 +418,7 @@ def attachment(code: str, att_id: int):
     c = _complaint_for(code, token, require_token=False)
     if token is not None:
         att = access.access_attachment(att_id, c)
-    elif c.privacy == Privacy.PUBLIC:
+    elif c.privacy == Privacy.PUBLIC and c.verified_at is not None:
         att = access.access_attachment(att_id, c, public_only=True)
     else:
         abort(404)

@@ -7,7 +7,8 @@ from flask_babel import force_locale, gettext
 from markupsafe import escape
 from sqlalchemy import select
 
-from app.complaints.models import ComplaintEvent, Follower, Rating, Status
+from app.complaints import service
+from app.complaints.models import Complaint, ComplaintEvent, Follower, Rating, Status
 from app.notifications.models import Notification
 from app.tenancy.scope import tenant_scope
 from tests.web.citizen_support import (
@@ -196,10 +197,17 @@ def test_tracking_by_code_of_a_confidential_report_shows_status_only_and_never_i
     assert "Add information" not in page.text
 
 
-def test_tracking_by_code_of_a_public_report_shows_content_but_never_identity(client, db, bjm):
+def test_tracking_by_code_shows_content_only_after_verification_and_never_identity(client, db, bjm, make_user):
     c, _ = submitted(client, db, bjm)
     page = client.get(f"/banjarmasin/lacak/{c.code}")
     assert page.status_code == 200
+    # Codes are guessable: before the unit has verified (and possibly marked it rahasia), no content.
+    assert "rawan kecelakaan" not in page.text and c.title not in page.text
+    officer = make_user(bjm, "officer")
+    with tenant_scope(bjm.id):
+        service.verify(db.session.get(Complaint, c.id), service.Actor.of(officer))
+        db.session.commit()
+    page = client.get(f"/banjarmasin/lacak/{c.code}")
     assert "rawan kecelakaan" in page.text and c.title in page.text
     for secret in (REPORTER["name"], REPORTER["email"], REPORTER["phone"], c.access_token):
         assert secret not in page.text

@@ -10,7 +10,8 @@ from markupsafe import escape
 from PIL import Image
 from sqlalchemy import select
 
-from app.complaints.models import Attachment
+from app.complaints import service
+from app.complaints.models import Attachment, Complaint
 from app.tenancy.scope import tenant_scope
 from tests.web.citizen_support import counts, jpeg_bytes, post_report, the_complaint, token_from
 
@@ -76,10 +77,16 @@ def test_five_files_are_accepted(client, db, bjm):
     assert counts(db, bjm) == (1, 1, 5)
 
 
-def test_public_reports_photo_downloads_inline_with_nosniff_for_anyone(client, db, bjm, ktg):
+def test_public_reports_photo_downloads_inline_with_nosniff_for_anyone(client, db, bjm, ktg, make_user):
     post_report(client, bjm, files=[(jpeg_bytes(), "foto.jpg")])
     c = the_complaint(db, bjm)
     [att] = attachments_of(db, bjm, c.id)
+    # Before verification nobody without the private link gets the photo.
+    assert client.get(f"/banjarmasin/lacak/{c.code}/lampiran/{att.id}").status_code == 404
+    officer = make_user(bjm, "officer")
+    with tenant_scope(bjm.id):
+        service.verify(db.session.get(Complaint, c.id), service.Actor.of(officer))
+        db.session.commit()
     page = client.get(f"/banjarmasin/lacak/{c.code}")
     assert f"/banjarmasin/lacak/{c.code}/lampiran/{att.id}" in page.text
     resp = client.get(f"/banjarmasin/lacak/{c.code}/lampiran/{att.id}")
