@@ -23,7 +23,7 @@ setup: $(BIN)/.installed translations
 setup-dev: $(BIN)/.installed-dev translations
 
 translations: $(BIN)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+	$(BIN)/pybabel compile -d translations
 
 extract-messages: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
