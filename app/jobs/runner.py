@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 
 log = logging.getLogger(__name__)
 _app: Flask | None = None
@@ -44,10 +44,7 @@ def relay_outbox() -> dict:
     """Periodic: relay rows that waited out a Redis outage."""
     from app.jobs.outbox import relay
 
-    def _relay():
-        return relay() if current_app else None
-
-    return _run(_relay)
+    return _run(relay)
 
 
 def sweep_deadlines() -> dict:
