@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
-DEMO_ENV := APP_ENV=development DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/instance/lapor.db}
+DEMO_ENV := APP_ENV=development PUBLIC_BASE_URL=http://localhost:$(PORT) DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/instance/lapor.db}
 
 .PHONY: run test setup setup-dev translations extract-messages update-messages lint bench clean
 
