@@ -11,6 +11,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 (refused in production)
 
 
+#: Cross-region comparison bands (app.central.reports): green at or beyond "green", yellow at or beyond
+#: "yellow", else red. Shares are fractions (0.8 = 80 %); "median_first_response_days" and "reopen_rate"
+#: are better when lower. COMPARE_THRESHOLDS in the config overrides single entries.
+COMPARE_THRESHOLDS_DEFAULT: dict[str, dict[str, float]] = {
+    "verified_share": {"green": 0.80, "yellow": 0.60},
+    "followup_share": {"green": 0.80, "yellow": 0.60},
+    "median_first_response_days": {"green": 3, "yellow": 5},
+    "reopen_rate": {"green": 0.05, "yellow": 0.15},
+    "avg_rating": {"green": 4.0, "yellow": 3.0},
+}
+
+
 class ConfigError(RuntimeError):
     """Raised when the configuration cannot be used; the message says what to fix."""
 
@@ -70,6 +82,12 @@ def load_config(overrides: dict | None = None) -> dict:
         # Jobs run in-process when there is no Redis (demo); tests may force it either way.
         "JOBS_INLINE": _bool(env.get("JOBS_INLINE"), not env.get("REDIS_URL")),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # Cross-region comparison: band thresholds, and the peer benchmark on the staff dashboard, which
+        # shows a median only when at least this many live regions have a value (fewer would let a
+        # region work out another's figure) and caches the medians for this many seconds.
+        "COMPARE_THRESHOLDS": {k: dict(v) for k, v in COMPARE_THRESHOLDS_DEFAULT.items()},
+        "PEER_BENCHMARK_MIN_TENANTS": int(env.get("PEER_BENCHMARK_MIN_TENANTS", 3)),
+        "PEER_BENCHMARK_CACHE_SECONDS": int(env.get("PEER_BENCHMARK_CACHE_SECONDS", 300)),
     }
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgres://"):
         cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql://" + cfg["SQLALCHEMY_DATABASE_URI"][len("postgres://"):]

@@ -34,6 +34,7 @@ from app.complaints.models import (
 from app.extensions import db
 from app.jobs.outbox import OutboxMessage
 from app.notifications.models import MessageTemplate, Notification
+from app.onboarding.models import TenantAuditEvent
 
 #: model class name → function(n) returning an unsaved, valid instance.
 FACTORIES: dict[str, Callable[[int], object]] = {}
@@ -144,3 +145,9 @@ def _response_template(n):
 @factory(CodeCounter)
 def _code_counter(n):
     return CodeCounter(year=3000 + n, last_value=n)
+
+
+@factory(TenantAuditEvent)
+def _tenant_audit_event(n):
+    return TenantAuditEvent(kind=f"factory.{n}", actor_id=make(User).id, actor_label=f"Pengguna {n}",
+                            after={"n": n})

@@ -94,15 +94,33 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256(f"{user.password_hash}|{user.session_nonce}".encode()).hexdigest()[:20]
 
 
-def make_reset_token(user: User) -> str:
-    return _serializer().dumps({"u": user.id, "t": user.tenant_id, "f": _fingerprint(user)})
+#: An invitation link stays valid longer than a reset link (the invitee may read mail days later).
+INVITATION_MAX_AGE = 7 * 24 * 3600
+
+
+def make_reset_token(user: User, invitation: bool = False) -> str:
+    data = {"u": user.id, "t": user.tenant_id, "f": _fingerprint(user)}
+    if invitation:
+        data["k"] = "invite"  # signed: only the server can grant the longer lifetime
+    return _serializer().dumps(data)
+
+
+def invitation_max_age() -> int:
+    return int(current_app.config.get("INVITATION_MAX_AGE", INVITATION_MAX_AGE))
 
 
 def user_for_reset_token(token: str) -> User | None:
     """The user a valid, unexpired, unused token of the bound tenant belongs to, else None."""
     try:
         data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
-    except (SignatureExpired, BadSignature):
+    except SignatureExpired:
+        try:  # an invitation may be older than a reset link
+            data = _serializer().loads(token, max_age=invitation_max_age())
+        except (SignatureExpired, BadSignature):
+            return None
+        if data.get("k") != "invite":
+            return None
+    except BadSignature:
         return None
     if data.get("t") != current_tenant_id():
         return None

@@ -39,6 +39,7 @@ from app.complaints.uploads import MAX_FILES, UploadError, prepare_uploads, read
 from app.complaints.workflow import TransitionError
 from app.deadlines.calendar import calendar_for_tenant
 from app.extensions import db, limiter
+from app.onboarding.access import portal_closed
 from app.tenancy.models import utcnow
 
 bp = Blueprint("complaints_public", __name__)
@@ -190,6 +191,8 @@ def _render_submit(form: f.SubmitForm, status: int = 200, files_dropped: bool = 
 @limiter.limit(_submit_limit, methods=["POST"])
 def submit():
     """Send a report (no account needed); answers with the tracking code."""
+    if portal_closed():  # before go-live: a clear page, nothing created (staff may send a test report)
+        return render_template("onboarding/not_open.html"), 503
     form = f.SubmitForm()
     _setup_submit_form(form)
     if request.method == "GET":

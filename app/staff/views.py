@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from app.accounts.access import roles_required, staff_required
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, Category
+from app.central import reports
 from app.complaints import inbox
 from app.complaints.models import Status
 from app.extensions import db
@@ -28,6 +29,8 @@ def dashboard():
         "staff/dashboard.html", tenant=g.tenant, counts=counts, status_counts=inbox.status_counts(user),
         deadline_counts=inbox.deadline_counts(user), queue=inbox.work_queue(user),
         badge=lambda c: inbox.deadline_badge(c, g.tenant), statuses=Status.ALL,
+        # Peer benchmark: this region's figures and the anonymised median of all live regions only.
+        bench=reports.peer_benchmark(g.tenant.id), indicators=reports.INDICATORS,
     )
 
 

@@ -190,6 +190,28 @@ def load_tenant_config(tenants_dir: Path | str, slug: str) -> TenantConfig:
                         agencies=agencies, categories=categories, messages=messages)
 
 
+def load_template_config(tenants_dir: Path | str) -> TenantConfig:
+    """The shared defaults of ``_template`` alone (for provisioning a region that has no folder).
+
+    ``tenant`` is empty: the caller supplies the region's identity.
+    """
+    root = Path(tenants_dir)
+    data = {}
+    for kind in FILES:
+        path = root / TEMPLATE / kind
+        data[kind] = _read(path)
+        _validate_file(path, data[kind], kind)
+    t = data["tenant.toml"]
+    settings = copy.deepcopy(t.get("settings", {}))
+    settings["local_holidays"] = [
+        {"date": h["date"].isoformat(), "name": h["name"]} for h in settings.get("local_holidays", [])
+    ]
+    return TenantConfig(slug=TEMPLATE, tenant={}, settings=settings, branding=copy.deepcopy(t.get("branding", {})),
+                        agencies=_merge_keyed(data["agencies.toml"].get("agency", []), []),
+                        categories=_merge_keyed(data["categories.toml"].get("category", []), []),
+                        messages=copy.deepcopy(data["messages.toml"].get("message", {})))
+
+
 def region_slugs(tenants_dir: Path | str) -> list[str]:
     root = Path(tenants_dir)
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))

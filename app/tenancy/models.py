@@ -94,6 +94,10 @@ class Tenant(db.Model):
     #: local holidays, reopen window, sender name.
     settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: False while a newly provisioned tenant is being set up: its admin works, the public portal
+    #: says "not yet open" and accepts no complaints. Regions synced from tenants/ are live.
+    live: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    go_live_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     domains: Mapped[list[TenantDomain]] = relationship(back_populates="tenant", cascade="all, delete-orphan")
 

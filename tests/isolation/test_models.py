@@ -34,6 +34,7 @@ SCOPED_TABLES = {m.__table__.name: m for m in MODELS}
 #: Tables with a tenant_id that are deliberately NOT tenant-scoped, with the reason.
 PLATFORM_TABLES_WITH_TENANT_ID = {
     "tenant_domain": "maps a host name to its tenant; read before any tenant is known",
+    "tenant_application": "a sign-up request: exists before its tenant; tenant_id is the tenant provisioned from it",
 }
 
 

@@ -26,6 +26,18 @@ PLATFORM = {
     "ops.healthz": "liveness probe for the orchestrator",
     "ops.readyz": "readiness probe: database and Redis reachable",
     "ops.dev_outbox": "development/testing only: messages stored by the development adapters",
+    "central_compare.compare": "cross-region comparison for central administrators (central_admin_required); "
+                               "aggregates per region only",
+    "central_compare.drill_down": "one region's aggregates for central administrators (central_admin_required); "
+                                  "the slug names a region, never an object of one",
+    "central_compare.export_csv": "comparison export for central administrators (central_admin_required)",
+    "central_compare.export_xlsx": "comparison export for central administrators (central_admin_required)",
+    "onboarding.apply": "public sign-up page: a region that is not yet a tenant applies",
+    "onboarding.thanks": "confirmation after applying; shows only the applicant's own session data",
+    "onboarding.applications": "central administrators review applications (central_admin_required)",
+    "onboarding.application": "one application, for central administrators (central_admin_required)",
+    "onboarding.approve": "central administrators approve and provision a tenant (central_admin_required)",
+    "onboarding.reject": "central administrators reject an application (central_admin_required)",
 }
 STATIC = {"static"}
 

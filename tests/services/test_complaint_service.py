@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from app.complaints import service
@@ -139,7 +140,11 @@ def test_illegal_transition_is_refused_with_a_translated_reason(db, bjm, officer
         c, _ = submit(db, bjm)
         with pytest.raises(TransitionError) as err:
             service.close(c, service.Actor.of(officer))
-        assert "Awaiting verification" in str(err.value.message)
+        reason = err.value.message  # lazy: rendered in the active language
+        with force_locale("en"):
+            assert "Awaiting verification" in str(reason)
+        with force_locale("id"):
+            assert gettext("Awaiting verification") in str(reason) and "Awaiting" not in str(reason)
         assert c.status == Status.SUBMITTED
         assert "close" not in allowed_actions(c.status, "officer")
         assert "verify" in allowed_actions(c.status, "officer")

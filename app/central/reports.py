@@ -1,0 +1,544 @@
+"""Cross-region comparison for the central console, and the anonymised peer benchmark for tenant staff.
+
+The only module allowed to read across tenants (``ALL_TENANTS_ALLOWED``): everything it returns is an
+aggregate per tenant (counts, shares, medians), never a complaint, a reporter or a user.
+
+How the indicators are defined (see also DOMAIN.md, "How regions are compared today"):
+
+* **Periods are local dates of each tenant.** A complaint belongs to the period when the calendar date of
+  ``submitted_at`` *in the tenant's own time zone* lies between ``period_start`` and ``period_end``
+  (inclusive). SQL computes that local date itself (PostgreSQL: ``AT TIME ZONE tenant.timezone``; SQLite: the
+  zone's UTC offset, exact for Indonesia's WIB/WITA/WIT, which have no daylight saving).
+* **Cohort.** Received, per 100,000 inhabitants, verified within deadline, time to first response, follow-ups
+  within deadline, reopen rate and rating describe the complaints *received in the period*, as they stand
+  now (a complaint received in December and answered in January counts for December).
+* **Verified within 3 working days**: ``verified_on_time`` true / not null (the service compares the
+  verification with the working-day deadline, which already allows for hold time).
+* **Median working days to first response**: working days (the tenant's :class:`WorkingCalendar`, day of
+  receipt = day 0) between the local dates of ``submitted_at`` and ``first_response_at``, over complaints
+  that have a first response. SQL groups by (tenant, local submit date, local response date) with a count,
+  so Python sees one row per distinct date pair, never one per complaint, and takes a weighted median.
+* **Follow-ups within deadline**: ``answered_on_time`` true / not null.
+* **Backlog as of period_end**: complaints received on or before ``period_end`` that were open at the end of
+  that day: status still open, or closed (``closed_at``) after it. A complaint closed before period_end and
+  reopened later counts as open (its earlier close time is not kept). The oldest one's age is in calendar
+  days from its local submit date to ``period_end``.
+* **Reopen rate**: complaints reopened at least once / complaints ever closed (closed now, or reopened,
+  which needs a close first).
+* **Average rating**: mean score of all ratings (every answer cycle) of the cohort.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+
+from app.complaints.models import CLASSES, Complaint, Rating, Status
+from app.config import COMPARE_THRESHOLDS_DEFAULT
+from app.deadlines.calendar import WorkingCalendar, calendar_for_tenant, national_holidays
+from app.extensions import db
+from app.tenancy.models import Tenant, TenantStatus, utcnow
+from app.tenancy.scope import all_tenants_options
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: object  # lazy string
+    #: "count", "rate" (per 100k), "share" (0..1), "days" or "score"
+    kind: str
+    higher_is_better: bool | None  # None: neither (volume)
+    banded: bool = False
+
+
+#: Every indicator in display order; the ranking may be sorted by any of them.
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("received", _l("Complaints received"), "count", None),
+    Indicator("per_100k", _l("Per 100,000 inhabitants"), "rate", None),
+    Indicator("verified_share", _l("Verified within 3 working days"), "share", True, banded=True),
+    Indicator("median_first_response_days", _l("Median working days to first response"), "days", False,
+              banded=True),
+    Indicator("followup_share", _l("Follow-ups within deadline"), "share", True, banded=True),
+    Indicator("backlog", _l("Open at period end (backlog)"), "count", False),
+    Indicator("oldest_open_days", _l("Oldest open complaint (days)"), "days", False),
+    Indicator("reopen_rate", _l("Reopen rate"), "share", False, banded=True),
+    Indicator("avg_rating", _l("Average rating (1–5)"), "score", True, banded=True),
+)
+INDICATOR_KEYS = tuple(i.key for i in INDICATORS)
+BY_KEY: Mapping[str, Indicator] = {i.key: i for i in INDICATORS}
+
+
+@dataclass(frozen=True)
+class RegionIndicators:
+    """One tenant's aggregates for a period. No personal data, only numbers and the tenant's public name."""
+
+    tenant_id: int
+    slug: str
+    name: str
+    province: str
+    population: int | None
+    period_start: date
+    period_end: date
+    received: int = 0
+    verified_on_time: int = 0
+    verified_total: int = 0
+    median_first_response_days: float | None = None
+    first_responses: int = 0
+    answered_on_time: int = 0
+    answered_total: int = 0
+    backlog: int = 0
+    oldest_open_days: int | None = None
+    reopened: int = 0
+    closed_ever: int = 0
+    avg_rating: float | None = None
+    ratings: int = 0
+    bands: Mapping[str, str | None] = field(default_factory=dict)
+
+    @property
+    def per_100k(self) -> float | None:
+        if not self.population:
+            return None
+        return self.received * 100_000 / self.population
+
+    @property
+    def verified_share(self) -> float | None:
+        return _share(self.verified_on_time, self.verified_total)
+
+    @property
+    def followup_share(self) -> float | None:
+        return _share(self.answered_on_time, self.answered_total)
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return _share(self.reopened, self.closed_ever)
+
+    def value(self, key: str) -> float | int | None:
+        """The value of indicator ``key`` (see :data:`INDICATORS`)."""
+        if key not in BY_KEY:
+            raise KeyError(key)
+        return getattr(self, key)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return None if not whole else part / whole
+
+
+# ---------------------------------------------------------------- thresholds and bands
+
+
+def thresholds_from_config(overrides: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, dict]:
+    """Defaults < app config ``COMPARE_THRESHOLDS`` < ``overrides``, per indicator."""
+    merged = {k: dict(v) for k, v in COMPARE_THRESHOLDS_DEFAULT.items()}
+    configured = current_app.config.get("COMPARE_THRESHOLDS") if has_app_context() else None
+    for source in (configured or {}, overrides or {}):
+        for key, values in source.items():
+            if key not in BY_KEY:
+                raise ValueError(f"unknown indicator in COMPARE_THRESHOLDS: {key!r}")
+            merged.setdefault(key, {}).update(values)
+    return merged
+
+
+def band(key: str, value: float | None, thresholds: Mapping[str, Mapping[str, float]]) -> str | None:
+    """green / yellow / red for a banded indicator; None without a value or without thresholds."""
+    limits = thresholds.get(key)
+    if value is None or not limits:
+        return None
+    higher = BY_KEY[key].higher_is_better
+    if higher:
+        return GREEN if value >= limits["green"] else YELLOW if value >= limits["yellow"] else RED
+    return GREEN if value <= limits["green"] else YELLOW if value <= limits["yellow"] else RED
+
+
+# ---------------------------------------------------------------- local dates in SQL
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _utc_offset_minutes(tz_name: str, at: date) -> int:
+    offset = datetime.combine(at, dtime(12), tzinfo=ZoneInfo(tz_name)).utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+class _LocalTime:
+    """SQL expressions for the local date / month of a UTC column, in the joined tenant's time zone."""
+
+    def __init__(self, zones: Iterable[str], at: date) -> None:
+        self.dialect = _dialect()
+        if self.dialect not in ("postgresql", "sqlite"):
+            raise NotImplementedError(f"cross-region reports support PostgreSQL and SQLite, not {self.dialect}")
+        if self.dialect == "sqlite":
+            # SQLite has no time zone database: use each zone's offset (exact for zones without DST).
+            # Offsets are integers rendered by us, so a literal is safe; zone names stay bound parameters.
+            whens = {tz: sa.literal_column(f"'{_utc_offset_minutes(tz, at):+d} minutes'") for tz in sorted(set(zones))}
+            self._modifier = case(whens, value=Tenant.timezone, else_=sa.literal_column("'+0 minutes'"))
+
+    def date(self, column) -> sa.ColumnElement:
+        if self.dialect == "postgresql":
+            return sa.cast(func.timezone(Tenant.timezone, column), sa.Date)
+        return sa.type_coerce(func.date(column, self._modifier), sa.Date)
+
+    def month(self, column) -> sa.ColumnElement:
+        """'YYYY-MM' of the local date."""
+        if self.dialect == "postgresql":
+            # A literal, not a parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
+            return func.to_char(func.timezone(Tenant.timezone, column), sa.literal_column("'YYYY-MM'"))
+        return func.strftime(sa.literal_column("'%Y-%m'"), column, self._modifier)
+
+
+def _coarse_utc(start: date, end: date) -> tuple[datetime, datetime]:
+    """UTC instants safely around local dates start..end in any zone (UTC-12..UTC+14), so the
+    (tenant_id, submitted_at) index narrows the scan before the exact local-date test."""
+    return (datetime.combine(start, dtime.min, tzinfo=UTC) - timedelta(days=1),
+            datetime.combine(end + timedelta(days=1), dtime.min, tzinfo=UTC) + timedelta(days=1))
+
+
+def _weighted_median(pairs: list[tuple[int, int]]) -> float | None:
+    """Median of values given as (value, count), as statistics.median would give on the expanded list."""
+    total = sum(n for _, n in pairs)
+    if not total:
+        return None
+    pairs = sorted(pairs)
+    lo_rank, hi_rank = (total - 1) // 2, total // 2  # 0-based ranks of the middle element(s)
+    lo = hi = None
+    seen = 0
+    for value, n in pairs:
+        if lo is None and lo_rank < seen + n:
+            lo = value
+        if hi_rank < seen + n:
+            hi = value
+            break
+        seen += n
+    return (lo + hi) / 2
+
+
+class _WorkingDayCounter:
+    """``WorkingCalendar.working_days_between`` for many date pairs at O(1) each: a running count of
+    national working days over the span (shared by all tenants), minus each tenant's local holidays."""
+
+    def __init__(self, first: date, last: date) -> None:
+        self.origin = first
+        national = WorkingCalendar("UTC")  # no local holidays; the zone plays no part in date arithmetic
+        running, total = [], 0
+        for i in range((last - first).days + 1):
+            total += national.is_working_day(first + timedelta(days=i))
+            running.append(total)
+        self.running = running
+
+    def between(self, a: date, b: date, local_off: list[date]) -> int:
+        if b <= a:
+            return 0
+        n = self.running[(b - self.origin).days] - self.running[(a - self.origin).days]
+        return n - (bisect_right(local_off, b) - bisect_right(local_off, a))
+
+    @staticmethod
+    def local_days_off(cal: WorkingCalendar) -> list[date]:
+        """The tenant's local holidays that would otherwise be working days, sorted."""
+        return sorted(d for d in cal.local_holidays if d.weekday() < 5 and d not in national_holidays(d.year))
+
+
+# ---------------------------------------------------------------- the comparison
+
+
+#: Tenants still being set up (onboarding) take no complaints yet: they join the comparison at go-live.
+_LIVE = getattr(Tenant, "live", None)
+
+
+def _active_tenants() -> list[Tenant]:
+    """Active tenants that have gone live ("live tenants")."""
+    stmt = select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)
+    if _LIVE is not None:
+        stmt = stmt.where(_LIVE.is_(True))
+    return list(db.session.execute(stmt).scalars())
+
+
+def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
+             thresholds: Mapping[str, Mapping[str, float]] | None) -> list[RegionIndicators]:
+    if period_end < period_start:
+        raise ValueError("period_end is before period_start")
+    if not tenants:
+        return []
+    limits = thresholds_from_config(thresholds)
+    ids = [t.id for t in tenants]
+    local = _LocalTime((t.timezone for t in tenants), period_end)
+    opts = all_tenants_options()
+    lo_utc, hi_utc = _coarse_utc(period_start, period_end)
+    # No instant before midnight UTC of period_end can fall on a later local date in any zone.
+    after_end_lo = datetime.combine(period_end, dtime.min, tzinfo=UTC)
+
+    sub_day = local.date(Complaint.submitted_at)
+    in_period = and_(Complaint.submitted_at >= lo_utc, sub_day >= period_start, sub_day <= period_end)
+    open_at_end = and_(sub_day <= period_end,
+                       or_(Complaint.status.in_(Status.OPEN), local.date(Complaint.closed_at) > period_end))
+    base = (select().select_from(Complaint).join(Tenant, Tenant.id == Complaint.tenant_id)
+            .where(Complaint.tenant_id.in_(ids), Complaint.submitted_at < hi_utc))
+
+    def count_if(*conds):
+        return func.count(case((and_(*conds), 1)))
+
+    # One GROUP BY tenant pass for the counts and the backlog.
+    main = base.add_columns(
+        Complaint.tenant_id,
+        count_if(in_period).label("received"),
+        count_if(in_period, Complaint.verified_on_time.is_(True)).label("verified_ok"),
+        count_if(in_period, Complaint.verified_on_time.is_not(None)).label("verified_n"),
+        count_if(in_period, Complaint.answered_on_time.is_(True)).label("answered_ok"),
+        count_if(in_period, Complaint.answered_on_time.is_not(None)).label("answered_n"),
+        count_if(in_period, Complaint.reopen_count > 0).label("reopened"),
+        count_if(in_period, or_(Complaint.status == Status.CLOSED, Complaint.reopen_count > 0)).label("closed_ever"),
+        count_if(open_at_end).label("backlog"),
+        sa.type_coerce(func.min(case((open_at_end, sub_day))), sa.Date).label("oldest"),
+    ).where(or_(Complaint.submitted_at >= lo_utc, Complaint.status.in_(Status.OPEN),
+                Complaint.closed_at >= after_end_lo)).group_by(Complaint.tenant_id)
+    counts = {row.tenant_id: row for row in db.session.execute(main, execution_options=opts)}
+
+    # First responses: one row per (tenant, local submit date, local response date), not per complaint.
+    resp_day = local.date(Complaint.first_response_at)
+    pairs_stmt = (base.add_columns(Complaint.tenant_id, sub_day.label("a"), resp_day.label("b"),
+                                   func.count().label("n"))
+                  .where(in_period, Complaint.first_response_at.is_not(None))
+                  .group_by(Complaint.tenant_id, sub_day, resp_day).order_by(Complaint.tenant_id))
+    pairs: dict[int, list[tuple[date, date, int]]] = {}
+    for row in db.session.execute(pairs_stmt, execution_options=opts):
+        pairs.setdefault(row.tenant_id, []).append((row.a, row.b, row.n))
+
+    rating_stmt = (select(Complaint.tenant_id, func.avg(Rating.score).label("avg"), func.count(Rating.id).label("n"))
+                   .select_from(Rating)
+                   .join(Complaint, and_(Complaint.tenant_id == Rating.tenant_id, Complaint.id == Rating.complaint_id))
+                   .join(Tenant, Tenant.id == Complaint.tenant_id)
+                   .where(Complaint.tenant_id.in_(ids), Complaint.submitted_at < hi_utc, in_period)
+                   .group_by(Complaint.tenant_id))
+    ratings = {row.tenant_id: row for row in db.session.execute(rating_stmt, execution_options=opts)}
+
+    all_days = [d for rows in pairs.values() for a, b, _n in rows for d in (a, b)]
+    counter = _WorkingDayCounter(min(all_days), max(all_days)) if all_days else None
+    out = []
+    for t in tenants:
+        c, r = counts.get(t.id), ratings.get(t.id)
+        cal = calendar_for_tenant(t)
+        off = _WorkingDayCounter.local_days_off(cal)
+        median = _weighted_median([(counter.between(a, b, off), n) for a, b, n in pairs.get(t.id, [])])
+        oldest = c.oldest if c is not None else None
+        values = dict(
+            tenant_id=t.id, slug=t.slug, name=t.name, province=t.province, population=t.population,
+            period_start=period_start, period_end=period_end,
+            received=c.received if c else 0,
+            verified_on_time=c.verified_ok if c else 0, verified_total=c.verified_n if c else 0,
+            median_first_response_days=median, first_responses=sum(n for *_, n in pairs.get(t.id, [])),
+            answered_on_time=c.answered_ok if c else 0, answered_total=c.answered_n if c else 0,
+            backlog=c.backlog if c else 0,
+            oldest_open_days=(period_end - oldest).days if oldest is not None else None,
+            reopened=c.reopened if c else 0, closed_ever=c.closed_ever if c else 0,
+            avg_rating=float(r.avg) if r is not None and r.avg is not None else None,
+            ratings=r.n if r is not None else 0,
+        )
+        row = RegionIndicators(**values)
+        bands = {i.key: band(i.key, row.value(i.key), limits) for i in INDICATORS if i.banded}
+        out.append(RegionIndicators(**values, bands=bands))
+    return out
+
+
+def compare_regions(period_start: date, period_end: date,
+                    thresholds: Mapping[str, Mapping[str, float]] | None = None) -> list[RegionIndicators]:
+    """Indicators of every live, active tenant for local dates ``period_start``..``period_end`` (inclusive).
+
+    Four queries in all, whatever the number of tenants and complaints (see the module docstring).
+    """
+    return _compute(_active_tenants(), period_start, period_end, thresholds)
+
+
+def region_indicators(tenant_id: int, period_start: date, period_end: date,
+                      thresholds: Mapping[str, Mapping[str, float]] | None = None) -> RegionIndicators | None:
+    """One tenant's indicators (any status), or None for an unknown id."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        return None
+    return _compute([tenant], period_start, period_end, thresholds)[0]
+
+
+SORT_KEYS = ("name", *INDICATOR_KEYS)
+
+
+def sort_rows(rows: Sequence[RegionIndicators], key: str, descending: bool) -> list[RegionIndicators]:
+    """Rows sorted by ``key`` (an indicator or "name"); tenants without a value always come last."""
+    if key not in SORT_KEYS:
+        raise ValueError(f"unknown sort key {key!r}")
+    if key == "name":
+        return sorted(rows, key=lambda r: r.name.casefold(), reverse=descending)
+    with_value = [r for r in rows if r.value(key) is not None]
+    without = sorted((r for r in rows if r.value(key) is None), key=lambda r: r.name.casefold())
+    # Sort by name first, then stably by value, so ties keep a predictable order.
+    with_value = sorted(sorted(with_value, key=lambda r: r.name.casefold()),
+                        key=lambda r: r.value(key), reverse=descending)
+    return with_value + without
+
+
+# ---------------------------------------------------------------- periods and trends
+
+
+def default_period(today: date | None = None) -> tuple[date, date]:
+    """The last 12 months: from the 1st of the month 11 months back to today (WIB, the platform's zone)."""
+    if today is None:
+        tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Jakarta") if has_app_context() else "Asia/Jakarta"
+        today = utcnow().astimezone(ZoneInfo(tz)).date()
+    year, month = today.year, today.month - 11
+    if month <= 0:
+        year, month = year - 1, month + 12
+    return date(year, month, 1), today
+
+
+def month_range(start: date, end: date) -> list[str]:
+    """'YYYY-MM' for every month touched by start..end."""
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def monthly_trend(tenant_ids: Sequence[int], months: Sequence[str]) -> dict[int, list[int]]:
+    """Complaints received per local month ('YYYY-MM', in order) per tenant: {tenant_id: [count, ...]}.
+
+    One GROUP BY (tenant, month) query; months without complaints are 0.
+    """
+    if not tenant_ids or not months:
+        return {}
+    tenants = list(db.session.execute(select(Tenant).where(Tenant.id.in_(tenant_ids))).scalars())
+    first = date.fromisoformat(f"{months[0]}-01")
+    y, m = (int(p) for p in months[-1].split("-"))
+    last = date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
+    local = _LocalTime((t.timezone for t in tenants), last)
+    lo_utc, hi_utc = _coarse_utc(first, last)
+    month_expr = local.month(Complaint.submitted_at)
+    stmt = (select(Complaint.tenant_id, month_expr.label("month"), func.count(Complaint.id).label("n"))
+            .join(Tenant, Tenant.id == Complaint.tenant_id)
+            .where(Complaint.tenant_id.in_(list(tenant_ids)), Complaint.submitted_at >= lo_utc,
+                   Complaint.submitted_at < hi_utc, month_expr.in_(list(months)))
+            .group_by(Complaint.tenant_id, month_expr))
+    index = {m: i for i, m in enumerate(months)}
+    out = {tid: [0] * len(months) for tid in tenant_ids}
+    for row in db.session.execute(stmt, execution_options=all_tenants_options()):
+        out[row.tenant_id][index[row.month]] = row.n
+    return out
+
+
+# ---------------------------------------------------------------- drill-down
+
+
+@dataclass(frozen=True)
+class TenantAggregates:
+    """A drill-down into one tenant: its indicators, monthly trend and breakdowns (counts only)."""
+
+    indicators: RegionIndicators
+    months: list[str]
+    trend: list[int]
+    by_status: dict[str, int]
+    by_class: dict[str, int]
+
+
+def tenant_aggregates(slug: str, period_start: date, period_end: date,
+                      thresholds: Mapping[str, Mapping[str, float]] | None = None) -> TenantAggregates | None:
+    """Aggregates of the tenant ``slug`` for the period (never a complaint or a person); None if unknown
+    or not yet approved."""
+    tenant = db.session.execute(select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
+    if tenant is None or tenant.status == TenantStatus.PENDING:
+        return None
+    indicators = _compute([tenant], period_start, period_end, thresholds)[0]
+    months = month_range(period_start, period_end)
+    trend = monthly_trend([tenant.id], months).get(tenant.id, [0] * len(months))
+    local = _LocalTime([tenant.timezone], period_end)
+    sub_day = local.date(Complaint.submitted_at)
+    lo_utc, hi_utc = _coarse_utc(period_start, period_end)
+    cohort = (select().select_from(Complaint).join(Tenant, Tenant.id == Complaint.tenant_id)
+              .where(Complaint.tenant_id == tenant.id, Complaint.submitted_at >= lo_utc,
+                     Complaint.submitted_at < hi_utc, sub_day >= period_start, sub_day <= period_end))
+    opts = all_tenants_options()
+    by_status = {s: n for s, n in db.session.execute(
+        cohort.add_columns(Complaint.status, func.count()).group_by(Complaint.status), execution_options=opts)}
+    by_class = {k: n for k, n in db.session.execute(
+        cohort.add_columns(Complaint.complaint_class, func.count()).group_by(Complaint.complaint_class),
+        execution_options=opts)}
+    return TenantAggregates(
+        indicators=indicators, months=months, trend=trend,
+        by_status={s: by_status.get(s, 0) for s in Status.ALL},
+        by_class={k: by_class.get(k, 0) for k in CLASSES},
+    )
+
+
+# ---------------------------------------------------------------- peer benchmark
+
+
+def peer_median(indicator_name: str, period: tuple[date, date],
+                rows: Sequence[RegionIndicators] | None = None) -> float | None:
+    """Median of ``indicator_name`` over live (active) tenants that have a value, or None when fewer than
+    ``PEER_BENCHMARK_MIN_TENANTS`` have one. Anonymised: only the number leaves this function."""
+    if indicator_name not in BY_KEY:
+        raise KeyError(indicator_name)
+    if rows is None:
+        rows = compare_regions(*period)
+    values = [v for v in (r.value(indicator_name) for r in rows) if v is not None]
+    minimum = current_app.config.get("PEER_BENCHMARK_MIN_TENANTS", 3) if has_app_context() else 3
+    if not values or len(values) < max(1, minimum):
+        return None
+    return _weighted_median([(v, 1) for v in values])
+
+
+@dataclass(frozen=True)
+class PeerBenchmark:
+    """A tenant's own indicators beside the medians of all live tenants (no other tenant's rows)."""
+
+    own: RegionIndicators
+    medians: dict[str, float | None]
+    peers: int
+    min_peers: int
+
+
+_peer_cache: dict[tuple, tuple[float, dict[str, float | None], int]] = {}
+
+
+def clear_peer_cache() -> None:
+    _peer_cache.clear()
+
+
+def peer_medians(period: tuple[date, date]) -> tuple[dict[str, float | None], int]:
+    """{indicator: median} over live tenants and their number, cached for PEER_BENCHMARK_CACHE_SECONDS
+    (every staff dashboard shows them; they need not be fresher than that)."""
+    ttl = current_app.config.get("PEER_BENCHMARK_CACHE_SECONDS", 300)
+    key = (period, current_app.config.get("PEER_BENCHMARK_MIN_TENANTS", 3))
+    hit = _peer_cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < ttl:
+        return hit[1], hit[2]
+    rows = compare_regions(*period)
+    medians = {key_: peer_median(key_, period, rows) for key_ in INDICATOR_KEYS}
+    if ttl > 0:
+        _peer_cache[key] = (time.monotonic(), medians, len(rows))
+    return medians, len(rows)
+
+
+def peer_benchmark(tenant_id: int, period: tuple[date, date] | None = None) -> PeerBenchmark | None:
+    """For the tenant staff dashboard: this tenant's indicators and the anonymised peer medians.
+
+    The default period is the last 12 months in the tenant's local dates.
+    """
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        return None
+    if period is None:
+        period = default_period(calendar_for_tenant(tenant).local_date(utcnow()))
+    own = _compute([tenant], *period, None)[0]
+    medians, peers = peer_medians(period)
+    return PeerBenchmark(own=own, medians=medians, peers=peers,
+                         min_peers=current_app.config.get("PEER_BENCHMARK_MIN_TENANTS", 3))

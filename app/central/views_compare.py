@@ -1,0 +1,115 @@
+"""Central console: cross-region comparison, drill-down and exports (central administrators only).
+
+The numbers come from :mod:`app.central.reports`; this module only reads the request and renders.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from app.accounts.access import central_admin_required
+from app.central import exports, reports
+
+bp = Blueprint("central_compare", __name__)
+
+@bp.app_template_filter("day")
+def day_filter(value: date) -> str:
+    """A calendar date (no time, no zone), e.g. "28 Februari 2026"; the app's |date filter takes instants."""
+    return format_date(value, format="long")
+
+
+#: Longest period a request may ask for (the trend chart has one bar per month).
+MAX_DAYS = 5 * 366
+
+
+def _period() -> tuple[date, date, list[str]]:
+    """The period from ?start=&end= (ISO dates), else the last 12 months; errors fall back to the default."""
+    default_start, default_end = reports.default_period()
+    errors = []
+    try:
+        start = date.fromisoformat(request.args.get("start") or default_start.isoformat())
+        end = date.fromisoformat(request.args.get("end") or default_end.isoformat())
+    except ValueError:
+        errors.append(_("Enter dates as YYYY-MM-DD."))
+        start, end = default_start, default_end
+    if end < start:
+        errors.append(_("The end of the period is before its start."))
+        start, end = default_start, default_end
+    elif (end - start).days > MAX_DAYS:
+        errors.append(_("Choose a period of at most five years."))
+        start, end = default_start, default_end
+    return start, end, errors
+
+
+def _sort() -> tuple[str, bool]:
+    key = request.args.get("sort") or "received"
+    if key not in reports.SORT_KEYS:
+        key = "received"
+    direction = request.args.get("dir")
+    if direction not in ("asc", "desc"):
+        # Default: best first for indicators with a direction, biggest first for volumes, A–Z for names.
+        better = reports.BY_KEY[key].higher_is_better if key in reports.BY_KEY else None
+        direction = "asc" if key == "name" or better is False else "desc"
+    return key, direction == "desc"
+
+
+@bp.route("/central/compare")
+@central_admin_required
+def compare():
+    """Ranking of all active regions for a period, with bands and monthly trends."""
+    start, end, errors = _period()
+    key, descending = _sort()
+    rows = reports.sort_rows(reports.compare_regions(start, end), key, descending)
+    months = reports.month_range(start, end)
+    trends = reports.monthly_trend([r.tenant_id for r in rows], months)
+    return render_template(
+        "central/compare.html", rows=rows, trends=trends, months=months, start=start, end=end, errors=errors,
+        sort=key, descending=descending, indicators=reports.INDICATORS,
+        thresholds=reports.thresholds_from_config(),
+    )
+
+
+@bp.route("/central/compare/<slug>")
+@central_admin_required
+def drill_down(slug: str):
+    """One region's aggregates for the period (numbers only, never its complaints or people)."""
+    start, end, errors = _period()
+    agg = reports.tenant_aggregates(slug, start, end)
+    if agg is None:
+        abort(404)
+    return render_template("central/compare_region.html", agg=agg, row=agg.indicators, start=start, end=end,
+                           errors=errors, indicators=reports.INDICATORS)
+
+
+def _export_rows():
+    start, end, _errors = _period()
+    key, descending = _sort()
+    return start, end, reports.sort_rows(reports.compare_regions(start, end), key, descending)
+
+
+@bp.route("/central/compare.csv")
+@central_admin_required
+def export_csv():
+    start, end, rows = _export_rows()
+    return _download(exports.to_csv(rows), "text/csv; charset=utf-8", f"comparison-{start}-{end}.csv")
+
+
+@bp.route("/central/compare.xlsx")
+@central_admin_required
+def export_xlsx():
+    start, end, rows = _export_rows()
+    title = _("Cross-region comparison, %(start)s to %(end)s", start=start.isoformat(), end=end.isoformat())
+    return _download(exports.to_xlsx(rows, title),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     f"comparison-{start}-{end}.xlsx")
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    resp = Response(body, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

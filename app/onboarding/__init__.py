@@ -1,0 +1,1 @@
+"""Onboarding: sign-up applications, provisioning (template or peer clone), platform mail, checklist."""

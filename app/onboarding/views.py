@@ -1,0 +1,275 @@
+"""Sign-up page (platform), the central review of applications, and the tenant's onboarding checklist.
+
+Each POST: form → one service call → commit → redirect.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from app.accounts.access import central_admin_required, roles_required
+from app.accounts.models import Role
+from app.agencies.models import Agency
+from app.extensions import db, limiter
+from app.onboarding import forms as f
+from app.onboarding import mail, service
+from app.onboarding.models import ApplicationStatus, TenantApplication, TenantAuditEvent, is_government_email
+from app.tenancy.models import Tenant
+
+bp = Blueprint("onboarding", __name__, cli_group="onboarding")
+tenant_bp = Blueprint("onboarding_tenant", __name__, url_prefix="/staff/onboarding")
+
+bp.after_app_request(mail.relay_after_request)
+
+
+def _invite_link(tenant: Tenant, token: str) -> str:
+    return url_for("tenant.accounts.reset_password", tenant=tenant.slug, token=token, _external=True)
+
+
+def _add_errors(form, errors: dict) -> None:
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is None or not hasattr(field, "errors"):
+            flash(str(message), "error")
+            continue
+        field.errors = [*field.errors, str(message)]
+
+
+# ---------------------------------------------------------------- public sign-up
+
+@bp.route("/daftar", methods=["GET", "POST"])
+@limiter.limit("5 per hour;20 per day", methods=["POST"])
+def apply():
+    """A regional government applies to join the platform."""
+    form = f.ApplicationForm()
+    form.suggested_peer.choices = [SelectChoice("", _("— The shared template —"))] + [
+        SelectChoice(str(t.id), t.name) for t in service.peer_choices()]
+    if form.validate_on_submit():
+        data = service.ApplicationData(
+            name=form.name.data, type=form.type.data, province=form.province.data,
+            region_code=form.region_code.data, population=form.population.data, timezone=form.timezone.data,
+            official_name=form.official_name.data, official_position=form.official_position.data,
+            official_email=form.official_email.data, official_phone=form.official_phone.data, slug=form.slug.data,
+            suggested_peer_id=int(form.suggested_peer.data) if (form.suggested_peer.data or "").isdigit() else None,
+        )
+        try:
+            application = service.submit_application(
+                data, lambda app_id: url_for("onboarding.application", application_id=app_id, _external=True))
+        except service.OnboardingError as exc:
+            db.session.rollback()
+            _add_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            # Only what the thank-you page needs; the application itself stays with the central admins.
+            session["applied"] = {"name": application.name, "slug": application.slug,
+                                  "government_email": is_government_email(application.official_email)}
+            return redirect(url_for("onboarding.thanks"), 303)
+    return render_template("onboarding/apply.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/daftar/terima-kasih")
+def thanks():
+    """Confirmation after applying (with a warning for a non-government email address)."""
+    applied = session.get("applied")
+    if not applied:
+        return redirect(url_for("onboarding.apply"))
+    return render_template("onboarding/thanks.html", applied=applied)
+
+
+# ---------------------------------------------------------------- central review
+
+def _application_or_404(application_id: int) -> TenantApplication:
+    row = db.session.get(TenantApplication, application_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _approve_form() -> f.ApproveForm:
+    form = f.ApproveForm()
+    form.source.choices = [SelectChoice(service.TEMPLATE_SOURCE, _("The shared template (tenants/_template)"))] + [
+        SelectChoice(str(t.id), _("Copy the set-up of %(name)s", name=t.name)) for t in service.peer_choices()]
+    return form
+
+
+@bp.route("/central/applications/")
+@central_admin_required
+def applications():
+    """Applications to join the platform, pending first."""
+    return render_template("onboarding/applications.html", rows=service.list_applications())
+
+
+@bp.route("/central/applications/<int:application_id>")
+@central_admin_required
+def application(application_id: int):
+    """One application with the approve and reject forms."""
+    row = _application_or_404(application_id)
+    approve = _approve_form()
+    if row.suggested_peer_id and not approve.source.data:
+        approve.source.data = str(row.suggested_peer_id)
+    peer = db.session.get(Tenant, row.suggested_peer_id) if row.suggested_peer_id else None
+    tenant = db.session.get(Tenant, row.tenant_id) if row.tenant_id else None
+    return render_template("onboarding/application.html", row=row, approve=approve, reject=f.RejectForm(),
+                           peer=peer, provisioned=tenant, statuses=ApplicationStatus)
+
+
+@bp.route("/central/applications/<int:application_id>/approve", methods=["POST"])
+@central_admin_required
+def approve(application_id: int):
+    """Approve: provision the region (template or a peer's set-up) and invite its official."""
+    row = _application_or_404(application_id)
+    form = _approve_form()
+    if not form.validate_on_submit():
+        flash(_("Choose where the new region starts from."), "error")
+        return redirect(url_for("onboarding.application", application_id=row.id))
+    try:
+        tenant = service.approve_application(
+            row, current_user._get_current_object(), form.source.data, _invite_link,
+            lambda t: url_for("tenant.public.home", tenant=t.slug, _external=True))
+    except service.OnboardingError as exc:
+        db.session.rollback()
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(url_for("onboarding.application", application_id=application_id))
+    db.session.commit()
+    flash(_("%(name)s has been approved and set up at /%(slug)s/; the official has been invited.",
+            name=tenant.name, slug=tenant.slug), "info")
+    return redirect(url_for("onboarding.application", application_id=application_id))
+
+
+@bp.route("/central/applications/<int:application_id>/reject", methods=["POST"])
+@central_admin_required
+def reject(application_id: int):
+    """Reject with a reason the applicant receives by email."""
+    row = _application_or_404(application_id)
+    form = f.RejectForm()
+    try:
+        if not form.validate_on_submit():
+            raise service.OnboardingError({"reason": _("Give the applicant a reason.")})
+        service.reject_application(row, current_user._get_current_object(), form.reason.data)
+    except service.OnboardingError as exc:
+        db.session.rollback()
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(url_for("onboarding.application", application_id=application_id))
+    db.session.commit()
+    flash(_("The application was rejected and the applicant told why."), "info")
+    return redirect(url_for("onboarding.application", application_id=application_id))
+
+
+@bp.cli.command("relay-mail")
+def relay_mail_command() -> None:
+    """Deliver platform emails that are still waiting (e.g. after a mail or Redis outage)."""
+    click.echo(mail.relay())
+
+
+# ---------------------------------------------------------------- the new tenant's checklist
+
+def _invite_form() -> f.InviteForm:
+    form = f.InviteForm(prefix="invite")
+    form.role.choices = [SelectChoice(Role.LIAISON, _("Agency liaison")),
+                         SelectChoice(Role.OFFICER, _("Complaint unit officer")),
+                         SelectChoice(Role.TENANT_ADMIN, _("Administrator"))]
+    form.agency_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(a.id), a.name) for a in db.session.execute(
+            select(Agency).filter_by(active=True).order_by(Agency.name)).scalars()]
+    return form
+
+
+def _branding_form() -> f.BrandingForm:
+    t = g.tenant
+    return f.BrandingForm(prefix="branding", data={
+        "service_name": t.service_name or t.name, "tagline": (t.branding or {}).get("tagline", ""),
+        "primary_color": (t.branding or {}).get("primary_color", "#0b5394")})
+
+
+def _render_checklist(branding=None, invite=None, status: int = 200):
+    steps = service.checklist(g.tenant)
+    audit = db.session.execute(select(TenantAuditEvent).order_by(TenantAuditEvent.at.desc()).limit(20)).scalars()
+    return render_template(
+        "onboarding/checklist.html", steps=steps, done=sum(s.done for s in steps),
+        branding=branding or _branding_form(),
+        invite=invite or _invite_form(), button=f.EmptyForm(), audit=list(audit),
+        ready=all(s.done for s in steps if s.key != "go_live"),
+    ), status
+
+
+@tenant_bp.route("/")
+@roles_required(Role.TENANT_ADMIN)
+def checklist():
+    """The steps from approval to go-live, with progress."""
+    return _render_checklist()
+
+
+@tenant_bp.route("/branding", methods=["POST"])
+@roles_required(Role.TENANT_ADMIN)
+def branding():
+    """Name shown, tagline and colour."""
+    form = f.BrandingForm(prefix="branding")
+    if form.validate_on_submit():
+        try:
+            service.update_branding(g.tenant, current_user._get_current_object(), form.service_name.data,
+                                    form.tagline.data or "", form.primary_color.data)
+        except service.OnboardingError as exc:
+            db.session.rollback()
+            _add_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("Branding saved."), "info")
+            return redirect(url_for(".checklist"))
+    return _render_checklist(branding=form, status=400)
+
+
+@tenant_bp.route("/deadlines", methods=["POST"])
+@roles_required(Role.TENANT_ADMIN)
+def deadlines():
+    """Confirm the deadlines and local holidays."""
+    if not f.EmptyForm().validate_on_submit():
+        abort(400)
+    service.confirm_deadlines(g.tenant, current_user._get_current_object())
+    db.session.commit()
+    flash(_("Deadlines and local holidays confirmed."), "info")
+    return redirect(url_for(".checklist"))
+
+
+@tenant_bp.route("/invite", methods=["POST"])
+@roles_required(Role.TENANT_ADMIN)
+def invite():
+    """Invite a staff member (liaison, officer or administrator) by email."""
+    form = _invite_form()
+    if form.validate_on_submit():
+        try:
+            service.invite_staff(g.tenant, current_user._get_current_object(), form.email.data, form.name.data,
+                                 form.role.data, form.agency_id.data, _invite_link)
+        except service.OnboardingError as exc:
+            db.session.rollback()
+            _add_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("The invitation has been sent."), "info")
+            return redirect(url_for(".checklist"))
+    return _render_checklist(invite=form, status=400)
+
+
+@tenant_bp.route("/go-live", methods=["POST"])
+@roles_required(Role.TENANT_ADMIN)
+def go_live():
+    """Open the public portal to citizens."""
+    if not f.EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        service.go_live(g.tenant, current_user._get_current_object())
+    except service.OnboardingError as exc:
+        db.session.rollback()
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(url_for(".checklist"))
+    db.session.commit()
+    flash(_("The service is open to the public."), "info")
+    return redirect(url_for(".checklist"))
+
