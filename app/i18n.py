@@ -69,7 +69,7 @@ def zone_abbr(tz_name: str, when: datetime | None = None) -> str:
 
 def format_dt(value: datetime | None, tz_name: str | None = None, locale: str | None = None,
               with_time: bool = True) -> str:
-    """'Sabtu, 28 November 2026 14.05 WITA' in the tenant's zone and the active locale."""
+    """'Sabtu, 28 November 2026, 14.05 WITA' in the tenant's zone and the active locale."""
     if value is None:
         return ""
     tz_name = tz_name or select_timezone()
@@ -77,7 +77,8 @@ def format_dt(value: datetime | None, tz_name: str | None = None, locale: str | 
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     local = value.astimezone(ZoneInfo(tz_name))
-    pattern = "EEEE, d MMMM y HH.mm" if locale == "id" else "EEEE, d MMMM y HH:mm"
+    # DOMAIN.md: "Jumat, 28 November 2026, 14.05 WITA" (Indonesian uses a dot between hours and minutes).
+    pattern = "EEEE, d MMMM y, HH.mm" if locale == "id" else "EEEE, d MMMM y, HH:mm"
     if not with_time:
         pattern = "EEEE, d MMMM y"
         return _babel_datetime(local, pattern, tzinfo=ZoneInfo(tz_name), locale=locale)
@@ -104,6 +105,18 @@ ROLE_LABELS = {
 TENANT_STATUS_LABELS = {"pending": _l("Pending approval"), "active": _l("Active"), "suspended": _l("Suspended")}
 
 
+SOURCE_LABELS = {
+    "web": _l("Website"), "sms": _l("SMS"), "whatsapp": _l("WhatsApp"), "email": _l("Email"),
+    "phone": _l("Telephone"), "walk_in": _l("In person"), "api": _l("Integration (API)"),
+    "open311": _l("Open311"), "sp4n": _l("SP4N-LAPOR!"),
+}
+
+
+def source_label(source: str) -> str:
+    """The channel a complaint came in through, for people (unknown channels shown as stored)."""
+    return str(SOURCE_LABELS.get(source, source))
+
+
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
@@ -119,5 +132,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["num"] = format_number
     app.jinja_env.globals.update(
         get_locale=get_locale, zone_abbr=zone_abbr, now_utc=lambda: datetime.now(UTC),
-        role_label=role_label, tenant_status_label=tenant_status_label,
+        role_label=role_label, tenant_status_label=tenant_status_label, source_label=source_label,
     )

@@ -174,7 +174,11 @@ def _build_form(key: str, c: Complaint, display: bool, fu: FollowUp | None = Non
     elif key == "public_reply":
         form.template_id.choices = [("", "—")] + [(t.id, t.title) for t in rt.list_templates(active_only=True)]
     elif key == "followup":
-        form.agency_id.choices = [(d.agency_id, d.agency.short_name) for d in _active_dispositions(c)]
+        # A follow-up sent for review is the complaint unit's to publish or return; it cannot be edited meanwhile.
+        in_review = {fu.agency_id for fu in db.session.execute(inbox.followups_query(c, _user())).scalars()
+                     if fu.status == FollowUpStatus.SUBMITTED}
+        form.agency_id.choices = [(d.agency_id, d.agency.short_name) for d in _active_dispositions(c)
+                                  if d.agency_id not in in_review]
     return form
 
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template
+from flask import Blueprint, abort, current_app, jsonify, render_template, send_from_directory
 from sqlalchemy import select, text
 
 from app.extensions import db
 from app.tenancy.scope import all_tenants_options
 
 bp = Blueprint("ops", __name__)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers and feed readers ask for /favicon.ico whatever the page declares."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+
+
+@bp.route("/robots.txt")
+def robots():
+    """Staff and tracking pages are not for search engines; the public pages are."""
+    body = "User-agent: *\nDisallow: /*/staff/\nDisallow: /*/lacak/\nDisallow: /central/\n"
+    return current_app.response_class(body, mimetype="text/plain")
 
 
 @bp.route("/healthz")

@@ -10,7 +10,6 @@ Run them with ``make test-e2e`` (``make test`` deselects them with ``-m "not e2e
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -159,32 +158,17 @@ def catalog() -> Catalog:
     return Catalog(REPO / "translations")
 
 
-#: Known app defects that would fail every step; reported, and tolerated only in this exact form.
-#: The pages declare no icon, so Chromium probes /favicon.ico, which answers 404 (after a redirect
-#: to /favicon.ico/, as if "favicon.ico" were a region). Remove once the app serves an icon.
-KNOWN_CONSOLE_ERRORS = (
-    re.compile(r"^Failed to load resource: the server responded with a status of 404 \(NOT FOUND\)$"),
-    re.compile(r"^https?://127\.0\.0\.1:\d+/favicon\.ico/?$"),
-)
-
-
 @dataclass
 class ErrorLog:
     """Console errors, uncaught page errors and server errors of every page in a browser context."""
 
     entries: list[str] = field(default_factory=list)
-    tolerated: list[str] = field(default_factory=list)
 
     def watch(self, page) -> None:
         def on_console(msg):
             if msg.type == "error":
                 url = (msg.location or {}).get("url", "")
-                entry = f"console error on {page.url}: {msg.text} ({url})"
-                text_re, url_re = KNOWN_CONSOLE_ERRORS
-                if text_re.match(msg.text) and url_re.match(url):
-                    self.tolerated.append(entry)
-                else:
-                    self.entries.append(entry)
+                self.entries.append(f"console error on {page.url}: {msg.text} ({url})")
 
         page.on("console", on_console)
         page.on("pageerror", lambda exc: self.entries.append(f"page error on {page.url}: {exc}"))

@@ -25,6 +25,8 @@ PLATFORM = {
     "central.console": "central console for platform administrators (central_admin_required)",
     "ops.healthz": "liveness probe for the orchestrator",
     "ops.readyz": "readiness probe: database and Redis reachable",
+    "ops.favicon": "the site icon, a static file",
+    "ops.robots": "robots.txt, a static text naming no tenant",
     "ops.dev_outbox": "development/testing only: messages stored by the development adapters",
     "central_compare.compare": "cross-region comparison for central administrators (central_admin_required); "
                                "aggregates per region only",

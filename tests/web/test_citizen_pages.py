@@ -195,6 +195,7 @@ def test_tracking_by_code_of_a_confidential_report_shows_status_only_and_never_i
     for secret in (REPORTER["name"], "Siti", REPORTER["email"], REPORTER["phone"]):
         assert secret not in page.text
     assert "Add information" not in page.text
+    assert "This report is confidential" in page.text
 
 
 def test_tracking_by_code_shows_content_only_after_verification_and_never_identity(client, db, bjm, make_user):
@@ -203,6 +204,8 @@ def test_tracking_by_code_shows_content_only_after_verification_and_never_identi
     assert page.status_code == 200
     # Codes are guessable: before the unit has verified (and possibly marked it rahasia), no content.
     assert "rawan kecelakaan" not in page.text and c.title not in page.text
+    assert "once the complaint unit has verified it" in page.text
+    assert "This report is confidential" not in page.text  # it is not (yet): say why nothing shows
     officer = make_user(bjm, "officer")
     with tenant_scope(bjm.id):
         service.verify(db.session.get(Complaint, c.id), service.Actor.of(officer))

@@ -19,13 +19,13 @@ AT = datetime(2026, 11, 28, 6, 5, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("value", "zone", "locale", "expected"), [
-    (AT, "Asia/Makassar", "id", "Sabtu, 28 November 2026 14.05 WITA"),
-    (datetime(2026, 11, 27, 6, 5, tzinfo=UTC), "Asia/Makassar", "id", "Jumat, 27 November 2026 14.05 WITA"),
-    (AT, "Asia/Pontianak", "id", "Sabtu, 28 November 2026 13.05 WIB"),
-    (AT, "Asia/Jakarta", "id", "Sabtu, 28 November 2026 13.05 WIB"),
-    (AT, "Asia/Jayapura", "id", "Sabtu, 28 November 2026 15.05 WIT"),
-    (AT, "Asia/Makassar", "en", "Saturday, 28 November 2026 14:05 WITA"),
-    (datetime(2026, 8, 17, 2, 0, tzinfo=UTC), "Asia/Makassar", "id", "Senin, 17 Agustus 2026 10.00 WITA"),
+    (AT, "Asia/Makassar", "id", "Sabtu, 28 November 2026, 14.05 WITA"),
+    (datetime(2026, 11, 27, 6, 5, tzinfo=UTC), "Asia/Makassar", "id", "Jumat, 27 November 2026, 14.05 WITA"),
+    (AT, "Asia/Pontianak", "id", "Sabtu, 28 November 2026, 13.05 WIB"),
+    (AT, "Asia/Jakarta", "id", "Sabtu, 28 November 2026, 13.05 WIB"),
+    (AT, "Asia/Jayapura", "id", "Sabtu, 28 November 2026, 15.05 WIT"),
+    (AT, "Asia/Makassar", "en", "Saturday, 28 November 2026, 14:05 WITA"),
+    (datetime(2026, 8, 17, 2, 0, tzinfo=UTC), "Asia/Makassar", "id", "Senin, 17 Agustus 2026, 10.00 WITA"),
 ])
 def test_format_dt_writes_the_local_day_date_time_and_zone(app, value, zone, locale, expected):
     with app.app_context():
@@ -37,19 +37,19 @@ def test_format_dt_takes_the_local_date_across_midnight(app):
     with app.app_context():
         assert format_dt(late, "Asia/Makassar", "id", with_time=False) == "Minggu, 29 November 2026"
         assert format_dt(late, "Asia/Pontianak", "id", with_time=False) == "Minggu, 29 November 2026"
-        assert format_dt(late, "Asia/Pontianak", "id") == "Minggu, 29 November 2026 00.00 WIB"
+        assert format_dt(late, "Asia/Pontianak", "id") == "Minggu, 29 November 2026, 00.00 WIB"
 
 
 def test_format_dt_reads_naive_values_as_utc_and_none_as_empty(app):
     with app.app_context():
-        assert format_dt(AT.replace(tzinfo=None), "Asia/Makassar", "id") == "Sabtu, 28 November 2026 14.05 WITA"
+        assert format_dt(AT.replace(tzinfo=None), "Asia/Makassar", "id") == "Sabtu, 28 November 2026, 14.05 WITA"
         assert format_dt(None, "Asia/Makassar", "id") == ""
 
 
 def test_format_dt_in_a_request_uses_the_regions_zone_and_language(app, client, bjm, ktg):
     from flask import g
 
-    for tenant, expected in ((bjm, "Sabtu, 28 November 2026 14.05 WITA"), (ktg, "Sabtu, 28 November 2026 13.05 WIB")):
+    for tenant, expected in ((bjm, "Sabtu, 28 November 2026, 14.05 WITA"), (ktg, "Sabtu, 28 November 2026, 13.05 WIB")):
         with app.test_request_context(f"/{tenant.slug}/"):
             g.tenant = tenant
             assert format_dt(AT) == expected

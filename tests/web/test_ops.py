@@ -57,3 +57,13 @@ def test_dev_outbox_does_not_exist_in_production(app, client, monkeypatch, store
     resp = client.get("/dev/outbox")
     assert resp.status_code == 404
     assert "warga-bjm@contoh.id" not in resp.text
+
+
+def test_favicon_and_robots_are_platform_files_not_regions(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    icon.close()  # a file response
+    robots = client.get("/robots.txt")
+    assert robots.status_code == 200 and robots.mimetype == "text/plain"
+    assert "Disallow: /*/staff/" in robots.text
+    assert 'rel="icon"' in client.get("/").text

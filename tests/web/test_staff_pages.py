@@ -384,3 +384,17 @@ def test_attachment_download_headers(app, db, bjm, officer):
     assert resp.headers["Content-Disposition"].startswith("inline")
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert resp.data.startswith(b"\x89PNG")
+
+
+def test_followup_form_is_hidden_while_the_agency_answer_is_under_review(app, db, bjm, officer, pupr):
+    c = verify_and_dispose(db, bjm, submit(db, bjm), officer)
+    liaison = login(app, bjm, pupr)
+    form_action = f'action="/banjarmasin/staff/complaints/{c.id}/followup"'
+    assert form_action in liaison.get(f"/{bjm.slug}/staff/complaints/{c.id}").text
+    with tenant_scope(bjm.id):
+        service.save_followup_draft(fresh(db, bjm, c.id), service.Actor.of(pupr), "Sudah ditangani petugas.",
+                                    submit=True)
+        db.session.commit()
+    page = liaison.get(f"/{bjm.slug}/staff/complaints/{c.id}").text
+    assert form_action not in page
+    assert "Sudah ditangani petugas." in page  # still readable, just not editable
