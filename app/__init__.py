@@ -15,7 +15,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(overrides))
 
     from app import models  # noqa: F401  (registers every model with the metadata)
-    from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.extensions import compress, csrf, db, limiter, login_manager, migrate
     from app.observability import init_logging, init_sentry
 
     init_logging(app)
@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_view = None
     csrf.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
 
     from app import i18n

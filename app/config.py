@@ -82,6 +82,12 @@ def load_config(overrides: dict | None = None) -> dict:
         # Jobs run in-process when there is no Redis (demo); tests may force it either way.
         "JOBS_INLINE": _bool(env.get("JOBS_INLINE"), not env.get("REDIS_URL")),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # Compress assets and data for rural connections, but not HTML: its pages carry CSRF tokens next
+        # to text a visitor controls, which a compressed response would expose to BREACH-style guessing.
+        "COMPRESS_MIMETYPES": ["text/css", "text/javascript", "application/javascript", "application/json",
+                               "image/svg+xml", "text/plain", "text/csv", "application/xml"],
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIN_SIZE": 512,
         # Cross-region comparison: band thresholds, and the peer benchmark on the staff dashboard, which
         # shows a median only when at least this many live regions have a value (fewer would let a
         # region work out another's figure) and caches the medians for this many seconds.

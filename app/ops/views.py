@@ -60,7 +60,13 @@ def dev_outbox():
 
     if not dev_outbox_enabled():
         abort(404)
+    from app.onboarding.models import PlatformMessage
+
     rows = db.session.execute(
         select(Notification).order_by(Notification.id.desc()).limit(100).execution_options(**all_tenants_options())
     ).scalars().all()
-    return render_template("ops/dev_outbox.html", rows=rows)
+    # Platform mail (applications, approvals, invitations) has no tenant and its own table.
+    platform = db.session.execute(
+        select(PlatformMessage).order_by(PlatformMessage.id.desc()).limit(100)
+    ).scalars().all()
+    return render_template("ops/dev_outbox.html", rows=rows, platform=platform)

@@ -46,9 +46,14 @@ def test_dev_outbox_lists_stored_messages_in_development_and_testing(app, client
                                                                       app_env, testing):
     monkeypatch.setitem(app.config, "APP_ENV", app_env)
     monkeypatch.setitem(app.config, "TESTING", testing)
+    from app.onboarding.mail import queue_platform_mail
+
+    with app.test_request_context():
+        queue_platform_mail("test.invite", "pejabat@kapuaskab.go.id", "Undangan", "Tautan: http://x/undangan")
     resp = client.get("/dev/outbox")
     assert resp.status_code == 200
     assert "warga-bjm@contoh.id" in resp.text and "warga-ktg@contoh.id" in resp.text
+    assert "pejabat@kapuaskab.go.id" in resp.text  # platform mail (invitations) too
 
 
 def test_dev_outbox_does_not_exist_in_production(app, client, monkeypatch, stored_messages):
@@ -67,3 +72,13 @@ def test_favicon_and_robots_are_platform_files_not_regions(client):
     assert robots.status_code == 200 and robots.mimetype == "text/plain"
     assert "Disallow: /*/staff/" in robots.text
     assert 'rel="icon"' in client.get("/").text
+
+
+def test_assets_are_compressed_but_html_is_not(client):
+    css = client.get("/static/app.css", headers={"Accept-Encoding": "br, gzip"})
+    assert css.status_code == 200 and css.headers["Content-Encoding"] in ("br", "gzip")
+    assert len(css.data) < 5000  # about 10 KB uncompressed
+    css.close()
+    # HTML pages carry CSRF tokens beside visitor-controlled text: never compressed (BREACH).
+    page = client.get("/banjarmasin/lapor", headers={"Accept-Encoding": "br, gzip"})
+    assert page.status_code == 200 and "Content-Encoding" not in page.headers
