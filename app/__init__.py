@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template
+from flask import Flask, current_app, g, render_template
 from flask_babel import lazy_gettext as _l
 
 from app.config import load_config
@@ -28,6 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_view = None
     csrf.init_app(app)
     compress.init_app(app)
+    app.after_request(_read_files_before_compressing)
     limiter.init_app(app)
 
     from app import i18n
@@ -111,3 +112,16 @@ def _register_errors(app: Flask) -> None:
     @app.context_processor
     def _inject_tenant() -> dict:
         return {"tenant": getattr(g, "tenant", None)}
+
+
+def _read_files_before_compressing(response):
+    """Flask-Compress replaces a file response's body without closing the file: read and close it first.
+
+    Runs before the compressor (after_request hooks run last-registered first)."""
+    if response.direct_passthrough and response.mimetype in current_app.config["COMPRESS_MIMETYPES"]:
+        source = response.response
+        response.direct_passthrough = False
+        response.get_data()
+        if hasattr(source, "close"):
+            source.close()
+    return response
