@@ -114,14 +114,13 @@ def _phone_variants(number: str) -> list[str]:
 
 def _reply(key: str, **values) -> str:
     with force_locale(current_tenant().locale or "id"):
-        texts = {
-            "created": _("Thank you, your report is recorded with code %(code)s. Quote this code when you "
-                         "send more information. Follow it at %(link)s", **values),
-            "appended": _("Thank you, your message was added to report %(code)s.", **values),
-            "too_short": _("Your message is too short to be recorded as a report. Please describe what "
-                           "happened, where and when (at least 20 characters)."),
-        }
-    return texts[key]
+        if key == "created":
+            return _("Thank you, your report is recorded with code %(code)s. Quote this code when you send "
+                     "more information. Follow it at %(link)s", **values)
+        if key == "appended":
+            return _("Thank you, your message was added to report %(code)s.", **values)
+        return _("Your message is too short to be recorded as a report. Please describe what happened, where "
+                 "and when (at least 20 characters).")
 
 
 def _referenced_complaint(text: str, phones: list[str]):
