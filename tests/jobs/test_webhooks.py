@@ -374,3 +374,27 @@ def test_private_addresses_are_refused_when_not_allowed(app, db, bjm, monkeypatc
     assert receiver.requests == []
     (d,) = deliveries(db, bjm)
     assert d.status == "retrying" and "not allowed" in d.last_error
+
+
+def test_switching_a_webhook_off_cancels_waiting_deliveries_and_a_finished_one_can_be_sent_again(app, db, bjm,
+                                                                                                 make_user, client):
+    admin = make_user(bjm, "tenant_admin")
+    login(client, bjm, admin.email)
+    with flaky_receiver(failures=1) as receiver:
+        hook_id, _secret = register(db, bjm, receiver.url)
+        submit(db, bjm)
+        relay()  # first attempt fails: the delivery waits for its retry
+        assert deliveries(db, bjm)[0].status == "retrying"
+        client.post(f"/banjarmasin/staff/integrations/webhooks/{hook_id}/active", data={"active": "0"})
+        assert relay()["ran"] == 1  # the retry runs, finds the delivery cancelled and sends nothing
+        (d,) = deliveries(db, bjm)
+        assert d.status == "cancelled" and len(receiver.requests) == 1
+        client.post(f"/banjarmasin/staff/integrations/webhooks/{hook_id}/active", data={"active": "1"})
+        resp = client.post(f"/banjarmasin/staff/integrations/webhooks/{hook_id}/deliveries/{d.id}/redeliver")
+        assert resp.status_code == 302
+        relay()
+    assert len(receiver.requests) == 2
+    assert receiver.requests[0].headers["X-Lapor-Event-Id"] == receiver.requests[1].headers["X-Lapor-Event-Id"]
+    (d,) = deliveries(db, bjm)
+    assert (d.status, d.attempts) == ("succeeded", 2)
+    assert attempts(db, bjm, d.id) == [(1, 500, "HTTP 500"), (2, 204, None)]
