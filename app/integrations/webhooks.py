@@ -195,11 +195,13 @@ def _iso(value) -> str | None:
 
 def build_payload(event_type: str, event_id: str, complaint, event, follow_up=None) -> dict:
     """The event as a receiver sees it; see the module docstring for what is never included."""
+    from app.agencies.models import Category
     from app.complaints.models import Disposition
 
     tenant = current_tenant()
     content = not complaint.confidential
-    category = complaint.category
+    # By id, not the relationship: verification may have just changed the category.
+    category = db.session.get(Category, complaint.category_id) if complaint.category_id else None
     agencies = [d.agency.short_name for d in db.session.execute(
         select(Disposition).filter_by(complaint_id=complaint.id, active=True).order_by(Disposition.id)).scalars()
         if d.agency is not None]

@@ -238,3 +238,12 @@ def test_officers_cannot_make_gateway_tokens(app, db, bjm, make_user, client):
     assert client.post("/banjarmasin/staff/integrations/inbound/token").status_code == 403
     assert count(db, bjm, InboundToken) == 0
     assert count(db, bjm, OutboxMessage) == 0
+
+
+def test_the_gateway_endpoint_needs_no_csrf_token_but_staff_forms_still_do(app, db, bjm, client, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    token = make_token(db, bjm)
+    assert post(client, bjm, token).status_code == 201
+    assert client.post("/banjarmasin/staff/integrations/inbound/token").status_code == 400
+    with tenant_scope(bjm.id):
+        assert db.session.scalar(select(func.count(InboundToken.id))) == 1
