@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.access import roles_required
 from app.accounts.models import Role
-from app.extensions import csrf, db
+from app.extensions import csrf, db, limiter
 from app.integrations import inbound, sp4n, webhooks
 from app.integrations.forms import ConfirmForm, WebhookForm
 from app.integrations.models import WEBHOOK_EVENTS
@@ -189,8 +189,13 @@ def _receive(channel: str):
                     "duplicate": result.duplicate}, status)
 
 
+#: A region's gateway posts from one address: generous, but a runaway or hostile sender is cut off.
+INBOUND_LIMIT = "120 per minute"
+
+
 @inbound_bp.post("/sms")
 @csrf.exempt
+@limiter.limit(INBOUND_LIMIT)
 def receive_sms():
     """SMS gateway: a message in, the reply (with the tracking code) out."""
     return _receive("sms")
@@ -198,6 +203,7 @@ def receive_sms():
 
 @inbound_bp.post("/whatsapp")
 @csrf.exempt
+@limiter.limit(INBOUND_LIMIT)
 def receive_whatsapp():
     """WhatsApp gateway: as SMS."""
     return _receive("whatsapp")
