@@ -78,6 +78,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.central.views_compare import bp as central_compare_bp
     from app.complaints.views_public import bp as complaints_public_bp
     from app.complaints.views_staff import bp as complaints_staff_bp
+    from app.integrations.views import bp as integrations_bp
+    from app.integrations.views import inbound_bp
     from app.onboarding.views import bp as onboarding_bp
     from app.onboarding.views import tenant_bp as onboarding_tenant_bp
     from app.ops.views import bp as ops_bp
@@ -92,6 +94,8 @@ def _register_blueprints(app: Flask) -> None:
     tenant_bp.register_blueprint(complaints_public_bp)
     tenant_bp.register_blueprint(complaints_staff_bp)
     tenant_bp.register_blueprint(onboarding_tenant_bp)
+    tenant_bp.register_blueprint(integrations_bp)
+    tenant_bp.register_blueprint(inbound_bp)
     app.register_blueprint(tenant_bp)
     app.register_blueprint(central_bp)
     app.register_blueprint(central_compare_bp)

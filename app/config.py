@@ -79,6 +79,20 @@ def load_config(overrides: dict | None = None) -> dict:
         # SMS/WhatsApp gateway (HTTP). Without a URL the development adapter stores messages.
         "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL") or None,
         "SMS_GATEWAY_TOKEN": env.get("SMS_GATEWAY_TOKEN") or None,
+        # Webhooks (app.integrations.webhooks): secrets are derived from this key (default SECRET_KEY;
+        # changing it changes every webhook secret). Failed deliveries retry after base·2^n seconds.
+        "WEBHOOK_SIGNING_KEY": env.get("WEBHOOK_SIGNING_KEY") or None,
+        "WEBHOOK_TIMEOUT": float(env.get("WEBHOOK_TIMEOUT", 10)),
+        "WEBHOOK_MAX_ATTEMPTS": int(env.get("WEBHOOK_MAX_ATTEMPTS", 8)),
+        "WEBHOOK_RETRY_BASE_SECONDS": int(env.get("WEBHOOK_RETRY_BASE_SECONDS", 60)),
+        # Deliveries to loopback/private addresses are refused unless allowed (on outside production).
+        "WEBHOOK_ALLOW_PRIVATE_HOSTS": _bool(env.get("WEBHOOK_ALLOW_PRIVATE_HOSTS"), app_env != "production"),
+        # SP4N-LAPOR! bridge (app.integrations.sp4n): the national base URL (a region may override it in
+        # tenant.toml [settings.sp4n]) and one token per region from SP4N_TOKEN_<SLUG>.
+        "SP4N_BASE_URL": env.get("SP4N_BASE_URL") or None,
+        "SP4N_TOKENS": {k[len("SP4N_TOKEN_"):].lower().replace("_", "-"): v
+                        for k, v in env.items() if k.startswith("SP4N_TOKEN_") and v},
+        "SP4N_TIMEOUT": float(env.get("SP4N_TIMEOUT", 15)),
         # Jobs run in-process when there is no Redis (demo); tests may force it either way.
         "JOBS_INLINE": _bool(env.get("JOBS_INLINE"), not env.get("REDIS_URL")),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),

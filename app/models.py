@@ -14,6 +14,17 @@ from app.complaints.models import (  # noqa: F401
     Rating,
     ResponseTemplate,
 )
+from app.integrations import sp4n as _sp4n_jobs  # noqa: F401  (registers jobs)
+from app.integrations import webhooks as _webhook_jobs  # noqa: F401  (registers jobs)
+from app.integrations.models import (  # noqa: F401
+    BridgeItem,
+    BridgeLink,
+    InboundMessage,
+    InboundToken,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from app.jobs.outbox import OutboxMessage  # noqa: F401
 from app.notifications import service as _notification_jobs  # noqa: F401  (registers jobs)
 from app.notifications.models import MessageTemplate, Notification  # noqa: F401

@@ -32,6 +32,15 @@ from app.complaints.models import (
     ResponseTemplate,
 )
 from app.extensions import db
+from app.integrations.models import (
+    BridgeItem,
+    BridgeLink,
+    InboundMessage,
+    InboundToken,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from app.jobs.outbox import OutboxMessage
 from app.notifications.models import MessageTemplate, Notification
 from app.onboarding.models import TenantAuditEvent
@@ -151,3 +160,41 @@ def _code_counter(n):
 def _tenant_audit_event(n):
     return TenantAuditEvent(kind=f"factory.{n}", actor_id=make(User).id, actor_label=f"Pengguna {n}",
                             after={"n": n})
+
+
+@factory(Webhook)
+def _webhook(n):
+    return Webhook(url=f"https://hooks.contoh.id/{n}", events=["complaint.created"], secret_nonce=f"nonce-{n}",
+                   secret_hint=f"{n % 10000:04d}", created_by_id=make(User).id)
+
+
+@factory(WebhookDelivery)
+def _webhook_delivery(n):
+    return WebhookDelivery(webhook_id=make(Webhook).id, event_id=f"factory-event-{n}", event_type="complaint.created",
+                           complaint_id=make(Complaint).id, body="{}", status="succeeded", attempts=1)
+
+
+@factory(WebhookAttempt)
+def _webhook_attempt(n):
+    return WebhookAttempt(delivery_id=make(WebhookDelivery).id, number=1, status_code=200, duration_ms=n)
+
+
+@factory(InboundToken)
+def _inbound_token(n):
+    return InboundToken(token_hash=f"{n:064x}", token_hint=f"{n % 10000:04d}", created_by_id=make(User).id)
+
+
+@factory(InboundMessage)
+def _inbound_message(n):
+    return InboundMessage(channel="sms", gateway_message_id=f"gw-{n}", sender="+6281200000000",
+                          body="Jalan di depan sekolah rusak parah.", action="created", complaint_id=make(Complaint).id)
+
+
+@factory(BridgeLink)
+def _bridge_link(n):
+    return BridgeLink(complaint_id=make(Complaint).id, external_id=f"LAPOR-{n}", external_status="proses")
+
+
+@factory(BridgeItem)
+def _bridge_item(n):
+    return BridgeItem(link_id=make(BridgeLink).id, external_item_id=f"tl-{n}", event_id=make(ComplaintEvent).id)

@@ -88,6 +88,8 @@ class SubmitData:
     locale: str = "id"
     submission_key: str | None = None
     source: str = "web"
+    #: False when the channel answers the reporter itself (the inbound gateway's reply).
+    notify_reporter: bool = True
     attachments: list = field(default_factory=list)  # list[PreparedUpload]
 
 
@@ -111,6 +113,9 @@ def record_event(c: Complaint, actor: Actor, kind: str, message: str | None = No
     )
     db.session.add(event)
     db.session.flush()
+    from app.integrations.events import complaint_event_recorded
+
+    complaint_event_recorded(c, event)  # webhooks and the SP4N-LAPOR! push, in this transaction
     return event
 
 
@@ -256,7 +261,8 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
         db.session.add(Follower(complaint_id=c.id, channel="sms", recipient=c.reporter_phone,
                                 locale=data.locale, origin_complaint_id=c.id))
     db.session.flush()
-    notify_followers(c, event, template_key="complaint_received")
+    if data.notify_reporter:
+        notify_followers(c, event, template_key="complaint_received")
     log.info("complaint %s submitted", c.code)
     return c, True
 

@@ -102,6 +102,13 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     Transition("receive_merged", OPEN, None, OFFICER_ROLES, Visibility.INTERNAL,
                _l("A duplicate report was merged into this one")),
     Transition("escalate", OPEN, None, SYSTEM, Visibility.INTERNAL, _l("Deadline passed: escalated")),
+    # SP4N-LAPOR! bridge (app.integrations.sp4n): recorded on the timeline, never a status change here.
+    Transition("sp4n_push", OPEN + Status.TERMINAL, None, SYSTEM, Visibility.INTERNAL,
+               _l("Entered at SP4N-LAPOR!")),
+    Transition("sp4n_status", OPEN + Status.TERMINAL, None, SYSTEM, Visibility.INTERNAL,
+               _l("Status at SP4N-LAPOR! changed")),
+    Transition("sp4n_followup", OPEN + Status.TERMINAL, None, SYSTEM, Visibility.INTERNAL,
+               _l("Follow-up received from SP4N-LAPOR!")),
 )}
 
 

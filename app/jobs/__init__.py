@@ -10,17 +10,29 @@ from collections.abc import Callable
 
 #: job name → (function, queue name)
 REGISTRY: dict[str, tuple[Callable, str]] = {}
+#: job name → function returning the RQ ``Retry`` for that job (default: app.jobs.queue.RETRY).
+RETRIES: dict[str, Callable] = {}
 
 QUEUES = ("notifications", "default", "periodic")
 
 
-def job(name: str, queue: str = "default") -> Callable[[Callable], Callable]:
-    """Register a job handler. Handlers take ``tenant_id`` and keyword data and must be idempotent."""
+def job(name: str, queue: str = "default", retry: Callable | None = None) -> Callable[[Callable], Callable]:
+    """Register a job handler. Handlers take ``tenant_id`` and keyword data and must be idempotent.
+
+    :param retry: returns the RQ ``Retry`` policy for this job (read when the row is relayed).
+    """
 
     def deco(fn: Callable) -> Callable:
         if name in REGISTRY and REGISTRY[name][0] is not fn:
             raise RuntimeError(f"job {name!r} registered twice")
         REGISTRY[name] = (fn, queue)
+        if retry is not None:
+            RETRIES[name] = retry
         return fn
 
     return deco
+
+
+class RetryLater(Exception):
+    """Returned (not raised) by a handler whose writes must be kept, such as a delivery log, but whose
+    work is not done: the outbox commits those writes and then raises it, so RQ retries the job."""

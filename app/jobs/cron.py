@@ -2,7 +2,8 @@
 
 from rq import cron
 
-from app.jobs.runner import relay_outbox, sweep_deadlines
+from app.jobs.runner import pull_sp4n, relay_outbox, sweep_deadlines
 
 cron.register(relay_outbox, queue_name="periodic", interval=30)
 cron.register(sweep_deadlines, queue_name="periodic", interval=900)
+cron.register(pull_sp4n, queue_name="periodic", interval=600)

@@ -16,7 +16,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.extensions import db
-from app.jobs import REGISTRY
+from app.jobs import REGISTRY, RETRIES, RetryLater
 from app.tenancy.models import UTCDateTime, utcnow
 from app.tenancy.scope import TenantScoped, all_tenants_options, scoped_table_args, tenant_scope
 
@@ -77,12 +77,17 @@ def run_message(outbox_id: int, tenant_id: int) -> str:
         row.attempts += 1
         try:
             with db.session.begin_nested():
-                fn(tenant_id=tenant_id, **row.payload)
+                result = fn(tenant_id=tenant_id, **row.payload)
         except Exception as exc:
             row.last_error = f"{type(exc).__name__}"[:500]
             db.session.commit()
             log.warning("outbox job %s (#%s) failed: %s", row.job, row.id, type(exc).__name__)
             raise
+        if isinstance(result, RetryLater):  # keep the handler's writes (its log), run it again later
+            row.last_error = str(result)[:500] or "RetryLater"
+            db.session.commit()
+            log.info("outbox job %s (#%s) will be retried: %s", row.job, row.id, row.last_error)
+            raise result
         row.processed_at = utcnow()
         row.dispatched_at = row.dispatched_at or row.processed_at
         row.last_error = None
@@ -126,8 +131,9 @@ def relay(limit: int = 200) -> dict:
         with tenant_scope(tenant_id):
             row = db.session.get(OutboxMessage, outbox_id)
             fn_queue = REGISTRY[row.job][1]
+            retry = RETRIES[row.job]() if row.job in RETRIES else None
             try:
-                enqueue_outbox_row(row.id, tenant_id, fn_queue)
+                enqueue_outbox_row(row.id, tenant_id, fn_queue, retry=retry)
             except Exception as exc:  # noqa: BLE001 (Redis unreachable: the rest wait for the next relay)
                 db.session.rollback()
                 counts["waiting"] = len(rows) - counts["relayed"]

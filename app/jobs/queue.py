@@ -19,7 +19,7 @@ def get_queue(name: str, connection: Redis | None = None) -> Queue:
     return Queue(name, connection=connection or redis_connection())
 
 
-def enqueue_outbox_row(outbox_id: int, tenant_id: int, queue_name: str) -> Job:
+def enqueue_outbox_row(outbox_id: int, tenant_id: int, queue_name: str, retry: Retry | None = None) -> Job:
     """Enqueue one outbox row; a second call for the same row finds the job and adds nothing."""
     conn = redis_connection()
     job_id = f"outbox-{outbox_id}"
@@ -27,6 +27,6 @@ def enqueue_outbox_row(outbox_id: int, tenant_id: int, queue_name: str) -> Job:
     if existing is not None:
         return existing
     return get_queue(queue_name, conn).enqueue(
-        "app.jobs.runner.run_outbox_job", outbox_id, tenant_id, job_id=job_id, retry=RETRY,
+        "app.jobs.runner.run_outbox_job", outbox_id, tenant_id, job_id=job_id, retry=retry or RETRY,
         result_ttl=86400, failure_ttl=7 * 86400,
     )

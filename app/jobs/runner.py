@@ -52,3 +52,10 @@ def sweep_deadlines() -> dict:
     from app.jobs.sweeps import sweep_all_tenants
 
     return _run(sweep_all_tenants)
+
+
+def pull_sp4n() -> dict:
+    """Periodic: pull status and follow-ups from SP4N-LAPOR! (regions with the bridge on)."""
+    from app.integrations.sp4n import pull_all_tenants
+
+    return _run(pull_all_tenants)

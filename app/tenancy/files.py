@@ -30,8 +30,12 @@ TENANT_KEYS = {
 REQUIRED_TENANT_KEYS = {"slug", "name", "type", "province", "region_code", "code_prefix", "timezone"}
 SETTINGS_KEYS = {
     "due_soon_working_days", "reopen_window_working_days", "sender_name", "deadlines", "classes",
-    "local_holidays",
+    "local_holidays", "inbound", "sp4n",
 }
+#: SMS/WhatsApp messages that become complaints (app.integrations.inbound).
+INBOUND_KEYS = {"complaint_class", "category", "privacy", "append_window_days"}
+#: The SP4N-LAPOR! bridge (app.integrations.sp4n); its token comes from the environment, never a file.
+SP4N_KEYS = {"enabled", "base_url"}
 DEADLINE_KEYS = {"verification", "coordination", "auto_close"}
 CLASS_KEYS = {"name_id", "name_en", "followup_days"}
 BRANDING_KEYS = {"primary_color", "tagline", "logo"}
@@ -114,6 +118,13 @@ def _validate_file(path: Path, data: dict, kind: str) -> None:
             _check_keys(path, f"settings.classes.{code}", cls, CLASS_KEYS)
             if "followup_days" in cls:
                 _positive_int(path, f"settings.classes.{code}.followup_days", cls["followup_days"])
+        _check_keys(path, "settings.inbound", settings.get("inbound", {}), INBOUND_KEYS)
+        if "append_window_days" in settings.get("inbound", {}):
+            _positive_int(path, "settings.inbound.append_window_days", settings["inbound"]["append_window_days"])
+        _check_keys(path, "settings.sp4n", settings.get("sp4n", {}), SP4N_KEYS)
+        base_url = settings.get("sp4n", {}).get("base_url")
+        if base_url is not None and not str(base_url).startswith(("https://", "http://")):
+            raise TenantConfigError(path, "settings.sp4n.base_url", "must be an http(s) URL")
         for i, item in enumerate(settings.get("local_holidays", [])):
             if not isinstance(item, dict) or set(item) != {"date", "name"}:
                 raise TenantConfigError(path, f"settings.local_holidays[{i}]", "needs exactly date and name")

@@ -11,6 +11,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, FollowUp, ResponseTemplate
+from app.integrations.models import Webhook, WebhookDelivery
 from app.tenancy.models import Tenant, TenantStatus
 from app.tenancy.scope import tenant_scope
 from tests.conftest import login
@@ -51,6 +52,8 @@ OBJECT_ARGS = {
     "followup_id": lambda o: o["followup"].id,
     "template_id": lambda o: o["template"].id,
     "code": lambda o: o["complaint"].code,
+    "webhook_id": lambda o: o["webhook"].id,
+    "delivery_id": lambda o: o["delivery"].id,
 }
 #: Tenant rules left out of the cross-tenant id test, with the reason.
 OBJECT_RULES_TESTED_ELSEWHERE = {
@@ -168,7 +171,9 @@ def bjm_objects(db, bjm):
             "followup": make(FollowUp, complaint_id=complaint.id, status="submitted"),
             "attachment": make(Attachment, complaint_id=complaint.id, public=True),
             "template": make(ResponseTemplate),
+            "webhook": make(Webhook),
         }
+        objects["delivery"] = make(WebhookDelivery, webhook_id=objects["webhook"].id, complaint_id=complaint.id)
         db.session.commit()
         for obj in objects.values():
             db.session.refresh(obj)
@@ -181,7 +186,9 @@ def _bjm_state(db, bjm, complaint_id):
         c = db.session.get(Complaint, complaint_id)
         events = db.session.scalar(select(func.count(ComplaintEvent.id)).filter_by(complaint_id=complaint_id))
         templates = [(t.title, t.active) for t in db.session.scalars(select(ResponseTemplate).order_by("id"))]
-        return c.version, c.status, events, templates
+        hooks = [(h.active, h.secret_nonce) for h in db.session.scalars(select(Webhook).order_by("id"))]
+        deliveries = [(d.status, d.attempts) for d in db.session.scalars(select(WebhookDelivery).order_by("id"))]
+        return c.version, c.status, events, templates, hooks, deliveries
 
 
 def test_katingan_admin_gets_404_for_banjarmasin_ids_on_every_tenant_rule(app, db, bjm, ktg_admin_client,

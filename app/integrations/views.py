@@ -1,0 +1,209 @@
+"""Integration pages for tenant administrators, and the gateway endpoint for inbound messages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.access import roles_required
+from app.accounts.models import Role
+from app.extensions import csrf, db, limiter
+from app.integrations import inbound, sp4n, webhooks
+from app.integrations.forms import ConfirmForm, WebhookForm
+from app.integrations.models import WEBHOOK_EVENTS
+from app.tenancy.models import utcnow
+
+bp = Blueprint("integrations", __name__, url_prefix="/staff/integrations")
+inbound_bp = Blueprint("inbound", __name__, url_prefix="/inbound")
+
+admin_required = roles_required(Role.TENANT_ADMIN)
+
+
+def _no_store(html: str, status: int = 200):
+    """A page that shows a secret once: never cached."""
+    resp = make_response(html, status)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _webhook_form() -> WebhookForm:
+    form = WebhookForm()
+    form.events.choices = [(e, str(webhooks.EVENT_LABELS[e])) for e in WEBHOOK_EVENTS]
+    return form
+
+
+@bp.get("/")
+@admin_required
+def index():
+    """Webhooks, the inbound gateway and the SP4N-LAPOR! bridge of this region."""
+    return render_template(
+        "integrations/index.html", hooks=webhooks.list_webhooks(), token=inbound.active_token(),
+        bridge=sp4n.bridge_settings(g.tenant), bridge_wanted=bool(((g.tenant.settings or {}).get("sp4n") or {})
+                                                                  .get("enabled")),
+        event_labels=webhooks.EVENT_LABELS, confirm=ConfirmForm(),
+        inbound_urls=[url_for("tenant.inbound.receive_" + ch, _external=True) for ch in inbound.CHANNELS],
+    )
+
+
+@bp.route("/webhooks/new", methods=["GET", "POST"])
+@admin_required
+def webhook_new():
+    """Register a webhook; its secret is shown on the answer page only."""
+    form = _webhook_form()
+    if form.validate_on_submit():
+        try:
+            hook, secret = webhooks.create_webhook(form.url.data, form.events.data, form.description.data,
+                                                   actor=current_user._get_current_object())
+            db.session.commit()
+        except webhooks.WebhookError as exc:
+            db.session.rollback()
+            for name, message in exc.errors.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, message]
+        else:
+            return _no_store(render_template("integrations/secret.html", hook=hook, secret=secret), 201)
+    status = 400 if form.is_submitted() else 200
+    return render_template("integrations/webhook_form.html", form=form), status
+
+
+@bp.get("/webhooks/<int:webhook_id>")
+@admin_required
+def webhook_detail(webhook_id: int):
+    """One webhook and its delivery log."""
+    hook = webhooks.access_webhook(webhook_id)
+    return render_template("integrations/webhook.html", hook=hook, deliveries=webhooks.recent_deliveries(hook),
+                           event_labels=webhooks.EVENT_LABELS, status_labels=webhooks.DELIVERY_LABELS,
+                           confirm=ConfirmForm())
+
+
+@bp.post("/webhooks/<int:webhook_id>/active")
+@admin_required
+def webhook_active(webhook_id: int):
+    """Switch a webhook off (pending deliveries are cancelled) or on again."""
+    hook = webhooks.access_webhook(webhook_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    webhooks.set_active(hook, active)
+    db.session.commit()
+    flash(_("The webhook is on.") if active else _("The webhook is off."), "info")
+    return redirect(url_for(".webhook_detail", webhook_id=hook.id))
+
+
+@bp.post("/webhooks/<int:webhook_id>/secret")
+@admin_required
+def webhook_secret(webhook_id: int):
+    """Replace the secret; the new one is shown once and the old one stops working."""
+    hook = webhooks.access_webhook(webhook_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    secret = webhooks.rotate_secret(hook)
+    db.session.commit()
+    return _no_store(render_template("integrations/secret.html", hook=hook, secret=secret))
+
+
+@bp.post("/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/redeliver")
+@admin_required
+def webhook_redeliver(webhook_id: int, delivery_id: int):
+    """Send a finished delivery once more (same event id)."""
+    hook = webhooks.access_webhook(webhook_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    webhooks.redeliver(hook, delivery_id)
+    db.session.commit()
+    flash(_("The delivery is queued again."), "info")
+    return redirect(url_for(".webhook_detail", webhook_id=hook.id))
+
+
+@bp.post("/inbound/token")
+@admin_required
+def inbound_token():
+    """A new gateway token (shown once); the previous one stops working."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    token = inbound.create_token(actor=current_user._get_current_object())
+    db.session.commit()
+    return _no_store(render_template("integrations/token.html", token=token,
+                                     inbound_urls=[url_for("tenant.inbound.receive_" + ch, _external=True)
+                                                   for ch in inbound.CHANNELS]))
+
+
+@bp.post("/inbound/revoke")
+@admin_required
+def inbound_revoke():
+    """Stop accepting gateway messages until a new token is made."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    inbound.revoke_tokens()
+    db.session.commit()
+    flash(_("The gateway token is revoked."), "info")
+    return redirect(url_for(".index"))
+
+
+# ---------------------------------------------------------------- the gateway's endpoint
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("X-Gateway-Token")
+
+
+def _wants_text() -> bool:
+    return request.args.get("format") == "text" or request.accept_mimetypes.best == "text/plain"
+
+
+def _answer(payload: dict, status: int):
+    if _wants_text():
+        body = payload.get("reply") or payload.get("error", "")
+        return body, status, {"Content-Type": "text/plain; charset=utf-8"}
+    return jsonify(payload), status
+
+
+def _receive(channel: str):
+    """POST a message as JSON or form fields (message_id, from and the text; see README)."""
+    if inbound.authenticate(_bearer()) is None:
+        return _answer({"error": "invalid gateway token"}, 401)
+
+    data = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(data, dict) and not hasattr(data, "get"):
+        return _answer({"error": "send JSON or form fields"}, 400)
+    fields = {k: str(data.get(k) or "") for k in ("message_id", "from", "text")}
+    for attempt in range(2):
+        try:
+            result = inbound.receive(channel, fields["message_id"], fields["from"], fields["text"])
+            inbound.authenticate(_bearer()).last_used_at = utcnow()
+            db.session.commit()
+            break
+        except inbound.InboundError as exc:
+            db.session.rollback()
+            return _answer({"error": str(exc)}, 400)
+        except IntegrityError:  # the same message id arrived twice at once: answer from the first
+            db.session.rollback()
+            if attempt:
+                raise
+    status = 201 if result.action == "created" and not result.duplicate else 200
+    return _answer({"reply": result.reply, "code": result.code, "action": result.action,
+                    "duplicate": result.duplicate}, status)
+
+
+#: A region's gateway posts from one address: generous, but a runaway or hostile sender is cut off.
+INBOUND_LIMIT = "120 per minute"
+
+
+@inbound_bp.post("/sms")
+@csrf.exempt
+@limiter.limit(INBOUND_LIMIT)
+def receive_sms():
+    """SMS gateway: a message in, the reply (with the tracking code) out."""
+    return _receive("sms")
+
+
+@inbound_bp.post("/whatsapp")
+@csrf.exempt
+@limiter.limit(INBOUND_LIMIT)
+def receive_whatsapp():
+    """WhatsApp gateway: as SMS."""
+    return _receive("whatsapp")
