@@ -79,6 +79,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.onboarding.views import bp as onboarding_bp
     from app.onboarding.views import tenant_bp as onboarding_tenant_bp
     from app.ops.views import bp as ops_bp
+    from app.privacy.views import public_bp as privacy_public_bp
+    from app.privacy.views import staff_bp as privacy_staff_bp
     from app.public.views import bp as public_bp
     from app.staff.views import bp as staff_bp
     from app.tenancy.resolve import make_tenant_blueprint
@@ -90,6 +92,8 @@ def _register_blueprints(app: Flask) -> None:
     tenant_bp.register_blueprint(complaints_public_bp)
     tenant_bp.register_blueprint(complaints_staff_bp)
     tenant_bp.register_blueprint(onboarding_tenant_bp)
+    tenant_bp.register_blueprint(privacy_public_bp)
+    tenant_bp.register_blueprint(privacy_staff_bp)
     app.register_blueprint(tenant_bp)
     app.register_blueprint(central_bp)
     app.register_blueprint(central_compare_bp)

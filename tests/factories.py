@@ -35,6 +35,8 @@ from app.extensions import db
 from app.jobs.outbox import OutboxMessage
 from app.notifications.models import MessageTemplate, Notification
 from app.onboarding.models import TenantAuditEvent
+from app.privacy.models import DataAccessRequest
+from app.tenancy.models import utcnow
 
 #: model class name → function(n) returning an unsaved, valid instance.
 FACTORIES: dict[str, Callable[[int], object]] = {}
@@ -151,3 +153,9 @@ def _code_counter(n):
 def _tenant_audit_event(n):
     return TenantAuditEvent(kind=f"factory.{n}", actor_id=make(User).id, actor_label=f"Pengguna {n}",
                             after={"n": n})
+
+
+@factory(DataAccessRequest)
+def _data_access_request(n):
+    return DataAccessRequest(complaint_id=make(Complaint).id, token_hash=f"{n:064d}", channels="email",
+                             expires_at=utcnow())

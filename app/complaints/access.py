@@ -64,7 +64,8 @@ def can_see_identity(c: Complaint, user) -> bool:
     if is_unit(user):
         return True
     if getattr(user, "role", None) == Role.LIAISON:
-        return not (c.anonymous or c.confidential)
+        # A restriction of processing (UU PDP) keeps the identity with the complaint unit.
+        return not (c.anonymous or c.confidential or c.processing_restricted)
     return False
 
 
@@ -80,7 +81,7 @@ def reporter_view(c: Complaint, user) -> dict:
 
 def public_reporter_name(c: Complaint) -> str | None:
     """On public pages: a first name for public reports, nothing for anonymous ones."""
-    if c.anonymous or c.confidential or not c.reporter_name:
+    if c.anonymous or c.confidential or c.processing_restricted or not c.reporter_name:
         return None
     return c.reporter_name.split()[0]
 
@@ -94,6 +95,9 @@ def timeline(c: Complaint, for_staff: bool) -> list[ComplaintEvent]:
 
 def attachments(c: Complaint, user=None, public_only: bool = False) -> list[Attachment]:
     stmt = select(Attachment).filter_by(complaint_id=c.id).order_by(Attachment.id)
+    outside_unit = public_only or (user is not None and not is_unit(user))
+    if outside_unit and c.processing_restricted:  # photos can identify the reporter: they stay with the unit
+        return []
     if public_only:
         stmt = stmt.where(Attachment.public.is_(True))
     elif user is not None and not can_see_identity(c, user):

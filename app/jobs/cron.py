@@ -2,7 +2,8 @@
 
 from rq import cron
 
-from app.jobs.runner import relay_outbox, sweep_deadlines
+from app.jobs.runner import purge_identities, relay_outbox, sweep_deadlines
 
 cron.register(relay_outbox, queue_name="periodic", interval=30)
 cron.register(sweep_deadlines, queue_name="periodic", interval=900)
+cron.register(purge_identities, queue_name="periodic", cron="0 19 * * *")  # daily, 02.00 WIB / 03.00 WITA

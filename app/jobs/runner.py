@@ -52,3 +52,10 @@ def sweep_deadlines() -> dict:
     from app.jobs.sweeps import sweep_all_tenants
 
     return _run(sweep_all_tenants)
+
+
+def purge_identities() -> dict:
+    """Periodic: remove reporters' identities after each tenant's retention period (UU PDP)."""
+    from app.privacy.retention import purge_all_tenants
+
+    return _run(purge_all_tenants)
