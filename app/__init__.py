@@ -12,6 +12,9 @@ from app.config import load_config
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    from app.inputs import CleanRequest
+
+    app.request_class = CleanRequest  # no NUL or control characters in form fields and query strings
     app.config.update(load_config(overrides))
 
     from app import models  # noqa: F401  (registers every model with the metadata)

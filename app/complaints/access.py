@@ -7,6 +7,8 @@ their agency; citizens and the public never see another person's identity.
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, select
 from werkzeug.exceptions import NotFound
@@ -16,6 +18,7 @@ from app.complaints.models import Attachment, Complaint, ComplaintEvent, Disposi
 from app.extensions import db
 
 UNIT_ROLES = (Role.OFFICER, Role.TENANT_ADMIN)
+_CODE_CHARS = re.compile(r"[A-Z0-9\-]+")
 
 
 def is_unit(user) -> bool:
@@ -47,7 +50,11 @@ def access_complaint(complaint_id: int, user) -> Complaint:
 
 def access_complaint_by_code(code: str) -> Complaint:
     """A complaint of the bound tenant by its tracking code (case-insensitive)."""
-    c = db.session.execute(select(Complaint).filter_by(code=(code or "").strip().upper())).scalar_one_or_none()
+    code = (code or "").strip().upper()
+    # Codes are short and plain (BJM-26-00123); anything else cannot match, and is not sent to the database.
+    if len(code) > 20 or not _CODE_CHARS.fullmatch(code):
+        raise NotFound()
+    c = db.session.execute(select(Complaint).filter_by(code=code)).scalar_one_or_none()
     if c is None:
         raise NotFound()
     return c
@@ -57,7 +64,8 @@ def citizen_may_act(c: Complaint, token: str | None) -> bool:
     """The private tracking link (code + secret token) lets the reporter reply, rate and add information."""
     import hmac
 
-    return bool(token) and hmac.compare_digest(c.access_token, token)
+    # Bytes: compare_digest refuses str with non-ASCII characters, and a pasted link may carry any.
+    return bool(token) and hmac.compare_digest(c.access_token.encode(), token.encode("utf-8", "replace"))
 
 
 def can_see_identity(c: Complaint, user) -> bool:
