@@ -78,13 +78,15 @@ def can_see_identity(c: Complaint, user) -> bool:
 
 
 HIDDEN = _l("Identity withheld (anonymous or confidential report)")
+HIDDEN_RESTRICTED = _l("Identity withheld (processing restricted at the reporter's request)")
 
 
 def reporter_view(c: Complaint, user) -> dict:
     """The reporter's identity as ``user`` may see it."""
     if can_see_identity(c, user):
         return {"name": c.reporter_name, "email": c.reporter_email, "phone": c.reporter_phone, "hidden": False}
-    return {"name": str(HIDDEN), "email": None, "phone": None, "hidden": True}
+    label = HIDDEN_RESTRICTED if c.processing_restricted and not (c.anonymous or c.confidential) else HIDDEN
+    return {"name": str(label), "email": None, "phone": None, "hidden": True}
 
 
 def public_reporter_name(c: Complaint) -> str | None:

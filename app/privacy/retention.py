@@ -63,7 +63,10 @@ def purge_complaint(c: Complaint, years: int, now: datetime) -> list[str]:
     own = list(db.session.execute(select(Follower).where(
         or_(Follower.complaint_id == c.id, Follower.origin_complaint_id == c.id))).scalars())
     contacts |= {f.recipient for f in own if f.origin_complaint_id == c.id}
-    event_ids = list(db.session.execute(select(ComplaintEvent.id).filter_by(complaint_id=c.id)).scalars())
+    # Messages about this report, and (for a merged duplicate) those its reporter got about the main report.
+    about = [c.id] + ([c.merged_into_id] if c.merged_into_id else [])
+    event_ids = list(db.session.execute(select(ComplaintEvent.id).where(
+        ComplaintEvent.complaint_id.in_(about))).scalars())
     if contacts and event_ids:
         db.session.execute(delete(Notification).where(
             Notification.event_key.in_([f"event:{i}" for i in event_ids]), Notification.recipient.in_(contacts))

@@ -30,7 +30,7 @@ from app.tenancy.models import utcnow
 from app.tenancy.scope import current_tenant
 
 IDENTITY_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
-#: Hours a one-time data link stays valid (DATA_LINK_MAX_AGE seconds overrides).
+#: Hours a one-time data link stays valid unless DATA_LINK_MAX_AGE (seconds) says otherwise.
 DATA_LINK_HOURS = 24
 #: Requests per report and day: the tracking link must not become a way to flood the reporter's inbox.
 MAX_REQUESTS_PER_DAY = 3
