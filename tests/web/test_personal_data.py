@@ -276,3 +276,20 @@ def test_restriction_needs_a_reason(app, db, bjm, world):
               "pdp_restrict-reason": ""})
     assert resp.status_code == 400 and 'class="errors"' in resp.text
     assert not fresh(db, bjm, c.id).processing_restricted
+
+
+def test_data_of_an_ended_report_states_when_the_identity_will_be_removed(app, db, bjm, make_user):
+    from tests.web.citizen_support import drive
+
+    owner = make_user(bjm, "citizen", email="warga.tiga@contoh.id")
+    officer = make_staff(make_user, bjm, "officer")
+    c = drive(db, bjm, submit(db, bjm, reporter_user_id=owner.id), officer, "verify", "dispose", "publish", "close")
+    browser = login(app, bjm, owner)
+    page = browser.get(f"/banjarmasin/lacak/{c.code}/data-saya")
+    assert page.status_code == 200
+    doc = json.loads(browser.get(f"/banjarmasin/lacak/{c.code}/data-saya.json").data)
+    assert doc["retention"]["years"] == 5
+    due = doc["retention"]["identity_removal_due"]
+    assert due and due[:4] == str(fresh(db, bjm, c.id).closed_at.year + 5)
+    assert str(fresh(db, bjm, c.id).closed_at.year + 5) in page.text
+    assert any(s["action"] == "publish_followup" for s in doc["processing"])
