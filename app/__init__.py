@@ -12,6 +12,9 @@ from app.config import load_config
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    from app.inputs import CleanRequest
+
+    app.request_class = CleanRequest  # no NUL or control characters in form fields and query strings
     app.config.update(load_config(overrides))
 
     from app import models  # noqa: F401  (registers every model with the metadata)
@@ -83,6 +86,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.onboarding.views import bp as onboarding_bp
     from app.onboarding.views import tenant_bp as onboarding_tenant_bp
     from app.ops.views import bp as ops_bp
+    from app.privacy.views import public_bp as privacy_public_bp
+    from app.privacy.views import staff_bp as privacy_staff_bp
     from app.public.views import bp as public_bp
     from app.staff.views import bp as staff_bp
     from app.tenancy.resolve import make_tenant_blueprint
@@ -96,6 +101,9 @@ def _register_blueprints(app: Flask) -> None:
     tenant_bp.register_blueprint(onboarding_tenant_bp)
     tenant_bp.register_blueprint(integrations_bp)
     tenant_bp.register_blueprint(inbound_bp)
+
+    tenant_bp.register_blueprint(privacy_public_bp)
+    tenant_bp.register_blueprint(privacy_staff_bp)
     app.register_blueprint(tenant_bp)
     app.register_blueprint(central_bp)
     app.register_blueprint(central_compare_bp)

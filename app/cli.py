@@ -144,3 +144,12 @@ def jobs_sweep() -> None:
     from app.jobs.sweeps import sweep_all_tenants
 
     click.echo(sweep_all_tenants())
+
+
+@jobs_cli.command("purge-identities")
+@click.option("--tenant", "slug", default=None, help="Only this region (default: all).")
+def jobs_purge_identities(slug: str | None) -> None:
+    """Remove reporters' identities of reports ended longer ago than the retention period (idempotent)."""
+    from app.privacy.retention import purge_all_tenants
+
+    click.echo(purge_all_tenants(slug=slug))

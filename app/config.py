@@ -69,6 +69,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
+        # Seconds a reporter's one-time link to their personal data stays valid (UU PDP access right).
+        "DATA_LINK_MAX_AGE": int(env.get("DATA_LINK_MAX_AGE", 24 * 3600)),
         # Mail: without MAIL_SERVER, messages are stored and shown on the development outbox page.
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT", 587)),

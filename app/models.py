@@ -29,4 +29,5 @@ from app.jobs.outbox import OutboxMessage  # noqa: F401
 from app.notifications import service as _notification_jobs  # noqa: F401  (registers jobs)
 from app.notifications.models import MessageTemplate, Notification  # noqa: F401
 from app.onboarding.models import PlatformMessage, TenantApplication, TenantAuditEvent  # noqa: F401
+from app.privacy.models import DataAccessRequest  # noqa: F401
 from app.tenancy.models import Tenant, TenantDomain  # noqa: F401

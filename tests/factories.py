@@ -44,6 +44,8 @@ from app.integrations.models import (
 from app.jobs.outbox import OutboxMessage
 from app.notifications.models import MessageTemplate, Notification
 from app.onboarding.models import TenantAuditEvent
+from app.privacy.models import DataAccessRequest
+from app.tenancy.models import utcnow
 
 #: model class name → function(n) returning an unsaved, valid instance.
 FACTORIES: dict[str, Callable[[int], object]] = {}
@@ -198,3 +200,8 @@ def _bridge_link(n):
 @factory(BridgeItem)
 def _bridge_item(n):
     return BridgeItem(link_id=make(BridgeLink).id, external_item_id=f"tl-{n}", event_id=make(ComplaintEvent).id)
+
+@factory(DataAccessRequest)
+def _data_access_request(n):
+    return DataAccessRequest(complaint_id=make(Complaint).id, token_hash=f"{n:064d}", channels="email",
+                             expires_at=utcnow())

@@ -7,6 +7,8 @@ their agency; citizens and the public never see another person's identity.
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, select
 from werkzeug.exceptions import NotFound
@@ -16,6 +18,7 @@ from app.complaints.models import Attachment, Complaint, ComplaintEvent, Disposi
 from app.extensions import db
 
 UNIT_ROLES = (Role.OFFICER, Role.TENANT_ADMIN)
+_CODE_CHARS = re.compile(r"[A-Z0-9\-]+")
 
 
 def is_unit(user) -> bool:
@@ -47,7 +50,11 @@ def access_complaint(complaint_id: int, user) -> Complaint:
 
 def access_complaint_by_code(code: str) -> Complaint:
     """A complaint of the bound tenant by its tracking code (case-insensitive)."""
-    c = db.session.execute(select(Complaint).filter_by(code=(code or "").strip().upper())).scalar_one_or_none()
+    code = (code or "").strip().upper()
+    # Codes are short and plain (BJM-26-00123); anything else cannot match, and is not sent to the database.
+    if len(code) > 20 or not _CODE_CHARS.fullmatch(code):
+        raise NotFound()
+    c = db.session.execute(select(Complaint).filter_by(code=code)).scalar_one_or_none()
     if c is None:
         raise NotFound()
     return c
@@ -57,30 +64,34 @@ def citizen_may_act(c: Complaint, token: str | None) -> bool:
     """The private tracking link (code + secret token) lets the reporter reply, rate and add information."""
     import hmac
 
-    return bool(token) and hmac.compare_digest(c.access_token, token)
+    # Bytes: compare_digest refuses str with non-ASCII characters, and a pasted link may carry any.
+    return bool(token) and hmac.compare_digest(c.access_token.encode(), token.encode("utf-8", "replace"))
 
 
 def can_see_identity(c: Complaint, user) -> bool:
     if is_unit(user):
         return True
     if getattr(user, "role", None) == Role.LIAISON:
-        return not (c.anonymous or c.confidential)
+        # A restriction of processing (UU PDP) keeps the identity with the complaint unit.
+        return not (c.anonymous or c.confidential or c.processing_restricted)
     return False
 
 
 HIDDEN = _l("Identity withheld (anonymous or confidential report)")
+HIDDEN_RESTRICTED = _l("Identity withheld (processing restricted at the reporter's request)")
 
 
 def reporter_view(c: Complaint, user) -> dict:
     """The reporter's identity as ``user`` may see it."""
     if can_see_identity(c, user):
         return {"name": c.reporter_name, "email": c.reporter_email, "phone": c.reporter_phone, "hidden": False}
-    return {"name": str(HIDDEN), "email": None, "phone": None, "hidden": True}
+    label = HIDDEN_RESTRICTED if c.processing_restricted and not (c.anonymous or c.confidential) else HIDDEN
+    return {"name": str(label), "email": None, "phone": None, "hidden": True}
 
 
 def public_reporter_name(c: Complaint) -> str | None:
     """On public pages: a first name for public reports, nothing for anonymous ones."""
-    if c.anonymous or c.confidential or not c.reporter_name:
+    if c.anonymous or c.confidential or c.processing_restricted or not c.reporter_name:
         return None
     return c.reporter_name.split()[0]
 
@@ -94,6 +105,9 @@ def timeline(c: Complaint, for_staff: bool) -> list[ComplaintEvent]:
 
 def attachments(c: Complaint, user=None, public_only: bool = False) -> list[Attachment]:
     stmt = select(Attachment).filter_by(complaint_id=c.id).order_by(Attachment.id)
+    outside_unit = public_only or (user is not None and not is_unit(user))
+    if outside_unit and c.processing_restricted:  # photos can identify the reporter: they stay with the unit
+        return []
     if public_only:
         stmt = stmt.where(Attachment.public.is_(True))
     elif user is not None and not can_see_identity(c, user):

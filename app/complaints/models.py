@@ -92,6 +92,11 @@ class Complaint(TenantScoped, db.Model):
     archive_reason: Mapped[str | None] = mapped_column(sa.String(300))
     merged_into_id: Mapped[int | None] = mapped_column(sa.Integer)
     reopen_count: Mapped[int] = mapped_column(default=0)
+    #: UU PDP restriction of processing: no further sharing (dispositions, merges), and the identity is
+    #: shown to the complaint unit only. Set and lifted by the unit, each time with an event.
+    processing_restricted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: When the retention purge removed the reporter's identity (None: not purged).
+    identity_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: Optimistic locking: a stale write raises instead of overwriting.
     version: Mapped[int] = mapped_column(default=1)

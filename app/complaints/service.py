@@ -129,6 +129,16 @@ def _transition(c: Complaint, actor: Actor, action: str, expected_version: int |
     return workflow.check(action, c.status, actor.role)
 
 
+def ensure_may_share(c: Complaint) -> None:
+    """A restriction of processing (UU PDP) stops every further sharing: dispositions, merges, forwarding.
+
+    :raises TransitionError: while the restriction is in force.
+    """
+    if c.processing_restricted:
+        raise TransitionError(_l("Processing of this report's personal data is restricted: it cannot be shared "
+                                 "until the complaint unit lifts the restriction."))
+
+
 def _set_status(c: Complaint, status: str) -> dict:
     before = {"status": c.status}
     c.status = status
@@ -487,6 +497,7 @@ def dispose(c: Complaint, actor: Actor, agency_ids: list[int], instruction: str 
             expected_version: int | None = None) -> ComplaintEvent:
     """Send the complaint to one or more agencies; the follow-up clock starts on the first disposition."""
     _transition(c, actor, "dispose", expected_version)
+    ensure_may_share(c)
     agency_ids = sorted({int(a) for a in agency_ids})
     if not agency_ids:
         raise ValidationError({"agency_ids": _l("Choose at least one agency.")})
@@ -632,6 +643,7 @@ def merge(duplicate: Complaint, primary: Complaint, actor: Actor, expected_versi
     if duplicate.id == primary.id:
         raise ValidationError({"primary_code": _l("A report cannot be merged into itself.")})
     _transition(duplicate, actor, "merge", expected_version)
+    ensure_may_share(duplicate)  # a merge hands the reporter's contacts to another report
     workflow.check("receive_merged", primary.status, actor.role)
     have = {(f.channel, f.recipient) for f in db.session.execute(
         select(Follower).filter_by(complaint_id=primary.id)).scalars()}

@@ -324,6 +324,7 @@ def _render_track(c: Complaint, token: str | None, failed: dict | None = None, s
         rating=reports.current_rating(c) if private else None,
         category=c.category.label(_locale()) if c.category is not None else None,
         status_label=workflow.status_label, event_label=workflow.event_label,
+        data_owner=_citizen() is not None and c.reporter_user_id == _citizen().id,
     )
     response = make_response(html, status)
     return _private(response) if private else response

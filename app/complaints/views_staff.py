@@ -29,6 +29,7 @@ from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, 
 from app.complaints.uploads import read_attachment
 from app.complaints.workflow import StaleComplaint, TransitionError
 from app.extensions import db
+from app.privacy import forms as privacy_forms
 from app.tenancy.models import utcnow
 
 bp = Blueprint("complaints_staff", __name__, url_prefix="/staff")
@@ -198,6 +199,9 @@ def _forms_for(c: Complaint, failed: dict | None = None) -> tuple[dict, dict]:
         del forms["edit"]  # verifying sets the same fields
     if "dispose" in forms and not forms["dispose"].agency_ids.choices:
         del forms["dispose"]
+    if c.processing_restricted:  # UU PDP restriction: no further sharing (service.ensure_may_share)
+        forms.pop("dispose", None)
+        forms.pop("merge", None)
     review: dict[int, dict] = {}
     for fu in db.session.execute(inbox.followups_query(c, _user())).scalars():
         if fu.status == FollowUpStatus.PUBLISHED:
@@ -252,6 +256,7 @@ def _render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
         except NotFound:
             merged_into = None
     templates = rt.list_templates(active_only=True) if "public_reply" in forms else []
+    pdp_forms = privacy_forms.staff_forms(c, failed) if access.is_unit(user) else {}
     return render_template(
         "complaints/staff/detail.html", c=c, reporter=access.reporter_view(c, user), attachments=atts,
         attachments_by_event=by_event, events=events, changes=changes, forms=forms, review=review,
@@ -259,7 +264,7 @@ def _render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
         dispositions=c.dispositions, category=categories.get(c.category_id), badge=inbox.deadline_badge(c, g.tenant),
         stage=inbox.stage_label(c.due_stage), templates=templates, merged_into=merged_into,
         followup_labels=FOLLOWUP_LABELS, is_unit=access.is_unit(user), Visibility=Visibility,
-        action_labels=ACTION_LABELS, templates_json={str(t.id): t.body for t in templates},
+        action_labels=ACTION_LABELS, templates_json={str(t.id): t.body for t in templates}, pdp_forms=pdp_forms,
     ), status
 
 

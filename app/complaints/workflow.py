@@ -109,6 +109,22 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
                _l("Status at SP4N-LAPOR! changed")),
     Transition("sp4n_followup", OPEN + Status.TERMINAL, None, SYSTEM, Visibility.INTERNAL,
                _l("Follow-up received from SP4N-LAPOR!")),
+
+    # Personal data (UU PDP): the reporter's rights and the unit's duties, possible in every status.
+    Transition("correct_identity", OPEN + Status.TERMINAL, None, OFFICER_ROLES, Visibility.INTERNAL,
+               _l("Personal data corrected")),
+    Transition("restrict", OPEN + Status.TERMINAL, None, OFFICER_ROLES, Visibility.INTERNAL,
+               _l("Processing of personal data restricted")),
+    Transition("unrestrict", OPEN + Status.TERMINAL, None, OFFICER_ROLES, Visibility.INTERNAL,
+               _l("Restriction of processing lifted")),
+    Transition("data_export", OPEN + Status.TERMINAL, None, OFFICER_ROLES, Visibility.INTERNAL,
+               _l("Personal data exported")),
+    Transition("data_request", OPEN + Status.TERMINAL, None, CITIZEN, Visibility.INTERNAL,
+               _l("Reporter asked for their personal data")),
+    Transition("data_access", OPEN + Status.TERMINAL, None, CITIZEN, Visibility.INTERNAL,
+               _l("Reporter opened their personal data")),
+    Transition("purge_identity", Status.TERMINAL, None, SYSTEM, Visibility.INTERNAL,
+               _l("Identity removed at the end of the retention period")),
 )}
 
 

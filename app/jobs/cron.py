@@ -2,8 +2,9 @@
 
 from rq import cron
 
-from app.jobs.runner import pull_sp4n, relay_outbox, sweep_deadlines
+from app.jobs.runner import pull_sp4n, purge_identities, relay_outbox, sweep_deadlines
 
 cron.register(relay_outbox, queue_name="periodic", interval=30)
 cron.register(sweep_deadlines, queue_name="periodic", interval=900)
 cron.register(pull_sp4n, queue_name="periodic", interval=600)
+cron.register(purge_identities, queue_name="periodic", cron="0 19 * * *")  # daily, 02.00 WIB / 03.00 WITA

@@ -59,3 +59,10 @@ def pull_sp4n() -> dict:
     from app.integrations.sp4n import pull_all_tenants
 
     return _run(pull_all_tenants)
+
+
+def purge_identities() -> dict:
+    """Periodic: remove reporters' identities after each tenant's retention period (UU PDP)."""
+    from app.privacy.retention import purge_all_tenants
+
+    return _run(purge_all_tenants)

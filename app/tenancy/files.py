@@ -30,7 +30,7 @@ TENANT_KEYS = {
 REQUIRED_TENANT_KEYS = {"slug", "name", "type", "province", "region_code", "code_prefix", "timezone"}
 SETTINGS_KEYS = {
     "due_soon_working_days", "reopen_window_working_days", "sender_name", "deadlines", "classes",
-    "local_holidays", "inbound", "sp4n",
+    "local_holidays", "inbound", "sp4n", "retention_years",
 }
 #: SMS/WhatsApp messages that become complaints (app.integrations.inbound).
 INBOUND_KEYS = {"complaint_class", "category", "privacy", "append_window_days"}
@@ -112,6 +112,10 @@ def _validate_file(path: Path, data: dict, kind: str) -> None:
         settings = data.get("settings", {})
         _check_keys(path, "settings", settings, SETTINGS_KEYS)
         _check_keys(path, "settings.deadlines", settings.get("deadlines", {}), DEADLINE_KEYS)
+        if "retention_years" in settings:
+            years = settings["retention_years"]
+            if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 100:
+                raise TenantConfigError(path, "settings.retention_years", "must be a whole number of years, 1 or more")
         for name, value in settings.get("deadlines", {}).items():
             _positive_int(path, f"settings.deadlines.{name}", value)
         for code, cls in settings.get("classes", {}).items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from flask import Blueprint, Flask, abort, g, render_template, request
@@ -16,6 +17,9 @@ RESERVED_SLUGS = frozenset(
     {"static", "central", "daftar", "signup", "healthz", "readyz", "login", "logout", "api", "dev", "lang", "auth",
      "favicon.ico", "robots.txt"}
 )
+
+
+_SLUG_CHARS = re.compile(r"[\w\-]+", re.ASCII)
 
 
 class TenantSuspended(Exception):
@@ -33,7 +37,9 @@ def make_tenant_blueprint() -> Blueprint:
 
 def _bind_tenant_from_url(endpoint, values) -> None:
     slug = (values or {}).pop("tenant", None)
-    tenant = db.session.execute(select(Tenant).filter_by(slug=slug)).scalar_one_or_none() if slug else None
+    # A slug is short and plain; other path values (NUL bytes included) are not sent to the database.
+    plain = slug and len(slug) <= 63 and _SLUG_CHARS.fullmatch(slug)
+    tenant = db.session.execute(select(Tenant).filter_by(slug=slug)).scalar_one_or_none() if plain else None
     if tenant is None or tenant.status == TenantStatus.PENDING:
         abort(404)
     if tenant.status == TenantStatus.SUSPENDED:

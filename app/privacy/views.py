@@ -1,0 +1,239 @@
+"""Personal-data pages (UU PDP): the reporter's "my data" (by a one-time link or a citizen account) and
+the complaint unit's export, correction and restriction.
+
+The private tracking link alone does not open the data: whoever holds a forwarded link would see the
+reporter's email and phone. It lets one ask for a one-time link, which goes to the contact on file;
+opening it grants this browser the data for a short while.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.accounts.access import roles_required
+from app.accounts.models import Role
+from app.complaints import access, service
+from app.complaints.models import Complaint
+from app.complaints.workflow import StaleComplaint, TransitionError
+from app.extensions import db, limiter
+from app.privacy import forms as f
+from app.privacy import service as pdp
+
+public_bp = Blueprint("privacy_public", __name__)
+staff_bp = Blueprint("privacy_staff", __name__, url_prefix="/staff")
+
+unit_required = roles_required(Role.OFFICER, Role.TENANT_ADMIN)
+
+#: How long opening a one-time link (or signing in) lets this browser see the data.
+GRANT_SECONDS = 30 * 60
+SESSION_KEY = "pdp_grant"
+
+
+def _action_limit() -> str:
+    return current_app.config.get("CITIZEN_ACTION_RATE_LIMIT", "10 per minute;60 per hour")
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _owner(c: Complaint) -> bool:
+    """The signed-in citizen account that sent the report."""
+    return (current_user.is_authenticated and getattr(current_user, "role", None) == Role.CITIZEN
+            and c.reporter_user_id is not None and c.reporter_user_id == current_user.id)
+
+
+def _grant(c: Complaint) -> None:
+    session[SESSION_KEY] = {"t": g.tenant.id, "c": c.id, "until": int(time.time()) + GRANT_SECONDS}
+
+
+def _granted(c: Complaint) -> bool:
+    grant = session.get(SESSION_KEY) or {}
+    return grant.get("t") == g.tenant.id and grant.get("c") == c.id and grant.get("until", 0) > time.time()
+
+
+def _may_see(c: Complaint) -> bool:
+    if _granted(c):
+        return True
+    if _owner(c):
+        pdp.record_owner_access(c)
+        db.session.commit()
+        _grant(c)
+        return True
+    return False
+
+
+def _message_page(heading, text, c: Complaint, status: int):
+    return render_template("privacy/message.html", heading=heading, text=text, c=c), status
+
+
+# ---------------------------------------------------------------- the reporter
+
+@public_bp.route("/lacak/<code>/data-saya", methods=["POST"])
+@limiter.limit(_action_limit)
+def request_link(code: str):
+    """The reporter (private link) asks for their data: a one-time link goes to the contact on file."""
+    c = access.access_complaint_by_code(code)
+    token = (request.form.get("t") or "").strip()
+    if not access.citizen_may_act(c, token):
+        abort(404)
+    back = url_for("tenant.complaints_public.track", code=c.code, t=token)
+    form = f.DataRequestForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired. Please try again."), "error")
+        return redirect(back, 303)
+    try:
+        pdp.request_data_link(c, lambda secret: url_for(".open_link", code=c.code, k=secret, _external=True))
+        db.session.commit()
+    except service.ValidationError as exc:
+        db.session.rollback()
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(back, 303)
+    except TransitionError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(back, 303)
+    where = [w for w in (pdp.mask_contact(c.reporter_email), pdp.mask_contact(c.reporter_phone)) if w]
+    flash(_("A one-time link to your data was sent to %(where)s. It works for %(hours)s hours.",
+            where=", ".join(where), hours=int(pdp.link_max_age().total_seconds() // 3600)), "info")
+    return redirect(back, 303)
+
+
+@public_bp.route("/lacak/<code>/data-saya/buka")
+@limiter.limit(_action_limit)
+def open_link(code: str):
+    """The one-time link from the message: used once, it opens the data in this browser."""
+    c = access.access_complaint_by_code(code)
+    if not pdp.redeem_data_link(c, request.args.get("k")):
+        db.session.rollback()
+        page = _message_page(_l("This link does not work"),
+                             _l("The link has expired or was already used. Open your private tracking link and ask "
+                                "for a new one."), c, 404)
+        return _no_store(Response(*page))
+    db.session.commit()
+    _grant(c)
+    return redirect(url_for(".my_data", code=c.code), 303)  # the secret leaves the address bar
+
+
+@public_bp.route("/lacak/<code>/data-saya")
+def my_data(code: str):
+    """The personal data held about the reporter and its processing trail."""
+    c = access.access_complaint_by_code(code)
+    if not _may_see(c):
+        return _no_store(Response(*_message_page(
+            _l("Your personal data"), _l("To see your data, open your private tracking link and ask for a one-time "
+                                         "link; it is sent to the email address or phone number you gave."), c, 403)))
+    doc = pdp.personal_data(c)
+    html = render_template("privacy/my_data.html", c=c, doc=doc, parse=datetime.fromisoformat)
+    return _no_store(Response(html))
+
+
+@public_bp.route("/lacak/<code>/data-saya.json")
+def my_data_json(code: str):
+    """The same data as a JSON file."""
+    c = access.access_complaint_by_code(code)
+    if not _may_see(c):
+        abort(403)
+    return _json_download(c, pdp.personal_data(c))
+
+
+def _json_download(c: Complaint, doc: dict) -> Response:
+    resp = Response(json.dumps(doc, ensure_ascii=False, indent=2), mimetype="application/json")
+    resp.headers.set("Content-Disposition", "attachment", filename=f"data-pribadi-{c.code}.json")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return _no_store(resp)
+
+
+# ---------------------------------------------------------------- the complaint unit
+
+def _actor() -> service.Actor:
+    return service.Actor.of(current_user._get_current_object())
+
+
+def _version(form) -> int:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return -1
+
+
+@staff_bp.get("/complaints/<int:complaint_id>/personal-data.json")
+@unit_required
+def export(complaint_id: int):
+    """Export the reporter's data and processing trail (recorded in the timeline)."""
+    c = access.access_complaint(complaint_id, current_user._get_current_object())
+    doc = pdp.export_for_unit(c, _actor())
+    db.session.commit()
+    return _json_download(c, doc)
+
+
+def _staff_action(complaint_id: int, key: str, form_cls, call, success):
+    from app.complaints.views_staff import _conflict, _render_detail
+
+    c = access.access_complaint(complaint_id, current_user._get_current_object())
+    form = form_cls(prefix=key)
+    if not form.validate_on_submit():
+        return _render_detail(c, failed={key: form}, status=400)
+    try:
+        call(c, form)
+        db.session.commit()
+    except service.ValidationError as exc:
+        db.session.rollback()
+        for name, message in exc.errors.items():
+            field = getattr(form, name, None)
+            if field is not None and hasattr(field, "errors"):
+                field.errors = [*list(field.errors or []), str(message)]
+            else:
+                flash(str(message), "error")
+        c = access.access_complaint(complaint_id, current_user._get_current_object())
+        return _render_detail(c, failed={key: form}, status=400)
+    except TransitionError as exc:
+        db.session.rollback()
+        return _conflict(complaint_id, exc.message)
+    except StaleDataError:
+        db.session.rollback()
+        return _conflict(complaint_id, StaleComplaint().message)
+    flash(str(success), "info")
+    return redirect(url_for("tenant.complaints_staff.detail", complaint_id=complaint_id))
+
+
+@staff_bp.post("/complaints/<int:complaint_id>/personal-data/correct")
+@unit_required
+def correct(complaint_id: int):
+    """Correct the reporter's name and contacts (before and after are kept in the timeline)."""
+    return _staff_action(complaint_id, "pdp_correct", f.CorrectIdentityForm, lambda c, form: pdp.correct_identity(
+        c, _actor(), name=form.reporter_name.data, email=form.reporter_email.data, phone=form.reporter_phone.data,
+        reason=form.reason.data, expected_version=_version(form)), _l("The personal data is corrected."))
+
+
+@staff_bp.post("/complaints/<int:complaint_id>/personal-data/restrict")
+@unit_required
+def restrict(complaint_id: int):
+    """Restrict the processing of the reporter's data, or lift the restriction."""
+    on = request.form.get("pdp_restrict-on") == "1"
+    return _staff_action(complaint_id, "pdp_restrict", f.RestrictForm, lambda c, form: pdp.set_restriction(
+        c, _actor(), on, form.reason.data, expected_version=_version(form)),
+        _l("Processing is restricted.") if on else _l("The restriction is lifted."))
