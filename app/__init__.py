@@ -74,12 +74,15 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.central.views import bp as central_bp
     from app.central.views_compare import bp as central_compare_bp
+    from app.command_center.views import bp as command_center_bp
     from app.complaints.views_public import bp as complaints_public_bp
     from app.complaints.views_staff import bp as complaints_staff_bp
     from app.onboarding.views import bp as onboarding_bp
     from app.onboarding.views import tenant_bp as onboarding_tenant_bp
     from app.ops.views import bp as ops_bp
     from app.public.views import bp as public_bp
+    from app.settings.views import bp as settings_bp
+    from app.settings.views import public_bp as branding_bp
     from app.staff.views import bp as staff_bp
     from app.tenancy.resolve import make_tenant_blueprint
 
@@ -90,6 +93,9 @@ def _register_blueprints(app: Flask) -> None:
     tenant_bp.register_blueprint(complaints_public_bp)
     tenant_bp.register_blueprint(complaints_staff_bp)
     tenant_bp.register_blueprint(onboarding_tenant_bp)
+    tenant_bp.register_blueprint(settings_bp)
+    tenant_bp.register_blueprint(branding_bp)
+    tenant_bp.register_blueprint(command_center_bp)
     app.register_blueprint(tenant_bp)
     app.register_blueprint(central_bp)
     app.register_blueprint(central_compare_bp)
