@@ -6,7 +6,7 @@ Each POST: form → one service call → commit → redirect. The onboarding che
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -161,7 +161,8 @@ def logo_image():
     if found is None:
         abort(404)
     path, content_type = found
-    resp = send_file(path, mimetype=content_type, max_age=300)
+    resp = Response(path.read_bytes(), mimetype=content_type)  # at most 1 MB
+    resp.headers["Cache-Control"] = "public, max-age=300"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
 

@@ -299,3 +299,31 @@ def test_the_onboarding_checklist_links_to_the_settings_pages(app, db, bjm, admi
     page = admin_client.get("/banjarmasin/staff/onboarding/").text
     for path in ("/branding", "/agencies", "/categories", "/deadlines", "/staff", "/audit"):
         assert f'href="{S}{path}"' in page
+
+
+def test_a_resync_from_the_files_keeps_what_the_admin_changed(app, db, bjm, ktg, admin_client):
+    from app.tenancy.files import load_tenant_config, sync_tenant
+    from tests.conftest import REPO
+
+    pupr = _id(db, bjm, Agency, code="pupr")
+    admin_client.post(S + "/branding", data={"branding-service_name": "Lapor Baiman Baru",
+                                             "branding-tagline": "Baru", "branding-primary_color": "#112233"})
+    admin_client.post(S + "/deadlines", data=_deadline_form(verification=4))
+    admin_client.post(S + "/holidays", data={"holiday-date": "2026-09-24", "holiday-name": "Hari Jadi Kota"})
+    admin_client.post(f"{S}/agencies/{pupr}", data={"edit-name": "Dinas PUPR Banjarmasin", "edit-short_name": "PUPR",
+                                                    "edit-active": "y"})
+    db.session.expire_all()
+    sync_tenant(load_tenant_config(REPO / "tenants", "banjarmasin"))
+    sync_tenant(load_tenant_config(REPO / "tenants", "katingan"))
+    db.session.commit()
+    db.session.expire_all()
+    tenant = db.session.get(Tenant, bjm.id)
+    assert tenant.service_name == "Lapor Baiman Baru" and tenant.branding["primary_color"] == "#112233"
+    assert stage_days(tenant.settings, "verification") == 4
+    assert tenant.settings["local_holidays"] == [{"date": "2026-09-24", "name": "Hari Jadi Kota"}]
+    with tenant_scope(bjm.id):
+        assert db.session.get(Agency, pupr).name == "Dinas PUPR Banjarmasin"
+        # What the admin did not touch still follows the files.
+        assert db.session.execute(select(Agency.name).filter_by(code="dishub")).scalar_one() == "Dinas Perhubungan"
+    other = db.session.get(Tenant, ktg.id)
+    assert other.service_name == "Lapor Katingan" and stage_days(other.settings, "verification") == 3
