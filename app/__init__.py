@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.central.views import bp as central_bp
     from app.central.views_compare import bp as central_compare_bp
+    from app.command_center.views import bp as command_center_bp
     from app.complaints.views_public import bp as complaints_public_bp
     from app.complaints.views_staff import bp as complaints_staff_bp
     from app.integrations.views import bp as integrations_bp
@@ -89,6 +90,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.privacy.views import public_bp as privacy_public_bp
     from app.privacy.views import staff_bp as privacy_staff_bp
     from app.public.views import bp as public_bp
+    from app.settings.views import bp as settings_bp
+    from app.settings.views import public_bp as branding_bp
     from app.staff.views import bp as staff_bp
     from app.tenancy.resolve import make_tenant_blueprint
 
@@ -101,9 +104,11 @@ def _register_blueprints(app: Flask) -> None:
     tenant_bp.register_blueprint(onboarding_tenant_bp)
     tenant_bp.register_blueprint(integrations_bp)
     tenant_bp.register_blueprint(inbound_bp)
-
     tenant_bp.register_blueprint(privacy_public_bp)
     tenant_bp.register_blueprint(privacy_staff_bp)
+    tenant_bp.register_blueprint(settings_bp)
+    tenant_bp.register_blueprint(branding_bp)
+    tenant_bp.register_blueprint(command_center_bp)
     app.register_blueprint(tenant_bp)
     app.register_blueprint(central_bp)
     app.register_blueprint(central_compare_bp)

@@ -110,6 +110,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "COMPARE_THRESHOLDS": {k: dict(v) for k, v in COMPARE_THRESHOLDS_DEFAULT.items()},
         "PEER_BENCHMARK_MIN_TENANTS": int(env.get("PEER_BENCHMARK_MIN_TENANTS", 3)),
         "PEER_BENCHMARK_CACHE_SECONDS": int(env.get("PEER_BENCHMARK_CACHE_SECONDS", 300)),
+        # Command center map: an XYZ tile URL such as https://tile.example.id/{z}/{x}/{y}.png (served by a
+        # tile server you run or may use); empty = markers on a plain background, no outside requests.
+        "MAP_TILE_URL": env.get("MAP_TILE_URL", "").strip(),
+        "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION", "").strip(),
+        # Seconds between the command center's refreshes.
+        "COMMAND_CENTER_REFRESH_SECONDS": int(env.get("COMMAND_CENTER_REFRESH_SECONDS", 30)),
     }
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgres://"):
         cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql://" + cfg["SQLALCHEMY_DATABASE_URI"][len("postgres://"):]
@@ -127,6 +133,11 @@ def validate(cfg: dict) -> None:
     """
     if cfg["APP_ENV"] not in {"development", "testing", "production"}:
         raise ConfigError(f"APP_ENV must be development, testing or production, not {cfg['APP_ENV']!r}")
+    tiles = cfg.get("MAP_TILE_URL") or ""
+    placeholders = all(p in tiles for p in ("{z}", "{x}", "{y}"))
+    if tiles and not (tiles.startswith(("https://", "http://", "/")) and placeholders):
+        raise ConfigError("MAP_TILE_URL must be an http(s) or local URL with {z}, {x} and {y}, "
+                          "e.g. https://tiles.example.go.id/{z}/{x}/{y}.png (or empty for no map tiles)")
     if cfg["APP_ENV"] == "production":
         key = cfg.get("SECRET_KEY") or ""
         if key == DEFAULT_SECRET_KEY or len(key) < 32:

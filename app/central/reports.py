@@ -542,3 +542,66 @@ def peer_benchmark(tenant_id: int, period: tuple[date, date] | None = None) -> P
     medians, peers = peer_medians(period)
     return PeerBenchmark(own=own, medians=medians, peers=peers,
                          min_peers=current_app.config.get("PEER_BENCHMARK_MIN_TENANTS", 3))
+
+
+# ---------------------------------------------------------------- central console: activity per tenant
+
+@dataclass(frozen=True)
+class TenantActivity:
+    """What the central console shows about one tenant's use of the platform (numbers and times only)."""
+
+    complaints_30d: int = 0
+    last_complaint_at: datetime | None = None
+    last_event_at: datetime | None = None
+    last_staff_login_at: datetime | None = None
+    #: The reason given with the latest suspension or reactivation (a central administrator's text).
+    status_reason: str | None = None
+    status_changed_at: datetime | None = None
+
+    @property
+    def last_activity_at(self) -> datetime | None:
+        times = [t for t in (self.last_complaint_at, self.last_event_at, self.last_staff_login_at) if t]
+        return max(times) if times else None
+
+
+def _max_dt(value) -> datetime | None:
+    # SQLite returns MAX() of a UTCDateTime as a string; PostgreSQL as an aware datetime.
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def tenant_activity(now: datetime | None = None) -> dict[int, TenantActivity]:
+    """Per tenant: complaints received in the last 30 days and the latest activity, in four grouped queries."""
+    from app.accounts.models import Role, User
+    from app.complaints.models import ComplaintEvent
+    from app.onboarding.models import TenantAuditEvent
+
+    now = now or utcnow()
+    since = now - timedelta(days=30)
+    opts = all_tenants_options()
+    complaints = {row.tenant_id: row for row in db.session.execute(
+        select(Complaint.tenant_id, func.count(case((Complaint.submitted_at >= since, 1))).label("n"),
+               func.max(Complaint.submitted_at).label("last")).group_by(Complaint.tenant_id),
+        execution_options=opts)}
+    events = dict(db.session.execute(
+        select(ComplaintEvent.tenant_id, func.max(ComplaintEvent.at)).group_by(ComplaintEvent.tenant_id),
+        execution_options=opts).all())
+    logins = dict(db.session.execute(
+        select(User.tenant_id, func.max(User.last_login_at)).where(User.role.in_(Role.STAFF))
+        .group_by(User.tenant_id), execution_options=opts).all())
+    latest = (select(TenantAuditEvent.tenant_id, func.max(TenantAuditEvent.id).label("id"))
+              .where(TenantAuditEvent.kind.in_(("tenant.suspended", "tenant.reactivated")))
+              .group_by(TenantAuditEvent.tenant_id).subquery())
+    reasons = {row.tenant_id: row for row in db.session.execute(
+        select(TenantAuditEvent.tenant_id, TenantAuditEvent.after, TenantAuditEvent.at)
+        .join(latest, latest.c.id == TenantAuditEvent.id), execution_options=opts)}
+    out = {}
+    for tid in set(complaints) | set(events) | set(logins) | set(reasons):
+        c, r = complaints.get(tid), reasons.get(tid)
+        out[tid] = TenantActivity(
+            complaints_30d=c.n if c else 0, last_complaint_at=_max_dt(c.last) if c else None,
+            last_event_at=_max_dt(events.get(tid)), last_staff_login_at=_max_dt(logins.get(tid)),
+            status_reason=(r.after or {}).get("reason") if r else None, status_changed_at=r.at if r else None)
+    return out

@@ -1,28 +1,41 @@
-"""Platform pages outside every tenant: the region list and the central console."""
+"""Platform pages outside every tenant: the region list, the central console, suspending regions."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from app.accounts import services
 from app.accounts.access import central_admin_required
 from app.accounts.forms import LoginForm
 from app.accounts.views import end_session, safe_next
+from app.central import reports
+from app.central import tenants as tenant_service
 from app.extensions import db, limiter
 from app.i18n import remember_language
+from app.onboarding.models import ApplicationStatus, TenantApplication
 from app.tenancy.models import Tenant, TenantStatus
 
 bp = Blueprint("central", __name__)
 
 
+class TenantStatusForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (kept in the region's change log)"), validators=[
+        DataRequired(message=_l("This field is required.")), Length(min=5, max=1000)])
+
+
 @bp.route("/")
 def index():
     """The platform's landing page listing every active region."""
+    # Regions still being set up, and suspended ones, are not offered to citizens.
     tenants = db.session.execute(
-        select(Tenant).filter_by(status=TenantStatus.ACTIVE).order_by(Tenant.name)
+        select(Tenant).filter_by(status=TenantStatus.ACTIVE, live=True).order_by(Tenant.name)
     ).scalars().all()
     return render_template("central/index.html", tenants=tenants)
 
@@ -61,6 +74,50 @@ def logout():
 @bp.route("/central/")
 @central_admin_required
 def console():
-    """The central console: every region and its status."""
-    tenants = db.session.execute(select(Tenant).order_by(Tenant.status, Tenant.name)).scalars().all()
-    return render_template("central/console.html", tenants=tenants)
+    """The central console: every region with its status, go-live date and activity."""
+    tenants = db.session.execute(select(Tenant).order_by(Tenant.name)).scalars().all()
+    pending = db.session.scalar(select(func.count(TenantApplication.id)).filter_by(
+        status=ApplicationStatus.PENDING)) or 0
+    return render_template("central/console.html", tenants=tenants, activity=reports.tenant_activity(),
+                           empty=reports.TenantActivity(), form=TenantStatusForm(), pending=pending,
+                           statuses=TenantStatus)
+
+
+def _tenant_or_404(tenant_id: int) -> Tenant:
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None or tenant.status == TenantStatus.PENDING:
+        abort(404)
+    return tenant
+
+
+def _change_status(tenant_id: int, change, done_message):
+    tenant = _tenant_or_404(tenant_id)
+    form = TenantStatusForm()
+    try:
+        if not form.validate_on_submit():
+            raise tenant_service.TenantStatusError({"reason": _("Give a reason (at least 5 characters).")})
+        change(tenant, current_user._get_current_object(), form.reason.data)
+    except tenant_service.TenantStatusError as exc:
+        db.session.rollback()
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(url_for("central.console"), 303)
+    db.session.commit()
+    flash(done_message(tenant.name), "info")
+    return redirect(url_for("central.console"), 303)
+
+
+@bp.route("/central/tenants/<int:tenant_id>/suspend", methods=["POST"])
+@central_admin_required
+def suspend(tenant_id: int):
+    """Suspend a region: its public pages say so, its staff can read but not act, its data is kept."""
+    return _change_status(tenant_id, tenant_service.suspend_tenant,
+                          lambda name: _("%(name)s has been suspended.", name=name))
+
+
+@bp.route("/central/tenants/<int:tenant_id>/reactivate", methods=["POST"])
+@central_admin_required
+def reactivate(tenant_id: int):
+    """Lift a region's suspension."""
+    return _change_status(tenant_id, tenant_service.reactivate_tenant,
+                          lambda name: _("%(name)s has been reactivated.", name=name))

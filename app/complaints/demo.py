@@ -24,6 +24,21 @@ PLACES = {
                  "Kereng Pangi", "Tumbang Lahang"],
 }
 
+#: Approximate map pins of the places (the command center's map); not every report gets one.
+COORDS = {
+    "Jl. A. Yani km 4": (-3.3300, 114.6100), "Jl. Veteran": (-3.3190, 114.6030), "Kayu Tangi": (-3.2960, 114.5880),
+    "Teluk Dalam": (-3.3130, 114.5750), "Sungai Andai": (-3.2780, 114.6080), "Pasar Lama": (-3.3150, 114.5990),
+    "Kelayan Selatan": (-3.3420, 114.5930), "Pekapuran Raya": (-3.3290, 114.6010),
+    "Belitung Darat": (-3.3100, 114.5700), "Sungai Miai": (-3.2980, 114.5990), "Pemurus Dalam": (-3.3500, 114.6200),
+    "Jl. Pramuka": (-3.3250, 114.6230), "Siring Tendean": (-3.3170, 114.5960), "Alalak Utara": (-3.2800, 114.5800),
+    "Banua Anyar": (-3.3220, 114.6150),
+    "Jl. Tjilik Riwut, Kasongan": (-1.8950, 113.4050), "Kasongan Lama": (-1.8800, 113.3900),
+    "Tumbang Samba": (-1.4650, 112.9500), "Pendahara": (-2.0000, 113.4500), "Katingan Hilir": (-1.9000, 113.4100),
+    "Tewang Sanggalang Garing": (-1.7500, 113.3000), "Mendawai": (-3.1000, 113.3500),
+    "Katingan Kuala": (-3.2300, 113.0800), "Jl. Ahmad Yani, Kasongan": (-1.8900, 113.4000),
+    "Kereng Pangi": (-1.7100, 113.3700), "Tumbang Lahang": (-1.2500, 112.8000),
+}
+
 #: (category code, class, title, description, answer)
 SCENARIOS = [
     ("jalan", "pengaduan", "Jalan berlubang di {place}",
@@ -120,6 +135,8 @@ def seed_complaints(tenant, count: int = 200, seed: int | None = None) -> int:
     if db.session.scalar(select(func.count(Complaint.id))):
         return 0
     rng = random.Random(seed if seed is not None else tenant.id * 7919)
+    # A second generator for the map pins, so adding them left the rest of the demo data unchanged.
+    pin_rng = random.Random((seed if seed is not None else tenant.id * 7919) + 1)
     tz = ZoneInfo(tenant.timezone)
     officer = db.session.execute(select(User).where(User.role == Role.OFFICER).order_by(User.id)).scalars().first()
     liaisons = {u.agency_id: u for u in db.session.execute(select(User).where(User.role == Role.LIAISON)).scalars()}
@@ -145,10 +162,14 @@ def seed_complaints(tenant, count: int = 200, seed: int | None = None) -> int:
         email = f"{name.split()[0].lower()}{i}@contoh.id" if rng.random() < .5 else None
         phone = f"08{rng.randint(11, 59)}{rng.randint(1000000, 99999999)}" if rng.random() < .3 else None
         category = categories.get(cat_code)
+        pin = COORDS.get(place) if pin_rng.random() < .7 else None
+        if pin is not None:
+            pin = (round(pin[0] + pin_rng.uniform(-.004, .004), 6), round(pin[1] + pin_rng.uniform(-.004, .004), 6))
         data = service.SubmitData(
             title=title.format(place=place), description=desc.format(place=place), complaint_class=cls,
             category_id=category.id if category else None, location_text=place, privacy=privacy,
             reporter_name=name, reporter_email=email, reporter_phone=phone, source=rng.choice(["web", "web", "sms"]),
+            latitude=pin[0] if pin else None, longitude=pin[1] if pin else None,
         )
         with frozen_time(t):
             c, _ = service.submit_complaint(data)

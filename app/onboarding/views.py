@@ -14,7 +14,6 @@ from wtforms.fields.choices import SelectChoice
 
 from app.accounts.access import central_admin_required, roles_required
 from app.accounts.models import Role
-from app.agencies.models import Agency
 from app.extensions import db, limiter
 from app.onboarding import forms as f
 from app.onboarding import mail, service
@@ -170,32 +169,12 @@ def relay_mail_command() -> None:
 
 # ---------------------------------------------------------------- the new tenant's checklist
 
-def _invite_form() -> f.InviteForm:
-    form = f.InviteForm(prefix="invite")
-    form.role.choices = [SelectChoice(Role.LIAISON, _("Agency liaison")),
-                         SelectChoice(Role.OFFICER, _("Complaint unit officer")),
-                         SelectChoice(Role.TENANT_ADMIN, _("Administrator"))]
-    form.agency_id.choices = [SelectChoice("", "—")] + [
-        SelectChoice(str(a.id), a.name) for a in db.session.execute(
-            select(Agency).filter_by(active=True).order_by(Agency.name)).scalars()]
-    return form
-
-
-def _branding_form() -> f.BrandingForm:
-    t = g.tenant
-    return f.BrandingForm(prefix="branding", data={
-        "service_name": t.service_name or t.name, "tagline": (t.branding or {}).get("tagline", ""),
-        "primary_color": (t.branding or {}).get("primary_color", "#0b5394")})
-
-
-def _render_checklist(branding=None, invite=None, status: int = 200):
+def _render_checklist(status: int = 200):
     steps = service.checklist(g.tenant)
-    audit = db.session.execute(select(TenantAuditEvent).order_by(TenantAuditEvent.at.desc()).limit(20)).scalars()
+    audit = db.session.execute(select(TenantAuditEvent).order_by(TenantAuditEvent.at.desc()).limit(5)).scalars()
     return render_template(
-        "onboarding/checklist.html", steps=steps, done=sum(s.done for s in steps),
-        branding=branding or _branding_form(),
-        invite=invite or _invite_form(), button=f.EmptyForm(), audit=list(audit),
-        ready=all(s.done for s in steps if s.key != "go_live"),
+        "onboarding/checklist.html", steps=steps, done=sum(s.done for s in steps), button=f.EmptyForm(),
+        audit=list(audit), ready=all(s.done for s in steps if s.key != "go_live"),
     ), status
 
 
@@ -204,25 +183,6 @@ def _render_checklist(branding=None, invite=None, status: int = 200):
 def checklist():
     """The steps from approval to go-live, with progress."""
     return _render_checklist()
-
-
-@tenant_bp.route("/branding", methods=["POST"])
-@roles_required(Role.TENANT_ADMIN)
-def branding():
-    """Name shown, tagline and colour."""
-    form = f.BrandingForm(prefix="branding")
-    if form.validate_on_submit():
-        try:
-            service.update_branding(g.tenant, current_user._get_current_object(), form.service_name.data,
-                                    form.tagline.data or "", form.primary_color.data)
-        except service.OnboardingError as exc:
-            db.session.rollback()
-            _add_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash(_("Branding saved."), "info")
-            return redirect(url_for(".checklist"))
-    return _render_checklist(branding=form, status=400)
 
 
 @tenant_bp.route("/deadlines", methods=["POST"])
@@ -235,25 +195,6 @@ def deadlines():
     db.session.commit()
     flash(_("Deadlines and local holidays confirmed."), "info")
     return redirect(url_for(".checklist"))
-
-
-@tenant_bp.route("/invite", methods=["POST"])
-@roles_required(Role.TENANT_ADMIN)
-def invite():
-    """Invite a staff member (liaison, officer or administrator) by email."""
-    form = _invite_form()
-    if form.validate_on_submit():
-        try:
-            service.invite_staff(g.tenant, current_user._get_current_object(), form.email.data, form.name.data,
-                                 form.role.data, form.agency_id.data, _invite_link)
-        except service.OnboardingError as exc:
-            db.session.rollback()
-            _add_errors(form, exc.errors)
-        else:
-            db.session.commit()
-            flash(_("The invitation has been sent."), "info")
-            return redirect(url_for(".checklist"))
-    return _render_checklist(invite=form, status=400)
 
 
 @tenant_bp.route("/go-live", methods=["POST"])

@@ -232,20 +232,81 @@ def region_slugs(tenants_dir: Path | str) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
 
 
+@dataclass(frozen=True)
+class UIEdits:
+    """What a region's administrators changed in the settings pages: a re-sync from the files keeps it
+    (configuration layers: template < region files < settings edited in the admin UI)."""
+
+    kinds: frozenset = frozenset()
+    agency_codes: frozenset = frozenset()
+    category_codes: frozenset = frozenset()
+
+
+def ui_edits(tenant_id: int) -> UIEdits:
+    """The audit trail says which settings the admin UI owns."""
+    from app.onboarding.models import TenantAuditEvent
+
+    with tenant_scope(tenant_id):
+        rows = db.session.execute(select(TenantAuditEvent.kind, TenantAuditEvent.before,
+                                         TenantAuditEvent.after)).all()
+    codes = {prefix: frozenset((after or {}).get("code") or (before or {}).get("code")
+                               for kind, before, after in rows if kind.startswith(prefix))
+             for prefix in ("agency.", "category.")}
+    return UIEdits(kinds=frozenset(kind for kind, _b, _a in rows), agency_codes=codes["agency."],
+                   category_codes=codes["category."])
+
+
+_UI_DEADLINE_KEYS = ("deadlines", "due_soon_working_days", "reopen_window_working_days")
+_UI_HOLIDAY_KINDS = {"settings.holiday_added", "settings.holiday_removed"}
+
+
+def _keep_ui_settings(current: dict, incoming: dict, edits: UIEdits) -> dict:
+    out = copy.deepcopy(incoming)
+    if "settings.deadlines_updated" in edits.kinds:
+        for key in _UI_DEADLINE_KEYS:
+            if key in current:
+                out[key] = copy.deepcopy(current[key])
+        for code, cls in (current.get("classes") or {}).items():
+            if "followup_days" in cls:
+                out.setdefault("classes", {}).setdefault(code, dict(cls))["followup_days"] = cls["followup_days"]
+    if edits.kinds & _UI_HOLIDAY_KINDS and "local_holidays" in current:
+        out["local_holidays"] = copy.deepcopy(current["local_holidays"])
+    return out
+
+
+def _keep_ui_branding(current: dict, incoming: dict, edits: UIEdits) -> dict:
+    out = copy.deepcopy(incoming)
+    keep = ["logo_file", "logo_type"]  # only ever set by the settings pages
+    if "branding.updated" in edits.kinds:
+        keep += ["tagline", "primary_color"]
+    for key in keep:
+        if key in current:
+            out[key] = current[key]
+    return out
+
+
 def sync_tenant(config: TenantConfig, status: str | None = None) -> Tenant:
-    """Create or update one tenant and its agencies, categories and messages (idempotent)."""
+    """Create or update one tenant and its agencies, categories and messages (idempotent).
+
+    On an existing tenant, what its administrators changed in the settings pages (see :func:`ui_edits`)
+    is kept; everything else follows the files.
+    """
     from app.agencies.models import Agency, Category
     from app.notifications.models import MessageTemplate
 
     t = config.tenant
     tenant = db.session.execute(select(Tenant).filter_by(slug=config.slug)).scalar_one_or_none()
+    edits = UIEdits()
     if tenant is None:
         tenant = Tenant(slug=config.slug, status=status or t.get("status", TenantStatus.ACTIVE))
         db.session.add(tenant)
-    elif status:
-        tenant.status = status
+    else:
+        edits = ui_edits(tenant.id)
+        if status:
+            tenant.status = status
     tenant.name = t["name"]
-    tenant.service_name = t.get("service_name", "")
+    if "branding.updated" not in edits.kinds:
+        tenant.service_name = t.get("service_name", "")
     tenant.type = t["type"]
     tenant.province = t["province"]
     tenant.region_code = t["region_code"]
@@ -253,8 +314,8 @@ def sync_tenant(config: TenantConfig, status: str | None = None) -> Tenant:
     tenant.timezone = t["timezone"]
     tenant.locale = t.get("locale", "id")
     tenant.population = t.get("population")
-    tenant.branding = config.branding
-    tenant.settings = config.settings
+    tenant.branding = _keep_ui_branding(tenant.branding or {}, config.branding, edits)
+    tenant.settings = _keep_ui_settings(tenant.settings or {}, config.settings, edits)
     db.session.flush()
 
     wanted_hosts = {h.lower() for h in t.get("domains", [])}
@@ -268,6 +329,8 @@ def sync_tenant(config: TenantConfig, status: str | None = None) -> Tenant:
     with tenant_scope(tenant.id):
         agencies = {a.code: a for a in db.session.execute(select(Agency)).scalars()}
         for item in config.agencies:
+            if item["code"] in edits.agency_codes and item["code"] in agencies:
+                continue  # changed in the settings pages: the admin's version stays
             agency = agencies.get(item["code"]) or Agency(code=item["code"])
             agency.name = item["name"]
             agency.short_name = item.get("short_name", item["name"])
@@ -277,6 +340,8 @@ def sync_tenant(config: TenantConfig, status: str | None = None) -> Tenant:
         db.session.flush()
         categories = {c.code: c for c in db.session.execute(select(Category)).scalars()}
         for item in config.categories:
+            if item["code"] in edits.category_codes and item["code"] in categories:
+                continue
             cat = categories.get(item["code"]) or Category(code=item["code"])
             cat.name_id = item["name_id"]
             cat.name_en = item.get("name_en", item["name_id"])

@@ -21,10 +21,29 @@ RESERVED_SLUGS = frozenset(
 
 _SLUG_CHARS = re.compile(r"[\w\-]+", re.ASCII)
 
+#: While a tenant is suspended its staff may still sign in and read (the data is kept), but not act.
+SUSPENDED_OPEN_ENDPOINTS = frozenset({"tenant.accounts.login", "tenant.accounts.logout",
+                                      "tenant.accounts.set_language"})
+SUSPENDED_READABLE_PREFIXES = ("tenant.staff.", "tenant.complaints_staff.", "tenant.settings.",
+                               "tenant.onboarding_tenant.", "tenant.command_center.", "tenant.accounts.account",
+                               "tenant.integrations.", "tenant.privacy_staff.")
+
 
 class TenantSuspended(Exception):
-    def __init__(self, tenant: Tenant):
+    def __init__(self, tenant: Tenant, staff_area: bool = False):
         self.tenant = tenant
+        #: True for a change attempted on a staff page (the page says "read only", not "go away").
+        self.staff_area = staff_area
+
+
+def _suspended_allows(endpoint: str | None) -> bool:
+    """Whether a suspended tenant still serves this request; raises the suspension page otherwise."""
+    endpoint = endpoint or ""
+    if endpoint in SUSPENDED_OPEN_ENDPOINTS:
+        return True
+    if endpoint.startswith(SUSPENDED_READABLE_PREFIXES):
+        return request.method in ("GET", "HEAD")
+    return False
 
 
 def make_tenant_blueprint() -> Blueprint:
@@ -42,8 +61,8 @@ def _bind_tenant_from_url(endpoint, values) -> None:
     tenant = db.session.execute(select(Tenant).filter_by(slug=slug)).scalar_one_or_none() if plain else None
     if tenant is None or tenant.status == TenantStatus.PENDING:
         abort(404)
-    if tenant.status == TenantStatus.SUSPENDED:
-        raise TenantSuspended(tenant)
+    if tenant.status == TenantStatus.SUSPENDED and not _suspended_allows(endpoint):
+        raise TenantSuspended(tenant, staff_area=(endpoint or "").startswith(SUSPENDED_READABLE_PREFIXES))
     g.tenant = tenant
     g._tenant_token = bind_tenant(tenant.id)
 
@@ -114,7 +133,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(TenantSuspended)
     def _suspended(exc: TenantSuspended):
-        return render_template("errors/suspended.html", suspended_tenant=exc.tenant), 503
+        return render_template("errors/suspended.html", suspended_tenant=exc.tenant, staff_area=exc.staff_area), 503
 
     @app.before_request
     def _unbound_outside_tenant_routes() -> None:

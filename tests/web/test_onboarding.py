@@ -315,15 +315,15 @@ def test_checklist_shows_progress_and_go_live_opens_the_portal(app, db, client, 
     db.session.expire_all()
     assert db.session.get(Tenant, kapuas.id).live is False
 
-    assert admin.post("/kapuas/staff/onboarding/branding", data={
+    assert admin.post("/kapuas/staff/settings/branding", data={
         "branding-service_name": "Lapor Kapuas", "branding-tagline": "Kapuas mendengar",
-        "branding-primary_color": "#aa3300"}).status_code == 302
+        "branding-primary_color": "#aa3300"}).status_code == 303
     assert admin.post("/kapuas/staff/onboarding/deadlines").status_code == 302
     with tenant_scope(kapuas.id):
         pupr = db.session.scalars(select(Agency.id).filter_by(code="pupr")).one()
-    assert admin.post("/kapuas/staff/onboarding/invite", data={
+    assert admin.post("/kapuas/staff/settings/staff/invite", data={
         "invite-name": "Budi Penghubung", "invite-email": "pupr@kapuaskab.go.id", "invite-role": "liaison",
-        "invite-agency_id": str(pupr)}).status_code == 302
+        "invite-agency_id": str(pupr)}).status_code == 303
     page = admin.get("/kapuas/staff/onboarding/")
     assert text_in(app, "%(done)s of %(total)s steps done", done=5, total=7) in page.text
 
