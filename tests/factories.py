@@ -18,7 +18,8 @@ import itertools
 import secrets
 from collections.abc import Callable
 
-from app.accounts.models import Role, User
+from app.accounts.audit import Action, SecurityEvent
+from app.accounts.models import Role, User, UserSession
 from app.agencies.models import Agency, Category
 from app.complaints.models import (
     Attachment,
@@ -151,3 +152,13 @@ def _code_counter(n):
 def _tenant_audit_event(n):
     return TenantAuditEvent(kind=f"factory.{n}", actor_id=make(User).id, actor_label=f"Pengguna {n}",
                             after={"n": n})
+
+
+@factory(UserSession)
+def _user_session(n):
+    return UserSession(user_id=make(User).id, user_agent=f"Firefox on Linux {n}")
+
+
+@factory(SecurityEvent)
+def _security_event(n):
+    return SecurityEvent(action=Action.LOGIN, user_id=make(User).id, ip="192.0.2.1", detail={"n": n})

@@ -10,6 +10,7 @@ import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
+from app.accounts.models import User, UserSession
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, FollowUp, ResponseTemplate
 from app.tenancy.models import Tenant, TenantStatus
 from app.tenancy.scope import tenant_scope
@@ -23,6 +24,15 @@ PLATFORM = {
     "central.login": "central administrators sign in; they belong to no tenant",
     "central.logout": "central administrators sign out",
     "central.console": "central console for platform administrators (central_admin_required)",
+    "central.login_mfa": "second sign-in step of central administrators (pending sign-in in the session)",
+    "central.login_mfa_setup": "central administrators enrol their second factor during sign-in",
+    "central.account": "the central administrator's own account page (central_admin_required)",
+    "central.change_password": "the central administrator changes their own password (central_admin_required)",
+    "central.recovery_codes": "the central administrator's own recovery codes (central_admin_required)",
+    "central.revoke_all_sessions": "the central administrator signs out everywhere (central_admin_required)",
+    "central.revoke_session": "the central administrator ends one of their own sessions (central_admin_required); "
+                              "the id is looked up among their own sessions only",
+    "central.audit_log": "the platform security log for central administrators (central_admin_required)",
     "ops.healthz": "liveness probe for the orchestrator",
     "ops.readyz": "readiness probe: database and Redis reachable",
     "ops.dev_outbox": "development/testing only: messages stored by the development adapters",
@@ -49,6 +59,8 @@ OBJECT_ARGS = {
     "followup_id": lambda o: o["followup"].id,
     "template_id": lambda o: o["template"].id,
     "code": lambda o: o["complaint"].code,
+    "user_id": lambda o: o["staff"].id,
+    "session_id": lambda o: o["session"].id,
 }
 #: Tenant rules left out of the cross-tenant id test, with the reason.
 OBJECT_RULES_TESTED_ELSEWHERE = {
@@ -166,7 +178,9 @@ def bjm_objects(db, bjm):
             "followup": make(FollowUp, complaint_id=complaint.id, status="submitted"),
             "attachment": make(Attachment, complaint_id=complaint.id, public=True),
             "template": make(ResponseTemplate),
+            "staff": make(User),
         }
+        objects["session"] = make(UserSession, user_id=objects["staff"].id)
         db.session.commit()
         for obj in objects.values():
             db.session.refresh(obj)

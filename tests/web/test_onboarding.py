@@ -23,6 +23,7 @@ from app.onboarding import service
 from app.onboarding.models import PlatformMessage, TenantApplication, TenantAuditEvent
 from app.tenancy.models import Tenant
 from app.tenancy.scope import tenant_scope
+from tests.conftest import central_login
 from tests.factories import make
 from tests.web.citizen_support import form_data
 
@@ -51,7 +52,7 @@ def central(app, db, tenants):
     admin = create_platform_admin("pusat@lapor.example", "Dewi Pusat", CENTRAL_PASSWORD)
     db.session.commit()
     client = app.test_client()
-    resp = client.post("/central/login", data={"email": admin.email, "password": CENTRAL_PASSWORD})
+    resp = central_login(client, admin.email, CENTRAL_PASSWORD)
     assert resp.status_code == 302
     return client
 
