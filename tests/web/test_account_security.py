@@ -454,3 +454,16 @@ def test_demo_admins_are_enrolled_with_the_printed_key(app, db):
     assert client.get("/central/").status_code == 200
     admin = db.session.scalars(select(PlatformAdmin).filter_by(email="pusat@lapor.demo")).one()
     assert admin.totp_secret == DEMO_TOTP_SECRET
+
+
+def test_the_cli_removes_a_lost_second_factor_and_ends_the_sessions(app, db, bjm, admin):
+    client, _ = _enrol(db, bjm, admin)
+    db.session.expire_all()  # the CLI shares this test's session: forget what it loaded before the sign-in
+    result = app.test_cli_runner().invoke(args=["accounts", "reset-2fa", "--tenant", "banjarmasin",
+                                                "--email", admin.email.upper()])
+    assert result.exit_code == 0, result.output
+    assert _user(db, bjm, admin.id).totp_secret is None
+    assert client.get("/banjarmasin/staff/").status_code == 302
+    resp = _password_step(app.test_client(), bjm, admin.email)
+    assert resp.headers["Location"] == "/banjarmasin/login/2fa/setup"
+    assert app.test_cli_runner().invoke(args=["accounts", "reset-2fa", "--email", "nobody@x.id"]).exit_code == 1
