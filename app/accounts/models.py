@@ -63,8 +63,8 @@ class SecurityMixin:
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     #: The last accepted TOTP time step: a code is accepted once (replay protection).
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
-    #: Hashes of the unused single-use recovery codes.
-    recovery_codes: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    #: Hashes of the unused single-use recovery codes (None or [] when there are none).
+    recovery_codes: Mapped[list | None] = mapped_column(sa.JSON, default=list)
     #: Consecutive failed sign-ins; reset by a successful one or a password reset.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Sign-in refused until then (progressive, capped: see app.accounts.lockout).

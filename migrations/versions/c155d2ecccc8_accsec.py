@@ -89,14 +89,14 @@ def upgrade():
     with op.batch_alter_table('platform_admin', schema=None) as batch_op:
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column('recovery_codes', sa.JSON(), server_default='[]', nullable=False))
+        batch_op.add_column(sa.Column('recovery_codes', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('locked_until', app.tenancy.models.UTCDateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column('recovery_codes', sa.JSON(), server_default='[]', nullable=False))
+        batch_op.add_column(sa.Column('recovery_codes', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('locked_until', app.tenancy.models.UTCDateTime(timezone=True), nullable=True))
 
