@@ -39,6 +39,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     i18n.init_app(app)
     resolve.init_app(app)
+    from app import web_security
+
+    web_security.init_app(app)  # after resolve: ProxyFix must wrap the tenant host mapping
     _register_blueprints(app)
     _register_errors(app)
 
@@ -119,6 +122,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_errors(app: Flask) -> None:
     def render(code: int):
         def handler(exc):
+            if code == 403:
+                from app.web_security import audit_forbidden
+
+                audit_forbidden()
             return render_template(f"errors/{code}.html", tenant=getattr(g, "tenant", None)), code
 
         return handler

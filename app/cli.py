@@ -111,6 +111,46 @@ def create_user_cmd(slug: str, email: str, name: str, role: str, agency_code: st
     click.echo(f"{role} {user.email} created in {slug}")
 
 
+@accounts_cli.command("reset-2fa")
+@click.option("--email", required=True)
+@click.option("--tenant", "slug", default=None, help="The region of a staff account; omit for a central administrator.")
+def reset_two_factor(email: str, slug: str | None) -> None:
+    """Remove a lost second factor (phone and recovery codes gone): the account enrols again at its next
+    sign-in, and every session it has ends. Identify the person another way before running this."""
+    from app.accounts import audit, sessions
+    from app.accounts.models import PlatformAdmin, User
+    from app.tenancy.models import Tenant
+    from app.tenancy.scope import tenant_scope
+
+    def _reset(account) -> None:
+        account.totp_secret = None
+        account.totp_last_step = None
+        account.recovery_codes = []
+        sessions.revoke_all(account)
+        audit.record(audit.Action.MFA_DISABLED, account, by_cli=True)
+        db.session.commit()
+        click.echo(f"two-factor authentication removed for account {account.id}; it enrols at the next sign-in")
+
+    email = email.strip().lower()
+    if slug is None:
+        admin = db.session.execute(select(PlatformAdmin).filter_by(email=email)).scalar_one_or_none()
+        if admin is None:
+            click.echo("Error: no such central administrator", err=True)
+            sys.exit(1)
+        _reset(admin)
+        return
+    tenant = db.session.execute(select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
+    if tenant is None:
+        click.echo(f"Error: unknown tenant {slug!r}", err=True)
+        sys.exit(1)
+    with tenant_scope(tenant.id):
+        user = db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none()
+        if user is None:
+            click.echo(f"Error: no such account in {slug}", err=True)
+            sys.exit(1)
+        _reset(user)
+
+
 @click.group("demo", help="Demo data for `make run`.")
 def demo_cli() -> None:
     pass

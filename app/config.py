@@ -64,6 +64,22 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 14,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
+        # Strict-Transport-Security max-age on HTTPS responses (0: off). On by default in production.
+        "HSTS_SECONDS": int(env.get("HSTS_SECONDS", 31536000 if app_env == "production" else 0)),
+        # Reverse proxy: how many proxies set each X-Forwarded-* header (0: trust none). Behind one
+        # nginx/Traefik that sets X-Forwarded-For and -Proto, use PROXY_FIX_X_FOR=1 PROXY_FIX_X_PROTO=1.
+        "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR", 0)),
+        "PROXY_FIX_X_PROTO": int(env.get("PROXY_FIX_X_PROTO", 0)),
+        "PROXY_FIX_X_HOST": int(env.get("PROXY_FIX_X_HOST", 0)),
+        "PROXY_FIX_X_PORT": int(env.get("PROXY_FIX_X_PORT", 0)),
+        "PROXY_FIX_X_PREFIX": int(env.get("PROXY_FIX_X_PREFIX", 0)),
+        # Per-account backoff: after LOGIN_LOCK_AFTER consecutive failures, sign-in pauses 1, 2, 4…
+        # minutes, never longer than LOGIN_LOCK_MAX_MINUTES (on top of LOGIN_RATE_LIMIT per address).
+        "LOGIN_LOCK_AFTER": int(env.get("LOGIN_LOCK_AFTER", 5)),
+        "LOGIN_LOCK_MAX_MINUTES": int(env.get("LOGIN_LOCK_MAX_MINUTES", 15)),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL") or "memory://",
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,

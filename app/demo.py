@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from app.accounts.mfa import provisioning_uri
 from app.accounts.models import PlatformAdmin, Role, User
 from app.accounts.services import create_platform_admin, create_user
 from app.agencies.models import Agency
@@ -15,6 +16,9 @@ from app.tenancy.files import sync_all
 from app.tenancy.scope import tenant_scope
 
 DEMO_PASSWORD = "demo-lapor-2026"  # noqa: S105 (demo only, printed by make run)
+#: Demo only: the administrators' two-factor key, printed with the logins so a reviewer can add it to
+#: an authenticator app (or compute a code with pyotp). Real administrators enrol their own key.
+DEMO_TOTP_SECRET = "DEMOLAPORDAERAHDEMOLAPORDAERAH23"  # noqa: S105
 
 STAFF = {
     "banjarmasin": [
@@ -44,17 +48,22 @@ def seed_demo() -> list[str]:
     tenants = sync_all(current_app.config["TENANTS_DIR"])
     db.session.flush()
     lines = ["", "Demo logins (password for all: " + DEMO_PASSWORD + ")"]
-    if db.session.execute(select(PlatformAdmin).filter_by(email=CENTRAL_ADMIN[0])).scalar_one_or_none() is None:
-        create_platform_admin(CENTRAL_ADMIN[0], CENTRAL_ADMIN[1], DEMO_PASSWORD)
+    central = db.session.execute(select(PlatformAdmin).filter_by(email=CENTRAL_ADMIN[0])).scalar_one_or_none()
+    if central is None:
+        central = create_platform_admin(CENTRAL_ADMIN[0], CENTRAL_ADMIN[1], DEMO_PASSWORD)
+    _enrol_demo_admin(central)
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     lines.append(f"  central administrator  {CENTRAL_ADMIN[0]:<32} {base}/central/login")
     for tenant in tenants:
         with tenant_scope(tenant.id):
             agencies = {a.code: a.id for a in db.session.execute(select(Agency)).scalars()}
             for email, name, role, agency, head in STAFF.get(tenant.slug, []):
-                if db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none() is None:
-                    create_user(email, name, role, password=DEMO_PASSWORD,
-                                agency_id=agencies.get(agency) if agency else None, is_unit_head=head)
+                user = db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none()
+                if user is None:
+                    user = create_user(email, name, role, password=DEMO_PASSWORD,
+                                       agency_id=agencies.get(agency) if agency else None, is_unit_head=head)
+                if user.mfa_required:
+                    _enrol_demo_admin(user)
                 lines.append(f"  {tenant.slug:<11} {role:<12} {email:<32} {base}/{tenant.slug}/login")
             made = seed_complaints(tenant)
             if made:
@@ -64,5 +73,18 @@ def seed_demo() -> list[str]:
     while any(relay().get(k) for k in ("ran", "relayed")):
         pass
     lines.append("")
+    lines.append("Administrators (central and tenant_admin) also need a two-factor code. Demo key: " + DEMO_TOTP_SECRET)
+    uri = provisioning_uri(DEMO_TOTP_SECRET, "demo-admin", "LAPOR Daerah demo")
+    lines.append("  add it to an authenticator app: " + uri)
+    code_cmd = f"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())"
+    lines.append(f'  or print the current code: .venv/bin/python -c "{code_cmd}"')
+    lines.append("")
     lines.append(f"Regions: {base}/banjarmasin/  {base}/katingan/")
     return lines
+
+
+def _enrol_demo_admin(account) -> None:
+    """Give a demo administrator the printed two-factor key (once; a key they changed stays)."""
+    if not account.totp_secret:
+        account.totp_secret = DEMO_TOTP_SECRET
+        db.session.flush()

@@ -192,8 +192,20 @@ def client(app, db):
 
 
 def login(client, tenant, email, password=DEMO_PASSWORD):
-    """Sign in through the real form; returns the response."""
-    return client.post(f"/{tenant.slug}/login", data={"email": email, "password": password})
+    """Sign in through the real form, with the second factor when the account has or needs one
+    (tests/mfa_support.py); returns the last response."""
+    from tests.mfa_support import complete_mfa
+
+    resp = client.post(f"/{tenant.slug}/login", data={"email": email, "password": password})
+    return complete_mfa(client, resp, email, f"/{tenant.slug}")
+
+
+def central_login(client, email, password):
+    """A central administrator signs in, enrolling or entering the second factor; returns the last response."""
+    from tests.mfa_support import complete_mfa
+
+    resp = client.post("/central/login", data={"email": email, "password": password})
+    return complete_mfa(client, resp, email, "/central")
 
 
 @pytest.fixture()

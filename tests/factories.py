@@ -18,7 +18,8 @@ import itertools
 import secrets
 from collections.abc import Callable
 
-from app.accounts.models import Role, User
+from app.accounts.audit import Action, SecurityEvent
+from app.accounts.models import Role, User, UserSession
 from app.agencies.models import Agency, Category
 from app.complaints.models import (
     Attachment,
@@ -201,7 +202,18 @@ def _bridge_link(n):
 def _bridge_item(n):
     return BridgeItem(link_id=make(BridgeLink).id, external_item_id=f"tl-{n}", event_id=make(ComplaintEvent).id)
 
+
 @factory(DataAccessRequest)
 def _data_access_request(n):
     return DataAccessRequest(complaint_id=make(Complaint).id, token_hash=f"{n:064d}", channels="email",
                              expires_at=utcnow())
+
+
+@factory(UserSession)
+def _user_session(n):
+    return UserSession(user_id=make(User).id, user_agent=f"Firefox on Linux {n}")
+
+
+@factory(SecurityEvent)
+def _security_event(n):
+    return SecurityEvent(action=Action.LOGIN, user_id=make(User).id, ip="192.0.2.1", detail={"n": n})

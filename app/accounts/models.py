@@ -52,11 +52,43 @@ class PasswordMixin:
             return False
 
     def rotate_sessions(self) -> None:
-        """Invalidate every session and remember-me cookie issued so far."""
+        """Invalidate outstanding password-reset links (their fingerprint includes the nonce)."""
         self.session_nonce = _new_nonce()
 
 
-class PlatformAdmin(PasswordMixin, UserMixin, db.Model):
+class SecurityMixin:
+    """Two-factor authentication and failed-login backoff, shared by staff and central administrators."""
+
+    #: Base32 TOTP secret once two-factor authentication is enrolled (None: not enrolled).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The last accepted TOTP time step: a code is accepted once (replay protection).
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: Hashes of the unused single-use recovery codes (None or [] when there are none).
+    recovery_codes: Mapped[list | None] = mapped_column(sa.JSON, default=list)
+    #: Consecutive failed sign-ins; reset by a successful one or a password reset.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Sign-in refused until then (progressive, capped: see app.accounts.lockout).
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return bool(self.totp_secret)
+
+    @property
+    def mfa_required(self) -> bool:
+        """Administrators must use two-factor authentication; other staff may."""
+        return self.role in MFA_REQUIRED_ROLES
+
+    @property
+    def mfa_allowed(self) -> bool:
+        return self.role in MFA_REQUIRED_ROLES or self.role in Role.STAFF
+
+
+#: Roles that must enrol in two-factor authentication before reaching anything else.
+MFA_REQUIRED_ROLES = ("central_admin", Role.TENANT_ADMIN)
+
+
+class PlatformAdmin(PasswordMixin, SecurityMixin, UserMixin, db.Model):
     """A central administrator of the platform; belongs to no tenant."""
 
     __tablename__ = "platform_admin"
@@ -79,10 +111,12 @@ class PlatformAdmin(PasswordMixin, UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        return f"p:{self.id}:{self.session_nonce}"
+        # The server-side session key (app.accounts.sessions): revoking the row ends this cookie and
+        # the remember-me cookie made from it.
+        return f"p:{self.id}:{getattr(self, 'login_session_key', '')}"
 
 
-class User(PasswordMixin, UserMixin, TenantScoped, db.Model):
+class User(PasswordMixin, SecurityMixin, UserMixin, TenantScoped, db.Model):
     """A person with an account in one tenant: staff or citizen."""
 
     __tablename__ = "user_account"
@@ -129,4 +163,49 @@ class User(PasswordMixin, UserMixin, TenantScoped, db.Model):
         return self.role in Role.STAFF
 
     def get_id(self) -> str:
-        return f"t:{self.id}:{self.session_nonce}"
+        return f"t:{self.id}:{getattr(self, 'login_session_key', '')}"
+
+
+def _new_session_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class SessionMixin:
+    """A server-side sign-in session; the Flask session and the remember-me cookie carry its key."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Random; the only thing the browser holds.
+    key: Mapped[str] = mapped_column(sa.String(64), default=_new_session_key)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Browser and system family only ("Firefox on Linux"), never the full header.
+    user_agent: Mapped[str | None] = mapped_column(sa.String(80))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class UserSession(SessionMixin, TenantScoped, db.Model):
+    """A tenant user's signed-in browser."""
+
+    __tablename__ = "user_session"
+
+    user_id: Mapped[int] = mapped_column(sa.Integer)
+
+    __table_args__ = scoped_table_args(
+        tenant_fk(["user_id"], "user_account", ondelete="CASCADE"),
+        sa.UniqueConstraint("tenant_id", "key"),
+        sa.Index("ix_user_session_tenant_user", "tenant_id", "user_id"),
+    )
+
+
+class PlatformSession(SessionMixin, db.Model):
+    """A central administrator's signed-in browser (platform-level, like the administrator)."""
+
+    __tablename__ = "platform_session"
+
+    admin_id: Mapped[int] = mapped_column(sa.ForeignKey("platform_admin.id", ondelete="CASCADE"), index=True)
+
+    __table_args__ = (sa.UniqueConstraint("key"),)

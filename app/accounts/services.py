@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -34,28 +36,125 @@ def _burn_time(password: str) -> None:
         pass
 
 
-def authenticate_tenant_user(email: str, password: str) -> User | None:
-    """The active user of the bound tenant with these credentials, or None."""
+@dataclass
+class LoginAttempt:
+    """The outcome of a password check. ``account`` is set whenever the email named an active account
+    (for the audit log); ``ok`` only when the password was right and the account not locked. Callers
+    show one message for every failure, so nobody learns whether an account exists or is locked."""
+
+    account: object | None
+    ok: bool
+    locked: bool = False
+
+
+def lock_minutes(failures: int) -> int:
+    """Minutes of the lock after ``failures`` consecutive failures: 0 below the threshold, then
+    1, 2, 4, 8… capped (LOGIN_LOCK_AFTER, LOGIN_LOCK_MAX_MINUTES). Never permanent."""
+    after = int(current_app.config.get("LOGIN_LOCK_AFTER", 5))
+    cap = int(current_app.config.get("LOGIN_LOCK_MAX_MINUTES", 15))
+    if failures < after:
+        return 0
+    return min(2 ** min(failures - after, 10), cap)
+
+
+def is_locked(account) -> bool:
+    return account.locked_until is not None and account.locked_until > utcnow()
+
+
+def register_failure(account) -> None:
+    """Count a failed password or second-factor code; lock for a while past the threshold."""
+    account.failed_logins = (account.failed_logins or 0) + 1
+    minutes = lock_minutes(account.failed_logins)
+    if minutes:
+        account.locked_until = utcnow() + timedelta(minutes=minutes)
+
+
+def clear_failures(account) -> None:
+    account.failed_logins = 0
+    account.locked_until = None
+
+
+def _check(account, password: str) -> LoginAttempt:
+    if account is None or not account.active:
+        _burn_time(password)
+        return LoginAttempt(None, False)
+    if is_locked(account):
+        # Refused without looking at the password and without extending the lock: an attacker cannot
+        # keep a known user out for longer than LOGIN_LOCK_MAX_MINUTES, and a reset link lifts it.
+        _burn_time(password)
+        return LoginAttempt(account, False, locked=True)
+    if not account.check_password(password):
+        register_failure(account)
+        return LoginAttempt(account, False)
+    return LoginAttempt(account, True)
+
+
+def authenticate_tenant_user(email: str, password: str) -> LoginAttempt:
+    """Check credentials against the active users of the bound tenant."""
     user = db.session.execute(
         select(User).where(func.lower(User.email) == _normalise_email(email))
     ).scalar_one_or_none()
-    if user is None or not user.active:
-        _burn_time(password)
-        return None
-    if not user.check_password(password):
-        return None
-    user.last_login_at = utcnow()
-    return user
+    return _check(user, password)
 
 
-def authenticate_platform_admin(email: str, password: str) -> PlatformAdmin | None:
+def authenticate_platform_admin(email: str, password: str) -> LoginAttempt:
     admin = db.session.execute(
         select(PlatformAdmin).where(func.lower(PlatformAdmin.email) == _normalise_email(email))
     ).scalar_one_or_none()
-    if admin is None or not admin.active:
-        _burn_time(password)
-        return None
-    return admin if admin.check_password(password) else None
+    return _check(admin, password)
+
+
+def change_password(account, new_password: str, keep_session_key: str | None = None) -> int:
+    """Set a new password and end the account's other sessions; returns how many were ended."""
+    from app.accounts import sessions
+
+    account.set_password(new_password)
+    clear_failures(account)
+    ended = sessions.revoke_all(account, except_key=keep_session_key)
+    db.session.flush()
+    return ended
+
+
+def change_role(user: User, role: str, by: User, agency_id: int | None = None) -> None:
+    """A tenant administrator changes a staff member's role: their sessions end (the new role, and a
+    required second factor, apply from the next sign-in).
+
+    :raises ValueError: for a role outside staff, a liaison without an agency, or one's own account.
+    """
+    from app.accounts import audit, sessions
+
+    if role not in Role.STAFF:
+        raise ValueError("not a staff role")
+    if user.id == by.id:
+        raise ValueError("administrators cannot change their own role")
+    if role == Role.LIAISON and agency_id is None:
+        raise ValueError("a liaison must belong to an agency")
+    old = user.role
+    if old == role and (role != Role.LIAISON or user.agency_id == agency_id):
+        return
+    user.role = role
+    user.agency_id = agency_id if role == Role.LIAISON else None
+    sessions.revoke_all(user)
+    audit.record(audit.Action.ROLE_CHANGED, user, by=by, old=old, new=role)
+    db.session.flush()
+
+
+def set_active(user: User, active: bool, by: User) -> None:
+    """Deactivate (ending every session) or reactivate a staff account.
+
+    :raises ValueError: for one's own account.
+    """
+    from app.accounts import audit, sessions
+
+    if user.id == by.id:
+        raise ValueError("administrators cannot deactivate themselves")
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        sessions.revoke_all(user)
+    audit.record(audit.Action.USER_REACTIVATED if active else audit.Action.USER_DEACTIVATED, user, by=by)
+    db.session.flush()
 
 
 def create_user(email: str, name: str, role: str, password: str | None = None, agency_id: int | None = None,
@@ -147,5 +246,9 @@ def request_password_reset(email: str, link_for_token) -> None:
 
 
 def reset_password(user: User, new_password: str) -> None:
-    user.set_password(new_password)  # also rotates sessions: old cookies and tokens stop working
+    """A reset link proves control of the mailbox: set the password, lift any lock, end every session."""
+    from app.accounts import audit
+
+    change_password(user, new_password)  # also rotates the nonce: the link stops working
+    audit.record(audit.Action.PASSWORD_RESET, user)
     db.session.flush()

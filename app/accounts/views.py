@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import login_required
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts import services
+from app.accounts import flow, services
 from app.accounts.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from app.accounts.models import Role
 from app.extensions import db, limiter
@@ -41,15 +41,8 @@ def home_for(user) -> str:
 
 
 def end_session() -> None:
-    """Log out for real: rotate the nonce so copies of the cookie die too, and clear the session."""
-    if current_user.is_authenticated:
-        current_user.rotate_sessions()
-        db.session.commit()
-    logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    """Log out for real: revoke the server-side session (copies of the cookie die too)."""
+    flow.end_session()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -59,20 +52,31 @@ def login():
     """Sign in to this region's service (staff and citizens)."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate_tenant_user(form.email.data, form.password.data)
-        if user is None:
-            flash(_("Wrong email or password."), "error")
+        attempt = services.authenticate_tenant_user(form.email.data, form.password.data)
+        if not attempt.ok:
+            flow.failed_password(attempt)
         else:
-            session.clear()
-            login_user(user, remember=form.remember.data)
-            db.session.commit()
-            return redirect(safe_next(home_for(user)))
+            return flow.after_password(attempt.account, form.remember.data, safe_next(home_for(attempt.account)))
     return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/login/2fa", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login_mfa():
+    """Second sign-in step: the authenticator code (or a recovery code)."""
+    return flow.login_mfa_view()
+
+
+@bp.route("/login/2fa/setup", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login_mfa_setup():
+    """Administrators without a second factor enrol here before anything else."""
+    return flow.login_mfa_setup_view()
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out and invalidate the session everywhere."""
+    """Sign out: this browser's session ends on the server too."""
     end_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("tenant.public.home"))
@@ -124,9 +128,8 @@ def register():
             db.session.rollback()
             form.email.errors.append(_("This email already has an account here."))
         else:
-            login_user(user)
             flash(_("Your account is ready."), "info")
-            return redirect(url_for("tenant.public.home"))
+            return flow.complete(user, False, url_for("tenant.public.home"))
     return render_template("accounts/register.html", form=form, tenant=g.tenant)
 
 
@@ -141,5 +144,49 @@ def set_language(lang: str):
 @bp.route("/account")
 @login_required
 def account():
-    """The signed-in user's own account page."""
-    return render_template("accounts/account.html")
+    """The signed-in user's own account page: password, two-factor authentication, signed-in devices."""
+    from flask_login import current_user
+
+    return render_template("accounts/account.html", **flow.security_context(current_user._get_current_object()))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's password; the other sessions end."""
+    return flow.change_password_view()
+
+
+@bp.route("/account/2fa/setup", methods=["GET", "POST"])
+@login_required
+def mfa_setup():
+    """Turn on two-factor authentication (staff)."""
+    return flow.setup_view()
+
+
+@bp.route("/account/2fa/recovery-codes", methods=["GET", "POST"])
+@login_required
+def recovery_codes():
+    """New single-use recovery codes, shown once."""
+    return flow.recovery_codes_view()
+
+
+@bp.route("/account/2fa/disable", methods=["GET", "POST"])
+@login_required
+def mfa_disable():
+    """Turn off two-factor authentication where it is optional."""
+    return flow.disable_view()
+
+
+@bp.route("/account/sessions/revoke-all", methods=["POST"])
+@login_required
+def revoke_all_sessions():
+    """Sign out everywhere."""
+    return flow.revoke_all_view()
+
+
+@bp.route("/account/sessions/<int:session_id>/revoke", methods=["POST"])
+@login_required
+def revoke_session(session_id: int):
+    """Sign out one other device."""
+    return flow.revoke_one_view(session_id)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.accounts import services
+from app.accounts import flow, services
 from app.accounts.access import central_admin_required
 from app.accounts.forms import LoginForm
 from app.accounts.views import end_session, safe_next
@@ -54,14 +54,26 @@ def login():
     """Central administrators sign in here."""
     form = LoginForm()
     if form.validate_on_submit():
-        admin = services.authenticate_platform_admin(form.email.data, form.password.data)
-        if admin is None:
-            flash(_("Wrong email or password."), "error")
+        attempt = services.authenticate_platform_admin(form.email.data, form.password.data)
+        if not attempt.ok:
+            flow.failed_password(attempt)
         else:
-            session.clear()
-            login_user(admin)
-            return redirect(safe_next(url_for("central.console")))
+            return flow.after_password(attempt.account, False, safe_next(url_for("central.console")))
     return render_template("central/login.html", form=form)
+
+
+@bp.route("/central/login/2fa", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login_mfa():
+    """Second sign-in step of central administrators."""
+    return flow.login_mfa_view()
+
+
+@bp.route("/central/login/2fa/setup", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login_mfa_setup():
+    """Central administrators enrol their second factor before anything else."""
+    return flow.login_mfa_setup_view()
 
 
 @bp.route("/central/logout", methods=["POST"])
@@ -69,6 +81,55 @@ def logout():
     """Sign out of the central console."""
     end_session()
     return redirect(url_for("central.index"))
+
+
+@bp.route("/central/account")
+@central_admin_required
+def account():
+    """The central administrator's own account: password, recovery codes, signed-in devices."""
+    return render_template("accounts/account.html", **flow.security_context(current_user._get_current_object()))
+
+
+@bp.route("/central/account/password", methods=["GET", "POST"])
+@central_admin_required
+def change_password():
+    """Change one's password; the other sessions end."""
+    return flow.change_password_view()
+
+
+@bp.route("/central/account/2fa/recovery-codes", methods=["GET", "POST"])
+@central_admin_required
+def recovery_codes():
+    """New single-use recovery codes, shown once."""
+    return flow.recovery_codes_view()
+
+
+@bp.route("/central/account/sessions/revoke-all", methods=["POST"])
+@central_admin_required
+def revoke_all_sessions():
+    """Sign out everywhere."""
+    return flow.revoke_all_view()
+
+
+@bp.route("/central/account/sessions/<int:session_id>/revoke", methods=["POST"])
+@central_admin_required
+def revoke_session(session_id: int):
+    """Sign out one other device."""
+    return flow.revoke_one_view(session_id)
+
+
+@bp.route("/central/audit")
+@central_admin_required
+def audit_log():
+    """The platform's security log: central sign-ins, failures, two-factor events, refusals."""
+    from app.accounts.audit import PlatformSecurityEvent
+    from app.accounts.models import PlatformAdmin
+
+    rows = db.session.execute(
+        select(PlatformSecurityEvent, PlatformAdmin.name).outerjoin(PlatformAdmin)
+        .order_by(PlatformSecurityEvent.at.desc(), PlatformSecurityEvent.id.desc()).limit(200)
+    ).all()
+    return render_template("accounts/audit.html", rows=rows)
 
 
 @bp.route("/central/")

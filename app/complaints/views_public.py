@@ -35,7 +35,7 @@ from wtforms.fields.choices import SelectChoice
 from app.complaints import access, reports, service, workflow
 from app.complaints import forms as f
 from app.complaints.models import Complaint, Privacy, Status
-from app.complaints.uploads import MAX_FILES, UploadError, prepare_uploads, read_attachment
+from app.complaints.uploads import MAX_FILES, UploadError, attachment_response, prepare_uploads, read_attachment
 from app.complaints.workflow import TransitionError
 from app.deadlines.calendar import calendar_for_tenant
 from app.extensions import db, limiter
@@ -432,11 +432,9 @@ def attachment(code: str, att_id: int):
         abort(404)
     ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}.get(
         att.content_type, "bin")
-    response = Response(data, mimetype=att.content_type)
     # The original file name stays with the staff: it can name the reporter.
-    response.headers["Content-Disposition"] = f'inline; filename="lampiran-{att.id}.{ext}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store" if token else "public, max-age=300"
+    response = attachment_response(att, data, f"lampiran-{att.id}.{ext}",
+                                   "private, no-store" if token else "public, max-age=300")
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 

@@ -26,7 +26,7 @@ from app.complaints import access, inbox, service, workflow
 from app.complaints import forms as f
 from app.complaints import response_templates as rt
 from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, Status, Visibility
-from app.complaints.uploads import read_attachment
+from app.complaints.uploads import attachment_response, read_attachment
 from app.complaints.workflow import StaleComplaint, TransitionError
 from app.extensions import db
 from app.privacy import forms as privacy_forms
@@ -382,11 +382,7 @@ def attachment(complaint_id: int, attachment_id: int) -> Response:
         data = read_attachment(att)
     except FileNotFoundError:
         abort(404)
-    resp = Response(data, mimetype=att.content_type)
-    resp.headers.set("Content-Disposition", "inline", filename=att.filename)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return attachment_response(att, data, att.filename, "private, no-store")
 
 
 # ---------------------------------------------------------------- actions of the complaint unit

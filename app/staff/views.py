@@ -1,10 +1,14 @@
 """Staff pages of a region (complaint unit, agency liaisons, tenant administrators)."""
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app.accounts import services as account_services
 from app.accounts.access import roles_required, staff_required
+from app.accounts.audit import SecurityEvent
+from app.accounts.forms import ActionForm, StaffRoleForm
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, Category
 from app.central import reports
@@ -41,4 +45,71 @@ def users():
     rows = db.session.execute(
         select(User).where(User.role.in_(Role.STAFF)).order_by(User.role, User.name)
     ).scalars().all()
-    return render_template("staff/users.html", tenant=g.tenant, users=rows)
+    forms = {u.id: _role_form(u) for u in rows}
+    return render_template("staff/users.html", tenant=g.tenant, users=rows, forms=forms, action_form=ActionForm())
+
+
+def _role_form(user: User | None = None) -> StaffRoleForm:
+    from app.i18n import role_label
+
+    data = {"role": user.role, "agency_id": user.agency_id} if user is not None else None
+    form = StaffRoleForm(prefix="u", data=data)
+    form.role.choices = [(r, role_label(r)) for r in Role.STAFF]
+    agencies = db.session.execute(select(Agency).order_by(Agency.name)).scalars()
+    form.agency_id.choices = [("", "—")] + [(a.id, a.short_name or a.name) for a in agencies]
+    return form
+
+
+def _staff_member(user_id: int) -> User:
+    user = db.session.get(User, user_id)  # scoped: another region's id is not found
+    if user is None or user.role not in Role.STAFF:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@roles_required(Role.TENANT_ADMIN)
+def change_role(user_id: int):
+    """A tenant administrator changes a staff member's role; their sessions end."""
+    user = _staff_member(user_id)
+    form = _role_form()
+    if form.validate_on_submit():
+        try:
+            account_services.change_role(user, form.role.data, current_user._get_current_object(),
+                                         agency_id=form.agency_id.data)
+        except ValueError:
+            db.session.rollback()
+            flash(_("This role change is not possible (a liaison needs an agency; your own role stays)."), "error")
+        else:
+            db.session.commit()
+            flash(_("The role has been changed. %(name)s has been signed out everywhere.", name=user.name), "info")
+    else:
+        flash(_("This role change is not possible (a liaison needs an agency; your own role stays)."), "error")
+    return redirect(url_for("tenant.staff.users"))
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@roles_required(Role.TENANT_ADMIN)
+def set_active(user_id: int):
+    """Deactivate (ends every session) or reactivate a staff account."""
+    user = _staff_member(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            account_services.set_active(user, request.form.get("active") == "1", current_user._get_current_object())
+        except ValueError:
+            db.session.rollback()
+            abort(400)
+        db.session.commit()
+        flash(_("The account has been updated."), "info")
+    return redirect(url_for("tenant.staff.users"))
+
+
+@bp.route("/audit")
+@roles_required(Role.TENANT_ADMIN)
+def audit_log():
+    """The region's security log: sign-ins, failures, two-factor events, refusals, role changes."""
+    rows = db.session.execute(
+        select(SecurityEvent, User.name).outerjoin(User, User.id == SecurityEvent.user_id)
+        .order_by(SecurityEvent.at.desc(), SecurityEvent.id.desc()).limit(200)
+    ).all()
+    return render_template("accounts/audit.html", rows=rows)

@@ -62,7 +62,7 @@ def _run_cli(args: list[str], env: dict, log: Path) -> None:
         out.flush()
         proc = subprocess.run(  # noqa: S603 (our own venv's flask, fixed arguments)
             [str(BIN / "flask"), "--app", "wsgi", *args], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-            timeout=180, check=False)
+            timeout=600, check=False)  # seeding 400 demo reports is slow on a busy machine
     if proc.returncode != 0:
         pytest.fail(f"`flask --app wsgi {' '.join(args)}` failed ({proc.returncode}):\n{log.read_text()[-4000:]}")
 

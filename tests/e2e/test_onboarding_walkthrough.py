@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 
+import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_walkthrough import DEMO_PASSWORD
+from tests.e2e.test_walkthrough import DEMO_PASSWORD, enter_second_factor
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +31,7 @@ def central_sign_in(actor, t) -> None:
     page.get_by_label(t("Email"), exact=True).fill("pusat@lapor.demo")
     page.get_by_label(t("Password"), exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name=t("Sign in"), exact=True).click()
+    enter_second_factor(actor, t)
     expect(page).to_have_url(re.compile(r"/central/$"))
 
 
@@ -107,24 +109,40 @@ def test_a_regency_signs_up_goes_live_and_is_compared(live_server, actors, catal
     page.get_by_label(t("Email"), exact=True).fill(OFFICIAL)
     page.get_by_label(t("Password"), exact=True).fill(NEW_PASSWORD)
     page.get_by_role("button", name=t("Sign in"), exact=True).click()
+    # A tenant administrator must enrol a second factor before anything else.
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Set up two-factor authentication"))
+    secret = page.locator("#totp-secret").inner_text().strip()
+    page.get_by_label(t("Code"), exact=True).fill(pyotp.TOTP(secret).now())
+    official.step("08a-second-factor-enrolment")
+    page.get_by_role("button", name=t("Turn on"), exact=True).click()
+    official.step("08b-recovery-codes")
     page.goto(f"/{SLUG}/staff/onboarding/")
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Setting up the service"))
     official.step("08-checklist-start")
 
-    # 4. The checklist: branding, deadlines, a liaison, a test complaint, go-live ----------------
+    # 4. The checklist links to the settings pages: branding, deadlines, a liaison, a test complaint, go-live.
+    checklist = f"/{SLUG}/staff/onboarding/"
+    page.locator("#step-branding a").click()
     page.get_by_label(t("Name of the service shown to citizens")).fill("Lapor Kapuas")
     page.get_by_role("button", name=t("Save the branding")).click()
+    expect(page.locator(".flash").first).to_be_visible()
+    official.step("09-settings-branding")
+    page.goto(checklist)
     expect(page.locator("#step-branding")).to_have_class(re.compile(r"\bdone\b"))
     page.get_by_role("button", name=t("These are correct")).click()
     expect(page.locator("#step-deadlines")).to_have_class(re.compile(r"\bdone\b"))
+    page.locator("#step-staff a").click()
     page.get_by_label(t("Name"), exact=True).fill("Admin PUPR Kapuas")
     page.get_by_label(t("Email"), exact=True).fill("pupr@kapuaskab.go.id")
     page.get_by_label(t("Role"), exact=True).select_option("liaison")
     page.get_by_label(t("Agency (for a liaison)")).select_option(index=1)
     page.get_by_role("button", name=t("Send the invitation")).click()
+    expect(page.locator("table")).to_contain_text("pupr@kapuaskab.go.id")
+    official.step("10-settings-staff-invited")
+    page.goto(checklist)
     expect(page.locator("#step-staff")).to_have_class(re.compile(r"\bdone\b"))
     expect(page.locator("#step-agencies")).to_have_class(re.compile(r"\bdone\b"))
-    official.step("09-checklist-staff-invited")
+    official.step("11-checklist-progress")
 
     page.get_by_role("link", name=t("Send a test report")).click()
     page.get_by_label(t("Short title")).fill("Uji coba: lampu jalan mati")
@@ -136,18 +154,18 @@ def test_a_regency_signs_up_goes_live_and_is_compared(live_server, actors, catal
     page.get_by_label(t("I have read and accept the terms of use.")).check()
     page.get_by_role("button", name=t("Send report")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Thank you: your report has been received"))
-    official.step("10-test-complaint")
+    official.step("12-test-complaint")
 
-    page.goto(f"/{SLUG}/staff/onboarding/")
+    page.goto(checklist)
     expect(page.locator("#step-test_complaint")).to_have_class(re.compile(r"\bdone\b"))
     page.get_by_role("button", name=t("Go live"), exact=True).click()
     expect(page.locator("#step-go_live")).to_have_class(re.compile(r"\bdone\b"))
-    official.step("11-live")
+    official.step("13-live")
 
     # After go-live a citizen can report.
     citizen.page.goto(f"/{SLUG}/lapor")
     expect(citizen.page.get_by_role("heading", level=1)).to_have_text(t("Send a report"))
-    citizen.step("12-portal-open")
+    citizen.step("14-portal-open")
 
     # 5. The central administrator compares the regions ------------------------------------------
     cpage.goto("/central/compare")
@@ -155,7 +173,7 @@ def test_a_regency_signs_up_goes_live_and_is_compared(live_server, actors, catal
     table = cpage.locator("table").first
     for name in ("Banjarmasin", "Katingan", "Kapuas"):
         expect(table).to_contain_text(name)
-    central.step("13-compare")
+    central.step("15-compare")
     cpage.get_by_role("link", name=re.compile("Banjarmasin")).first.click()
     expect(cpage.get_by_role("heading", level=1)).to_contain_text("Banjarmasin")
-    central.step("14-compare-drill-down")
+    central.step("16-compare-drill-down")

@@ -268,3 +268,49 @@ def test_complaint_walkthrough(slug, live_server, actors, catalog, clean_screens
     expect(page.get_by_text(t("Your rating: %(score)s of 5.", score=5))).to_be_visible()
     expect(deadline_of(page, t)).to_have_count(0)  # no clock runs on a closed report
     citizen.step("22-citizen-closed")
+
+
+def enter_second_factor(actor, t) -> None:
+    """The demo administrators are enrolled with the printed demo key (app/demo.py)."""
+    import pyotp
+
+    from app.demo import DEMO_TOTP_SECRET
+
+    page = actor.page
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Two-factor authentication"))
+    page.get_by_label(t("Code"), exact=True).fill(pyotp.TOTP(DEMO_TOTP_SECRET).now())
+    page.get_by_role("button", name=t("Continue"), exact=True).click()
+
+
+def test_administrators_sign_in_with_a_second_factor(live_server, actors, catalog):
+    """The tenant administrator and the central administrator: password, then the authenticator code;
+    each sees their security log, and no page breaks the Content-Security-Policy (console errors fail)."""
+    t = catalog
+    admin = actors("banjarmasin", "tenant-admin")
+    page = admin.page
+    page.goto(admin.url("login"))
+    page.get_by_label(t("Email"), exact=True).fill("admin@banjarmasin.demo")
+    page.get_by_label(t("Password"), exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name=t("Sign in"), exact=True).click()
+    admin.step("90-admin-second-factor")
+    enter_second_factor(admin, t)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(t("Staff desk"))
+    page.get_by_role("link", name=t("Security log"), exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Security log"))
+    expect(page.locator("table.list")).to_contain_text("login.success")
+    admin.step("91-admin-security-log")
+    page.goto(admin.url("account"))
+    expect(page.locator("#sessions")).to_be_visible()
+    admin.step("92-admin-account-sessions")
+
+    central = actors("central", "central-admin")
+    cpage = central.page
+    cpage.goto("/central/login")
+    cpage.get_by_label(t("Email"), exact=True).fill("pusat@lapor.demo")
+    cpage.get_by_label(t("Password"), exact=True).fill(DEMO_PASSWORD)
+    cpage.get_by_role("button", name=t("Sign in"), exact=True).click()
+    enter_second_factor(central, t)
+    expect(cpage.get_by_role("heading", level=1)).to_have_text(t("Central console"))
+    cpage.goto("/central/audit")
+    expect(cpage.locator("table.list")).to_contain_text("login.success")
+    central.step("93-central-security-log")

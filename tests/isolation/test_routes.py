@@ -10,7 +10,7 @@ import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
-from app.accounts.models import User
+from app.accounts.models import User, UserSession
 from app.agencies.models import Agency, Category
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, FollowUp, ResponseTemplate
 from app.integrations.models import Webhook, WebhookDelivery
@@ -29,6 +29,15 @@ PLATFORM = {
     "central.suspend": "central administrators suspend a region (central_admin_required); the id names a "
                        "region, never an object of one",
     "central.reactivate": "central administrators lift a region's suspension (central_admin_required)",
+    "central.login_mfa": "second sign-in step of central administrators (pending sign-in in the session)",
+    "central.login_mfa_setup": "central administrators enrol their second factor during sign-in",
+    "central.account": "the central administrator's own account page (central_admin_required)",
+    "central.change_password": "the central administrator changes their own password (central_admin_required)",
+    "central.recovery_codes": "the central administrator's own recovery codes (central_admin_required)",
+    "central.revoke_all_sessions": "the central administrator signs out everywhere (central_admin_required)",
+    "central.revoke_session": "the central administrator ends one of their own sessions (central_admin_required); "
+                              "the id is looked up among their own sessions only",
+    "central.audit_log": "the platform security log for central administrators (central_admin_required)",
     "ops.healthz": "liveness probe for the orchestrator",
     "ops.readyz": "readiness probe: database and Redis reachable",
     "ops.favicon": "the site icon, a static file",
@@ -62,6 +71,7 @@ OBJECT_ARGS = {
     "agency_id": lambda o: o["agency"].id,
     "category_id": lambda o: o["category"].id,
     "user_id": lambda o: o["user"].id,
+    "session_id": lambda o: o["session"].id,
 }
 #: Tenant rules left out of the cross-tenant id test, with the reason.
 OBJECT_RULES_TESTED_ELSEWHERE = {
@@ -185,6 +195,7 @@ def bjm_objects(db, bjm):
             "user": make(User),
         }
         objects["delivery"] = make(WebhookDelivery, webhook_id=objects["webhook"].id, complaint_id=complaint.id)
+        objects["session"] = make(UserSession, user_id=objects["user"].id)
         db.session.commit()
         for obj in objects.values():
             db.session.refresh(obj)

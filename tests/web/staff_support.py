@@ -81,8 +81,10 @@ def make_staff(make_user, tenant, role: str, agency_code: str | None = None, **k
 
 def login(app, tenant, user):
     """A new browser signed in as ``user``."""
+    from tests.conftest import login as form_login
+
     client = app.test_client()
-    resp = client.post(f"/{tenant.slug}/login", data={"email": user.email, "password": PASSWORD})
+    resp = form_login(client, tenant, user.email, PASSWORD)
     assert resp.status_code == 302, resp.text[:300]
     return client
 

@@ -17,7 +17,8 @@ from app.accounts import services
 from app.accounts.models import PlatformAdmin, User
 from app.notifications.models import Notification
 from app.tenancy.scope import tenant_scope
-from tests.conftest import DEMO_PASSWORD, login
+from tests.conftest import DEMO_PASSWORD, central_login, login
+from tests.mfa_support import complete_mfa
 
 
 def text_in(app, msgid: str, locale: str = "id") -> str:
@@ -322,7 +323,11 @@ def test_cli_creates_a_central_admin_who_signs_in_to_the_console(app, db, client
     admin = db.session.scalars(select(PlatformAdmin).filter_by(email="pusat@lapor.example")).one()
     assert admin.password_hash.startswith("$argon2id$")
     resp = client.post("/central/login", data={"email": "pusat@lapor.example", "password": "central-password-1"})
-    assert resp.status_code == 302 and resp.headers["Location"] == "/central/"
+    # Central administrators must enrol a second factor before anything else.
+    assert resp.status_code == 302 and resp.headers["Location"] == "/central/login/2fa/setup"
+    assert client.get("/central/").status_code == 302
+    resp = complete_mfa(client, resp, "pusat@lapor.example", "/central")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/central/account/2fa/recovery-codes")
     console = client.get("/central/")
     assert console.status_code == 200
     assert text_in(app, "Central console") in console.text
@@ -350,6 +355,5 @@ def test_tenant_admin_cannot_reach_the_central_console(bjm, make_user, login_as)
 
 def test_central_admin_cannot_use_a_regions_staff_pages(app, db, bjm, client):
     _create_admin(app, "--email", "c@lapor.example", "--name", "C", "--password", "long-enough-1")
-    assert client.post("/central/login", data={"email": "c@lapor.example", "password": "long-enough-1"}
-                       ).status_code == 302
+    assert central_login(client, "c@lapor.example", "long-enough-1").status_code == 302
     assert client.get("/banjarmasin/staff/").status_code == 403

@@ -15,6 +15,7 @@ from app.accounts.services import create_platform_admin
 from app.central import reports
 from app.central.exports import neutralise
 from tests.compare_fixture import EXPECTED, PERIOD, with_data
+from tests.conftest import central_login
 
 PERIOD_ARGS = f"start={PERIOD[0].isoformat()}&end={PERIOD[1].isoformat()}"
 ADMIN_PASSWORD = "central-password-1"
@@ -33,7 +34,7 @@ def compare_data(db, bjm, ktg, make_user):
 def central(app, db, client):
     create_platform_admin("pusat@lapor.example", "Admin Pusat", ADMIN_PASSWORD)
     db.session.commit()
-    resp = client.post("/central/login", data={"email": "pusat@lapor.example", "password": ADMIN_PASSWORD})
+    resp = central_login(client, "pusat@lapor.example", ADMIN_PASSWORD)
     assert resp.status_code == 302
     return client
 

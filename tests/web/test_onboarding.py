@@ -23,6 +23,7 @@ from app.onboarding import service
 from app.onboarding.models import PlatformMessage, TenantApplication, TenantAuditEvent
 from app.tenancy.models import Tenant
 from app.tenancy.scope import tenant_scope
+from tests.conftest import central_login, login
 from tests.factories import make
 from tests.web.citizen_support import form_data
 
@@ -51,7 +52,7 @@ def central(app, db, tenants):
     admin = create_platform_admin("pusat@lapor.example", "Dewi Pusat", CENTRAL_PASSWORD)
     db.session.commit()
     client = app.test_client()
-    resp = client.post("/central/login", data={"email": admin.email, "password": CENTRAL_PASSWORD})
+    resp = central_login(client, admin.email, CENTRAL_PASSWORD)
     assert resp.status_code == 302
     return client
 
@@ -96,8 +97,8 @@ def _sign_in_kapuas_admin(app, db, kapuas) -> object:
     client = app.test_client()
     path = _invite_path(db, kapuas, "organisasi@kapuaskab.go.id")
     assert _set_password(client, path).status_code == 302
-    assert client.post("/kapuas/login", data={"email": "organisasi@kapuaskab.go.id",
-                                              "password": "kapuas-password-1"}).status_code == 302
+    # A new tenant administrator enrols the second factor at the first sign-in.
+    assert login(client, kapuas, "organisasi@kapuaskab.go.id", "kapuas-password-1").status_code == 302
     return client
 
 
@@ -280,8 +281,8 @@ def test_the_invitation_link_sets_a_password_once(app, db, kapuas):
     assert resp.status_code == 302 and resp.headers["Location"] == "/kapuas/login"
     again = _set_password(client, path, "another-password-2")
     assert again.status_code == 302 and again.headers["Location"].endswith("/kapuas/password/forgot")
-    assert client.post("/kapuas/login", data={"email": "organisasi@kapuaskab.go.id",
-                                              "password": "kapuas-password-1"}).status_code == 302
+    # A new tenant administrator enrols the second factor at the first sign-in.
+    assert login(client, kapuas, "organisasi@kapuaskab.go.id", "kapuas-password-1").status_code == 302
 
 
 def test_an_invitation_outlives_the_reset_link_lifetime(app, db, kapuas, monkeypatch):

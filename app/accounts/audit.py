@@ -1,0 +1,105 @@
+"""Security audit log: sign-ins, failures, two-factor events, permission denials and role changes.
+
+Entries of a tenant's users live in the tenant (``SecurityEvent``, seen by its administrators);
+central administrators' entries are platform-level (``PlatformSecurityEvent``). Entries never hold
+a password, a code, a session key or anything about a complaint or a complainant: an action name,
+the account id, the client address and a few non-personal details (a path, a role).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.tenancy.models import UTCDateTime, utcnow
+from app.tenancy.scope import TenantScoped, bound_tenant_id, scoped_table_args, tenant_fk
+
+log = logging.getLogger("app.audit")
+
+
+class Action:
+    LOGIN = "login.success"
+    LOGIN_FAILED = "login.failure"
+    LOGIN_LOCKED = "login.locked"
+    LOGOUT = "logout"
+    LOGOUT_EVERYWHERE = "sessions.revoked"
+    MFA_ENROLLED = "mfa.enrolled"
+    MFA_OK = "mfa.success"
+    MFA_FAILED = "mfa.failure"
+    MFA_RECOVERY_USED = "mfa.recovery_code_used"
+    MFA_RECOVERY_RENEWED = "mfa.recovery_codes_renewed"
+    MFA_DISABLED = "mfa.disabled"
+    PASSWORD_CHANGED = "password.changed"  # noqa: S105 (an action name)
+    PASSWORD_RESET = "password.reset"  # noqa: S105 (an action name)
+    ACCESS_DENIED = "access.denied"
+    ROLE_CHANGED = "role.changed"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
+    ALL = (LOGIN, LOGIN_FAILED, LOGIN_LOCKED, LOGOUT, LOGOUT_EVERYWHERE, MFA_ENROLLED, MFA_OK, MFA_FAILED,
+           MFA_RECOVERY_USED, MFA_RECOVERY_RENEWED, MFA_DISABLED, PASSWORD_CHANGED, PASSWORD_RESET,
+           ACCESS_DENIED, ROLE_CHANGED, USER_DEACTIVATED, USER_REACTIVATED)
+
+
+class _EventMixin:
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(sa.String(40))
+    #: Client address (after ProxyFix): needed to recognise an attack, kept with the security log only.
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    #: Non-personal details: a path without its query, old and new role, the reason of a failure.
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+class SecurityEvent(_EventMixin, TenantScoped, db.Model):
+    """One security event of a tenant's account (staff, or a citizen account without its identity)."""
+
+    __tablename__ = "security_event"
+
+    #: The account that acted or was acted upon; None for an unknown email or a citizen account.
+    user_id: Mapped[int | None] = mapped_column(sa.Integer)
+    #: For role changes: the administrator who changed it.
+    by_user_id: Mapped[int | None] = mapped_column(sa.Integer)
+
+    __table_args__ = scoped_table_args(
+        tenant_fk(["user_id"], "user_account"),
+        tenant_fk(["by_user_id"], "user_account"),
+        sa.Index("ix_security_event_tenant_at", "tenant_id", "at"),
+    )
+
+
+class PlatformSecurityEvent(_EventMixin, db.Model):
+    """One security event of the central console."""
+
+    __tablename__ = "platform_security_event"
+
+    admin_id: Mapped[int | None] = mapped_column(sa.ForeignKey("platform_admin.id", ondelete="SET NULL"))
+
+
+def _client_ip() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def record(action: str, account=None, by=None, **detail) -> None:
+    """Add an entry for ``account`` (a User, a PlatformAdmin or None) in the right log; flushes nothing.
+
+    A citizen account is logged without its id (citizens may be complainants: the staff log must not
+    reveal who they are). Without an account, the entry goes to the bound tenant, else the platform.
+    """
+    if action not in Action.ALL:
+        raise ValueError(f"unknown audit action {action!r}")
+    detail = {k: v for k, v in detail.items() if v is not None}
+    platform = getattr(account, "is_platform_admin", False) if account is not None else bound_tenant_id() is None
+    if platform:
+        db.session.add(PlatformSecurityEvent(action=action, ip=_client_ip(), detail=detail,
+                                             admin_id=account.id if account is not None else None))
+    else:
+        user_id = account.id if account is not None and account.is_staff else None
+        db.session.add(SecurityEvent(action=action, ip=_client_ip(), detail=detail, user_id=user_id,
+                                     by_user_id=by.id if by is not None else None))
+    # The application log gets ids only (never names or emails).
+    log.info("audit %s account=%s", action, getattr(account, "id", None))
