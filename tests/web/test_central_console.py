@@ -15,7 +15,7 @@ from app.complaints.models import Complaint
 from app.onboarding.models import TenantAuditEvent
 from app.tenancy.models import Tenant, TenantStatus
 from app.tenancy.scope import tenant_scope
-from tests.conftest import login
+from tests.conftest import central_login, login
 from tests.web.staff_support import submit
 
 ADMIN_PASSWORD = "central-admin-password-2026"
@@ -26,8 +26,8 @@ def central(app, db, tenants):
     create_platform_admin("pusat@lapor.example", "Administrator Pusat", ADMIN_PASSWORD)
     db.session.commit()
     client = app.test_client()
-    resp = client.post("/central/login", data={"email": "pusat@lapor.example", "password": ADMIN_PASSWORD})
-    assert resp.status_code == 302
+    resp = central_login(client, "pusat@lapor.example", ADMIN_PASSWORD)
+    assert resp.status_code == 302, resp.text[:300]
     return client
 
 
