@@ -20,7 +20,10 @@ from tests.web.staff_support import make_staff, submit
 
 #: POST endpoints that may be called without a CSRF token, with the reason. None today: the app has
 #: no API or webhook endpoints yet; an Open311/REST API with token authentication would be listed here.
-CSRF_EXEMPT: dict[str, str] = {}
+CSRF_EXEMPT: dict[str, str] = {
+    "tenant.inbound.receive_sms": "SMS gateway endpoint: authenticated by the tenant's bearer token, no cookies",
+    "tenant.inbound.receive_whatsapp": "WhatsApp gateway endpoint: authenticated by the tenant's bearer token",
+}
 
 
 def _fill(rule) -> str:
