@@ -191,7 +191,7 @@ def export(complaint_id: int):
 
 
 def _staff_action(complaint_id: int, key: str, form_cls, call, success):
-    from app.complaints.views_staff import _conflict, _render_detail
+    from app.complaints.views_staff import _attach_errors, _conflict, _render_detail
 
     c = access.access_complaint(complaint_id, current_user._get_current_object())
     form = form_cls(prefix=key)
@@ -202,12 +202,7 @@ def _staff_action(complaint_id: int, key: str, form_cls, call, success):
         db.session.commit()
     except service.ValidationError as exc:
         db.session.rollback()
-        for name, message in exc.errors.items():
-            field = getattr(form, name, None)
-            if field is not None and hasattr(field, "errors"):
-                field.errors = [*list(field.errors or []), str(message)]
-            else:
-                flash(str(message), "error")
+        _attach_errors(form, exc.errors)
         c = access.access_complaint(complaint_id, current_user._get_current_object())
         return _render_detail(c, failed={key: form}, status=400)
     except TransitionError as exc:
