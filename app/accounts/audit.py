@@ -13,6 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -43,6 +44,34 @@ class Action:
     ALL = (LOGIN, LOGIN_FAILED, LOGIN_LOCKED, LOGOUT, LOGOUT_EVERYWHERE, MFA_ENROLLED, MFA_OK, MFA_FAILED,
            MFA_RECOVERY_USED, MFA_RECOVERY_RENEWED, MFA_DISABLED, PASSWORD_CHANGED, PASSWORD_RESET,
            ACCESS_DENIED, ROLE_CHANGED, USER_DEACTIVATED, USER_REACTIVATED)
+
+
+#: What the security log shows for each action (the stored code stays stable across languages).
+ACTION_LABELS = {
+    Action.LOGIN: _l("Signed in"),
+    Action.LOGIN_FAILED: _l("Failed sign-in"),
+    Action.LOGIN_LOCKED: _l("Sign-in temporarily locked"),
+    Action.LOGOUT: _l("Signed out"),
+    Action.LOGOUT_EVERYWHERE: _l("Signed out everywhere"),
+    Action.MFA_ENROLLED: _l("Two-factor authentication set up"),
+    Action.MFA_OK: _l("Two-factor code accepted"),
+    Action.MFA_FAILED: _l("Wrong two-factor code"),
+    Action.MFA_RECOVERY_USED: _l("Recovery code used"),
+    Action.MFA_RECOVERY_RENEWED: _l("New recovery codes made"),
+    Action.MFA_DISABLED: _l("Two-factor authentication reset"),
+    Action.PASSWORD_CHANGED: _l("Password changed"),
+    Action.PASSWORD_RESET: _l("Password reset"),
+    Action.ACCESS_DENIED: _l("Access refused"),
+    Action.ROLE_CHANGED: _l("Role changed"),
+    Action.USER_DEACTIVATED: _l("Account deactivated"),
+    Action.USER_REACTIVATED: _l("Account reactivated"),
+}
+
+
+def action_label(action: str) -> str:
+    """The translated label of an action code (the code itself for an unknown one)."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
 
 
 class _EventMixin:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.accounts import flow, services
+from app.accounts import audit, flow, services
 from app.accounts.access import central_admin_required
 from app.accounts.forms import LoginForm
 from app.accounts.views import end_session, safe_next
@@ -129,7 +129,7 @@ def audit_log():
         select(PlatformSecurityEvent, PlatformAdmin.name).outerjoin(PlatformAdmin)
         .order_by(PlatformSecurityEvent.at.desc(), PlatformSecurityEvent.id.desc()).limit(200)
     ).all()
-    return render_template("accounts/audit.html", rows=rows)
+    return render_template("accounts/audit.html", rows=rows, action_label=audit.action_label)
 
 
 @bp.route("/central/")

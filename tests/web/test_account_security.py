@@ -422,6 +422,8 @@ def test_tenant_admin_sees_only_their_regions_security_log(app, db, bjm, ktg, ad
     assert page.status_code == 200
     assert "Petugas Banjarmasin Yang Masuk" in page.text and "Petugas Katingan Yang Gagal" not in page.text
     assert "login.success" in page.text and "login.failure" not in page.text
+    # Actions are shown as translated labels, Indonesian by default.
+    assert "Berhasil masuk" in page.text and "Gagal masuk" not in page.text
 
 
 def test_only_tenant_admins_open_the_security_log(app, db, bjm, officer, client):
@@ -437,6 +439,7 @@ def test_central_admin_sees_the_platform_security_log(app, db, client):
     page = client.get("/central/audit")
     assert page.status_code == 200
     assert "login.failure" in page.text and "Admin Pusat Tercatat" in page.text
+    assert "Gagal masuk" in page.text
     assert "wrong-password-x" not in page.text
     row = db.session.scalars(select(PlatformSecurityEvent).filter_by(action=Action.LOGIN_FAILED)).one()
     assert row.admin_id == admin.id
