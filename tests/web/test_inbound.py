@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -247,3 +248,27 @@ def test_the_gateway_endpoint_needs_no_csrf_token_but_staff_forms_still_do(app, 
     assert client.post("/banjarmasin/staff/integrations/inbound/token").status_code == 400
     with tenant_scope(bjm.id):
         assert db.session.scalar(select(func.count(InboundToken.id))) == 1
+
+
+def test_a_runaway_gateway_is_cut_off_with_429(limited_app):
+    """The gateway endpoint has its own limit per address (the shared test app runs without limits)."""
+    from app.extensions import db as _db
+    from app.integrations.views import INBOUND_LIMIT
+    from app.tenancy.models import Tenant
+
+    allowed = int(INBOUND_LIMIT.split()[0])
+    with limited_app.app_context():
+        tenant = _db.session.scalar(select(Tenant).where(Tenant.slug == "banjarmasin"))
+        token = make_token(_db, tenant)
+        slug = tenant.slug
+        _db.session.remove()
+    tenant = SimpleNamespace(slug=slug)  # detached from the session; post() only needs the slug
+    client = limited_app.test_client()
+    codes = [post(client, tenant, token).status_code for _ in range(allowed)]
+    assert codes[0] == 201 and set(codes[1:]) == {200}  # resends of one message: answered, not duplicated
+    assert post(client, tenant, token, message_id="gw-2").status_code == 429
+    # Another address (another gateway) is not affected.
+    other = client.post(f"/{slug}/inbound/sms", environ_base={"REMOTE_ADDR": "10.1.2.3"},
+                        json={"message_id": "gw-3", "from": "081234567890", "text": TEXT},
+                        headers={"Authorization": f"Bearer {token}"})
+    assert other.status_code == 200  # appended to the sender's open complaint
