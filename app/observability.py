@@ -12,10 +12,16 @@ from app.tenancy.scope import bound_tenant_id
 SCRUB_KEYS = {"name", "email", "phone", "password", "contact", "reporter", "nik", "address", "recipient", "body"}
 
 
+def _request_tenant_slug() -> str | None:
+    """The request's region slug as already loaded: never a query (after a rollback the row is expired,
+    and while the database is down a refresh would raise inside the logging call)."""
+    tenant = getattr(g, "tenant", None) if has_request_context() else None
+    return None if tenant is None else vars(tenant).get("slug")
+
+
 class TenantLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        tenant = getattr(g, "tenant", None) if has_request_context() else None
-        record.tenant = tenant.slug if tenant is not None else (bound_tenant_id() or "-")
+        record.tenant = _request_tenant_slug() or bound_tenant_id() or "-"
         return True
 
 
@@ -39,9 +45,9 @@ def scrub_event(event: dict, hint: dict | None = None) -> dict:
     for crumb in (event.get("breadcrumbs") or {}).get("values", []):
         if crumb.get("category") in {"query", "redis"}:
             crumb.pop("data", None)
-    tenant = getattr(g, "tenant", None) if has_request_context() else None
-    if tenant is not None:
-        event.setdefault("tags", {})["tenant"] = tenant.slug
+    slug = _request_tenant_slug()
+    if slug is not None:
+        event.setdefault("tags", {})["tenant"] = slug
     return event
 
 
