@@ -131,19 +131,24 @@ class SmtpSink:
     stall_next: bool = False
     stalled: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    lost: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         if self.stall_next:
             self.stall_next = False
             self.stalled.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
-            transport = getattr(server, "transport", None)
-            if transport is None or transport.is_closing():
+            try:
+                while not self.release.is_set():
+                    transport = getattr(server, "transport", None)
+                    if transport is None or transport.is_closing():
+                        raise asyncio.CancelledError
+                    await asyncio.sleep(0.05)
+            except asyncio.CancelledError:  # aiosmtpd cancels the handler when the client goes away
                 with self.lock:
                     self.aborted += 1
-                return "421 connection lost before the message was accepted"
+                self.lost.set()
+                raise
         msg = message_from_bytes(envelope.content)
         with self.lock:
             self.delivered.append(Delivered(list(envelope.rcpt_tos), msg["Message-ID"] or "", msg["Subject"] or ""))
@@ -175,6 +180,7 @@ def smtp(smtp_controller) -> SmtpSink:
     sink.stall_next = False
     sink.stalled.clear()
     sink.release.clear()
+    sink.lost.clear()
     return sink
 
 
