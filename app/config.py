@@ -45,7 +45,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "APP_ENV": app_env,
         "SECRET_KEY": env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'lapor.db'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: SQL logs and database error messages never carry the values (names, emails).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SENTRY_DSN": env.get("SENTRY_DSN") or None,
         # Tenants are also reachable at <slug>.<BASE_DOMAIN>; path prefixes work everywhere.

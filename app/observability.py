@@ -51,6 +51,14 @@ def scrub_event(event: dict, hint: dict | None = None) -> dict:
     return event
 
 
+class NoResultRows(logging.Filter):
+    """SQLAlchemy logs every fetched row at DEBUG: rows hold reporters' names and contacts, drop them.
+    (Statement parameters are hidden by the engine's ``hide_parameters``.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
 def init_logging(app: Flask) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(tenant)s] %(name)s: %(message)s"))
@@ -60,6 +68,9 @@ def init_logging(app: Flask) -> None:
         root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
     root.propagate = False
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, NoResultRows) for f in engine_log.filters):
+        engine_log.addFilter(NoResultRows())
 
 
 def init_sentry(app: Flask) -> bool:
