@@ -13,10 +13,21 @@ SCRUB_KEYS = {"name", "email", "phone", "password", "contact", "reporter", "nik"
 
 
 def _request_tenant_slug() -> str | None:
-    """The request's region slug as already loaded: never a query (after a rollback the row is expired,
-    and while the database is down a refresh would raise inside the logging call)."""
+    """The request's region slug. Logging must never fail: when the row is expired (after a commit or a
+    rollback) and cannot be reloaded (the database is down), the region's id stands in."""
     tenant = getattr(g, "tenant", None) if has_request_context() else None
-    return None if tenant is None else vars(tenant).get("slug")
+    if tenant is None:
+        return None
+    slug = vars(tenant).get("slug")
+    if slug is not None:
+        return slug
+    try:
+        return tenant.slug
+    except Exception:  # noqa: BLE001 (database unreachable: the id is known without a query)
+        import sqlalchemy as sa
+
+        identity = sa.inspect(tenant).identity
+        return f"tenant#{identity[0]}" if identity else None
 
 
 class TenantLogFilter(logging.Filter):
