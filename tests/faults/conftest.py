@@ -53,14 +53,15 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, what: s
 
 
 def _require_services() -> str:
-    """The PostgreSQL URL; stops the whole run when a required service is missing or unreachable."""
+    """The PostgreSQL URL. Without the services every fault test errors (never skips); an unreachable
+    server stops the run, as in the rest of the suite."""
     db_url = os.environ.get("TEST_DATABASE_URL") or ""
     if not db_url.startswith("postgresql"):
-        pytest.exit("tests/faults needs TEST_DATABASE_URL=postgresql://… (see README: make test-faults)", returncode=3)
+        pytest.fail("tests/faults needs TEST_DATABASE_URL=postgresql://… (see README: make test-faults)", pytrace=False)
     if not os.environ.get("REDIS_URL"):
-        pytest.exit("tests/faults needs REDIS_URL (see README: make test-faults)", returncode=3)
+        pytest.fail("tests/faults needs REDIS_URL (see README: make test-faults)", pytrace=False)
     if not shutil.which("redis-server"):
-        pytest.exit("tests/faults needs the redis-server binary (apt-get install redis-server)", returncode=3)
+        pytest.fail("tests/faults needs the redis-server binary (apt-get install redis-server)", pytrace=False)
     from tests.conftest import _check_reachable
 
     _check_reachable(db_url, os.environ["REDIS_URL"])
@@ -102,7 +103,12 @@ class RedisServer:
 
 
 @pytest.fixture(scope="session")
-def redis_server():
+def required_services() -> str:
+    return _require_services()
+
+
+@pytest.fixture(scope="session")
+def redis_server(required_services):
     server = RedisServer()
     server.start()
     yield server
@@ -188,13 +194,13 @@ def smtp(smtp_controller) -> SmtpSink:
 
 
 @pytest.fixture(scope="session")
-def app(redis_server, smtp_controller):
+def app(required_services, redis_server, smtp_controller):
     """Overrides the suite's app: PostgreSQL with real commits, RQ on our own Redis, mail to the sink."""
     from flask_migrate import upgrade
 
     from app import create_app
 
-    db_url = _require_services()
+    db_url = required_services
     application = create_app({
         "APP_ENV": "testing",
         "TESTING": True,
@@ -221,7 +227,10 @@ def app(redis_server, smtp_controller):
             conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade(directory=str(REPO / "migrations"))
     application.test_client_class = RequestIsolatingClient
-    return application
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()  # close pooled connections now, not at interpreter exit (ResourceWarning)
 
 
 def worker_env(app) -> dict:
