@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 DEMO_ENV := APP_ENV=development PUBLIC_BASE_URL=http://localhost:$(PORT) DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/instance/lapor.db}
 
-.PHONY: run test test-e2e setup setup-dev translations extract-messages update-messages lint bench clean
+.PHONY: run test test-faults test-e2e setup setup-dev translations extract-messages update-messages lint bench clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,11 @@ run: setup
 ## Tests: SQLite by default; TEST_DATABASE_URL and REDIS_URL select PostgreSQL and Redis.
 test: setup-dev
 	$(BIN)/ruff check app tests benchmarks
-	$(BIN)/python -m pytest -m "not e2e"
+	$(BIN)/python -m pytest -m "not e2e and not faults"
+
+## Fault scenarios on real services: needs TEST_DATABASE_URL (PostgreSQL), REDIS_URL and redis-server.
+test-faults: setup-dev
+	$(BIN)/python -m pytest -m faults tests/faults
 
 ## Browser walkthrough (Playwright driving /usr/bin/chromium); screenshots in screenshots/<tenant>/.
 test-e2e: setup-dev

@@ -133,9 +133,46 @@ def _register_errors(app: Flask) -> None:
     for code in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(code, render(code))
 
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    app.register_error_handler(DBAPIError, _database_unavailable)
+    app.register_error_handler(PoolTimeout, _database_unavailable)
+
     @app.context_processor
     def _inject_tenant() -> dict:
         return {"tenant": getattr(g, "tenant", None)}
+
+
+def _database_unavailable(exc):
+    """The database cannot be reached: a translated 503 page instead of a stack trace.
+
+    Only disconnects and pool time-outs are an outage; any other database error is a bug (500). The page
+    touches nothing that needs the database: no signed-in user, no tenant attributes (both would query).
+    """
+    from flask import request
+    from flask_babel import force_locale
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from app.extensions import db
+
+    if isinstance(exc, DBAPIError) and not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+        raise exc
+    try:
+        db.session.rollback()  # nothing half-written survives; the connection is discarded if it is dead
+    except Exception:  # noqa: BLE001 (the connection is gone already)
+        db.session.close()
+    logging.getLogger("app").error("database unavailable: %s", type(getattr(exc, "orig", exc)).__name__)
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang")
+    if chosen not in languages:
+        chosen = request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(chosen):
+        html = render_template("errors/503_database.html", lang=chosen)
+    response = current_app.response_class(html, 503, mimetype="text/html")
+    response.headers["Retry-After"] = "30"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _read_files_before_compressing(response):

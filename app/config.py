@@ -45,7 +45,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "APP_ENV": app_env,
         "SECRET_KEY": env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'lapor.db'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: SQL logs and database error messages never carry the values (names, emails).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SENTRY_DSN": env.get("SENTRY_DSN") or None,
         # Tenants are also reachable at <slug>.<BASE_DOMAIN>; path prefixes work everywhere.
@@ -83,6 +84,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL") or "memory://",
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down must not stop citizens from reporting: count in memory meanwhile instead of failing.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         # Seconds a reporter's one-time link to their personal data stays valid (UU PDP access right).
@@ -113,6 +117,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SP4N_TIMEOUT": float(env.get("SP4N_TIMEOUT", 15)),
         # Jobs run in-process when there is no Redis (demo); tests may force it either way.
         "JOBS_INLINE": _bool(env.get("JOBS_INLINE"), not env.get("REDIS_URL")),
+        # A dispatched outbox row still unprocessed after this many seconds has its RQ job checked by the
+        # periodic relay; a lost job (Redis restarted empty, worker killed mid-job) is handed over again.
+        "OUTBOX_STUCK_SECONDS": int(env.get("OUTBOX_STUCK_SECONDS", 600)),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         # Compress assets and data for rural connections, but not HTML: its pages carry CSRF tokens next
         # to text a visitor controls, which a compressed response would expose to BREACH-style guessing.

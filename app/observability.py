@@ -12,10 +12,27 @@ from app.tenancy.scope import bound_tenant_id
 SCRUB_KEYS = {"name", "email", "phone", "password", "contact", "reporter", "nik", "address", "recipient", "body"}
 
 
+def _request_tenant_slug() -> str | None:
+    """The request's region slug. Logging must never fail: when the row is expired (after a commit or a
+    rollback) and cannot be reloaded (the database is down), the region's id stands in."""
+    tenant = getattr(g, "tenant", None) if has_request_context() else None
+    if tenant is None:
+        return None
+    slug = vars(tenant).get("slug")
+    if slug is not None:
+        return slug
+    try:
+        return tenant.slug
+    except Exception:  # noqa: BLE001 (database unreachable: the id is known without a query)
+        import sqlalchemy as sa
+
+        identity = sa.inspect(tenant).identity
+        return f"tenant#{identity[0]}" if identity else None
+
+
 class TenantLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        tenant = getattr(g, "tenant", None) if has_request_context() else None
-        record.tenant = tenant.slug if tenant is not None else (bound_tenant_id() or "-")
+        record.tenant = _request_tenant_slug() or bound_tenant_id() or "-"
         return True
 
 
@@ -39,10 +56,18 @@ def scrub_event(event: dict, hint: dict | None = None) -> dict:
     for crumb in (event.get("breadcrumbs") or {}).get("values", []):
         if crumb.get("category") in {"query", "redis"}:
             crumb.pop("data", None)
-    tenant = getattr(g, "tenant", None) if has_request_context() else None
-    if tenant is not None:
-        event.setdefault("tags", {})["tenant"] = tenant.slug
+    slug = _request_tenant_slug()
+    if slug is not None:
+        event.setdefault("tags", {})["tenant"] = slug
     return event
+
+
+class NoResultRows(logging.Filter):
+    """SQLAlchemy logs every fetched row at DEBUG: rows hold reporters' names and contacts, drop them.
+    (Statement parameters are hidden by the engine's ``hide_parameters``.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
 
 
 def init_logging(app: Flask) -> None:
@@ -54,6 +79,9 @@ def init_logging(app: Flask) -> None:
         root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
     root.propagate = False
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, NoResultRows) for f in engine_log.filters):
+        engine_log.addFilter(NoResultRows())
 
 
 def init_sentry(app: Flask) -> bool:

@@ -8,7 +8,7 @@ and a later relay (next request, ``flask jobs relay`` or the periodic job) sends
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -99,11 +99,15 @@ def _lock_supported() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def relay(limit: int = 200) -> dict:
+def relay(limit: int = 200, release: bool = True) -> dict:
     """Hand undispatched rows to RQ, or run them here when jobs run in-process.
+
+    :param release: first re-queue dispatched rows whose RQ job was lost (:func:`release_stuck`); the
+        periodic relay and ``flask jobs relay`` do, the relay after a web request does not.
 
     Returns counts; never raises on a Redis outage (rows simply wait).
     """
+    released = release_stuck(limit) if release and not current_app.config["JOBS_INLINE"] else 0
     stmt = (
         select(OutboxMessage.id, OutboxMessage.tenant_id)
         .where(OutboxMessage.dispatched_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
@@ -113,6 +117,8 @@ def relay(limit: int = 200) -> dict:
     )
     rows = db.session.execute(stmt).all()
     counts = {"relayed": 0, "ran": 0, "failed": 0, "waiting": 0}
+    if released:
+        counts["resent"] = released  # only present when it happened: callers compare the usual four keys
     if not rows:
         return counts
     if current_app.config["JOBS_INLINE"]:
@@ -145,11 +151,79 @@ def relay(limit: int = 200) -> dict:
     return counts
 
 
+# ---------------------------------------------------------------- stuck rows (fault tolerance)
+#
+# A row is marked dispatched once RQ holds its job. Three things can still lose that job: Redis restarts
+# without persistence (the job vanishes), the job fails for good while the row still has attempts left
+# (e.g. RQ moved an abandoned job to the failed registry), or the worker dies mid-job (SIGKILL, OOM, a
+# lost machine): its job stays "started" and no heartbeat comes any more. The periodic relay finds rows
+# dispatched longer than OUTBOX_STUCK_SECONDS ago and still unprocessed, asks RQ about their job and,
+# for these three cases only, clears ``dispatched_at`` so the normal relay hands them over again with
+# the same job id. Sending twice is still impossible: run_message locks the row (SELECT … FOR UPDATE)
+# and skips it once processed, and each message is recorded once per event and recipient.
+
+
+def release_stuck(limit: int = 200) -> int:
+    """Make dispatched rows whose RQ job was lost relayable again; returns how many. Never raises."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    from app.jobs.queue import redis_connection
+
+    cutoff = utcnow() - timedelta(seconds=current_app.config.get("OUTBOX_STUCK_SECONDS", 600))
+    stmt = (
+        select(OutboxMessage.id, OutboxMessage.tenant_id)
+        .where(OutboxMessage.dispatched_at.is_not(None), OutboxMessage.dispatched_at < cutoff,
+               OutboxMessage.processed_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .execution_options(**all_tenants_options())
+    )
+    rows = db.session.execute(stmt).all()
+    if not rows:
+        return 0
+    released = 0
+    try:
+        conn = redis_connection()
+        for outbox_id, tenant_id in rows:
+            try:
+                job = Job.fetch(f"outbox-{outbox_id}", connection=conn)
+            except NoSuchJobError:
+                job, reason = None, "vanished"
+            else:
+                status = job.get_status(refresh=False)
+                beat = job.last_heartbeat or job.started_at
+                if beat is not None and beat.tzinfo is None:
+                    beat = beat.replace(tzinfo=cutoff.tzinfo)
+                if status == JobStatus.FAILED:
+                    reason = "failed"
+                elif status == JobStatus.STARTED and (beat is None or beat < cutoff):
+                    reason = "abandoned"
+                else:
+                    continue  # queued, scheduled, running with a fresh heartbeat, or done: leave it
+            with tenant_scope(tenant_id):
+                row = db.session.get(OutboxMessage, outbox_id, with_for_update=_lock_supported())
+                if row is None or row.processed_at is not None:
+                    db.session.rollback()
+                    continue
+                if job is not None:
+                    job.delete()  # the same job id is used again below
+                row.dispatched_at = None
+                row.last_error = f"requeued: job {reason}"
+                db.session.commit()
+            released += 1
+            log.warning("outbox row #%s requeued: its job %s", outbox_id, reason)
+    except Exception as exc:  # noqa: BLE001 (Redis unreachable: try again at the next relay)
+        db.session.rollback()
+        log.warning("outbox stuck-row check paused: %s", type(exc).__name__)
+    return released
+
+
 def relay_after_request(response):
     """Relay right after a request that wrote outbox rows (the request has committed by then)."""
     if g.pop("outbox_pending", False):
         try:
-            relay()
+            relay(release=False)
         except Exception:  # noqa: BLE001 (never turn a committed request into an error page)
             db.session.rollback()
             log.exception("outbox relay after request failed")

@@ -78,7 +78,8 @@ def send_notification(tenant_id: int, notification_id: int) -> str:
     note.attempts += 1
     try:
         if note.channel == "email":
-            adapter = channels.send_email(note.recipient, note.subject, note.body, sender)
+            adapter = channels.send_email(note.recipient, note.subject, note.body, sender,
+                                          delivery_key=f"notification.{tenant.slug}.{note.id}")
         else:
             adapter = channels.send_sms(note.recipient, note.body, sender)
     except channels.DeliveryError as exc:
