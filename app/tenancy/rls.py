@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.tenancy.scope import TenantScoped, bound_tenant_id, tenant_scope
+
 #: Name of the policy on every tenant-owned table.
 POLICY = "tenant_isolation"
 #: The transaction-local setting that names the current tenant.
@@ -108,8 +110,6 @@ def install_tenant_setting(engine) -> None:
     def _before(conn, cursor, statement, parameters, context, executemany) -> None:
         if statement.lstrip()[:9].upper().startswith(_TX_CONTROL):
             return  # a ROLLBACK TO SAVEPOINT would undo a setting made right before it
-        from app.tenancy.scope import bound_tenant_id
-
         want = bound_tenant_id()
         have = conn.info.get(_KEY, _UNKNOWN)
         if have is not _UNKNOWN and have == want:
@@ -123,6 +123,45 @@ def install_tenant_setting(engine) -> None:
             conn.info[_KEY] = _UNKNOWN
             return
         conn.info[_KEY] = want
+
+
+# ---------------------------------------------------------------- refreshing an object already held
+
+_REMEMBERED = "_rls_tenant_id"  # not a mapped attribute, so expiring the object keeps it
+
+
+def _remember_tenant(target, *args) -> None:
+    tid = target.__dict__.get("tenant_id")
+    if tid is not None:
+        target.__dict__[_REMEMBERED] = tid
+
+
+event.listen(TenantScoped, "load", _remember_tenant, propagate=True)
+event.listen(TenantScoped, "refresh", _remember_tenant, propagate=True)
+event.listen(TenantScoped, "refresh_flush", _remember_tenant, propagate=True)
+
+
+@event.listens_for(Session, "pending_to_persistent")
+def _remember_new(session, instance) -> None:
+    if isinstance(instance, TenantScoped):
+        _remember_tenant(instance)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refresh_in_the_rows_tenant(state) -> None:
+    """Reload an expired attribute (e.g. after a commit) of an object the session already holds in that
+    object's own tenant. The ORM scoping already allows such column loads whatever tenant is bound
+    (``app.tenancy.scope``); without this, row-level security would make the row look deleted when it
+    is touched outside its tenant's scope."""
+    if not state.is_column_load:
+        return None
+    refreshing = getattr(state.load_options, "_refresh_state", None)
+    obj = refreshing.obj() if refreshing is not None else None
+    tid = obj.__dict__.get(_REMEMBERED) if isinstance(obj, TenantScoped) else None
+    if tid is None or tid == bound_tenant_id():
+        return None
+    with tenant_scope(tid):
+        return state.invoke_statement()
 
 
 # ---------------------------------------------------------------- the one cross-tenant read path
@@ -160,7 +199,7 @@ def cross_tenant_reads():
 
     PostgreSQL: a session of the ``lapor_reporting`` role (``REPORTING_DATABASE_URL``). Without that URL
     (SQLite, or a development database used as a superuser) it is the app's own session.
-    Use it as ``with cross_tenant_reads() as s: s.execute(stmt, execution_options=all_tenants_options())``.
+    Statements run on it still need the ORM's all-tenants execution option of ``app.tenancy.scope``.
     """
     from app.tenancy.scope import CrossTenantWrite
 
