@@ -114,8 +114,8 @@ def _waiting_rows(limit: int) -> list[tuple[int, int]]:
             found.extend(db.session.execute(
                 select(OutboxMessage.id, OutboxMessage.tenant_id)
                 .where(OutboxMessage.dispatched_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
-                .order_by(OutboxMessage.id).limit(limit)).tuples().all())
-    return sorted(found)[:limit]
+                .order_by(OutboxMessage.id).limit(limit)).all())
+    return [(row_id, tid) for row_id, tid in sorted(found)][:limit]
 
 
 def relay(limit: int = 200) -> dict:
