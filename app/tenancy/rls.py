@@ -173,6 +173,12 @@ def init_reporting(app) -> None:
     """On PostgreSQL with ``REPORTING_DATABASE_URL``, cross-tenant reads use the reporting role."""
     url = app.config.get("REPORTING_DATABASE_URL")
     if not url:
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and app.config["APP_ENV"] == "production":
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "REPORTING_DATABASE_URL is not set: under row-level security the cross-region comparison "
+                "sees no region's rows (README, 'Database roles and row-level security')")
         return
     import sqlalchemy as sa
 
