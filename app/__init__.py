@@ -25,6 +25,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         _configure_engine(db.engine)
+    from app.tenancy import rls
+
+    rls.init_reporting(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_message = _l("Please sign in to open this page.")
@@ -59,7 +62,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _configure_engine(engine) -> None:
-    """SQLite: enforce foreign keys (tenant-safe references) and let SAVEPOINTs work."""
+    """PostgreSQL: the bound tenant goes into each transaction (row-level security).
+    SQLite: enforce foreign keys (tenant-safe references) and let SAVEPOINTs work."""
+    from app.tenancy.rls import install_tenant_setting
+
+    install_tenant_setting(engine)
     if engine.dialect.name != "sqlite":
         return
     from sqlalchemy import event

@@ -1,4 +1,4 @@
-"""Command line: `flask tenants …`, `flask accounts …`, `flask demo …`, `flask jobs …`."""
+"""Command line: `flask tenants …`, `flask accounts …`, `flask demo …`, `flask jobs …`, `flask db-roles …`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(db_roles_cli)
 
 
 @click.group("tenants", help="Region configuration files under tenants/.")
@@ -193,3 +194,49 @@ def jobs_purge_identities(slug: str | None) -> None:
     from app.privacy.retention import purge_all_tenants
 
     click.echo(purge_all_tenants(slug=slug))
+
+
+@click.group("db-roles", help="PostgreSQL roles: lapor_owner (migrations), lapor_app (runtime), lapor_reporting.")
+def db_roles_cli() -> None:
+    pass
+
+
+_PASSWORD_ENV = {"lapor_owner": "LAPOR_OWNER_PASSWORD", "lapor_app": "LAPOR_APP_PASSWORD",
+                 "lapor_reporting": "LAPOR_REPORTING_PASSWORD"}
+
+
+@db_roles_cli.command("create")
+@click.option("--admin-url", envvar="ADMIN_DATABASE_URL", required=True,
+              help="URL of a superuser (or CREATEROLE owner of the database) on the app's database.")
+@click.option("--schema", default="public", show_default=True)
+def db_roles_create(admin_url: str, schema: str) -> None:
+    """Create or update the three roles and their grants (idempotent). Passwords, if any, come from
+    LAPOR_OWNER_PASSWORD, LAPOR_APP_PASSWORD and LAPOR_REPORTING_PASSWORD."""
+    import os
+
+    import sqlalchemy as sa
+
+    from app.tenancy.roles import create_roles
+
+    if admin_url.startswith("postgres://"):
+        admin_url = "postgresql://" + admin_url[len("postgres://"):]
+    engine = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
+    if engine.dialect.name != "postgresql":
+        click.echo("Error: database roles exist only on PostgreSQL", err=True)
+        sys.exit(1)
+    passwords = {role: os.environ.get(var) or None for role, var in _PASSWORD_ENV.items()}
+    with engine.begin() as conn:
+        create_roles(conn, engine.url.database, schema, passwords)
+    for role, var in _PASSWORD_ENV.items():
+        click.echo(f"{role}: ready ({'password set' if passwords[role] else f'password unchanged, {var} not set'})")
+
+
+@db_roles_cli.command("sql")
+@click.option("--database", required=True, help="Name of the app's database.")
+@click.option("--schema", default="public", show_default=True)
+def db_roles_sql(database: str, schema: str) -> None:
+    """Print the same statements for psql (set passwords afterwards with \\password ROLE)."""
+    from app.tenancy.roles import roles_sql
+
+    for statement in roles_sql(database, schema):
+        click.echo(statement + ";")

@@ -47,6 +47,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'lapor.db'}",
         # hide_parameters: SQL logs and database error messages never carry the values (names, emails).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # PostgreSQL roles (README, "Database roles and row-level security"): DATABASE_URL is the runtime
+        # role (lapor_app), MIGRATION_DATABASE_URL the owner that `flask db upgrade` uses (lapor_owner),
+        # REPORTING_DATABASE_URL the read-only role of the cross-region comparison (lapor_reporting).
+        "MIGRATION_DATABASE_URL": env.get("MIGRATION_DATABASE_URL") or None,
+        "REPORTING_DATABASE_URL": env.get("REPORTING_DATABASE_URL") or None,
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SENTRY_DSN": env.get("SENTRY_DSN") or None,
         # Tenants are also reachable at <slug>.<BASE_DOMAIN>; path prefixes work everywhere.
@@ -140,8 +145,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Seconds between the command center's refreshes.
         "COMMAND_CENTER_REFRESH_SECONDS": int(env.get("COMMAND_CENTER_REFRESH_SECONDS", 30)),
     }
-    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgres://"):
-        cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql://" + cfg["SQLALCHEMY_DATABASE_URI"][len("postgres://"):]
+    for key in ("SQLALCHEMY_DATABASE_URI", "MIGRATION_DATABASE_URL", "REPORTING_DATABASE_URL"):
+        if (cfg[key] or "").startswith("postgres://"):
+            cfg[key] = "postgresql://" + cfg[key][len("postgres://"):]
     if overrides:
         cfg.update(overrides)
     cfg["TESTING"] = cfg.get("TESTING", False) or cfg["APP_ENV"] == "testing"

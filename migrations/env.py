@@ -16,7 +16,20 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
+_migration_engine = None
+
+
 def get_engine():
+    # Migrations run as the owner of the tables (MIGRATION_DATABASE_URL) when it is set; the app's own
+    # role (DATABASE_URL) may only read and write rows. See README, "Database roles and row-level security".
+    global _migration_engine
+    url = current_app.config.get("MIGRATION_DATABASE_URL")
+    if url:
+        if _migration_engine is None:
+            import sqlalchemy as sa
+
+            _migration_engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        return _migration_engine
     # Flask-SQLAlchemy 3: get_engine() is deprecated.
     return current_app.extensions['migrate'].db.engine
 

@@ -75,11 +75,16 @@ def app():
     db_url = _database_url()
     redis_url = os.environ.get("REDIS_URL") or None
     _check_reachable(db_url, redis_url)
+    roles = _prepare_postgres_roles(db_url) if db_url.startswith("postgres") else {}
     application = create_app({
         "APP_ENV": "testing",
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
-        "SQLALCHEMY_DATABASE_URI": db_url,
+        # PostgreSQL: the app connects as the runtime role, migrations run as the owner, and the
+        # comparison reads through the reporting role, as in production (row-level security applies).
+        "SQLALCHEMY_DATABASE_URI": roles.get("app", db_url),
+        "MIGRATION_DATABASE_URL": roles.get("owner"),
+        "REPORTING_DATABASE_URL": roles.get("reporting"),
         "REDIS_URL": redis_url,
         "JOBS_INLINE": True,  # tests that exercise RQ switch this off explicitly
         "WTF_CSRF_ENABLED": False,
@@ -91,15 +96,79 @@ def app():
         "SMS_GATEWAY_URL": None,
     })
     with application.app_context():
-        from app.extensions import db
-
-        if db.engine.dialect.name == "postgresql":
-            # A fresh schema per run: CI also gives each run its own database.
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade(directory=str(REPO / "migrations"))
+    if roles:
+        application.extensions["test_harness_engine"] = _harness_engine(
+            db_url, application.config["SQLALCHEMY_ENGINE_OPTIONS"])
     application.test_client_class = RequestIsolatingClient
     yield application
+    for key in ("test_harness_engine", "lapor_reporting_engine"):
+        if key in application.extensions:
+            application.extensions[key].dispose()
+
+
+def _role_url(admin_url: str, role: str) -> str:
+    """The test database as ``role`` (local trust authentication accepts any role without a password)."""
+    return sa.engine.make_url(admin_url).set(username=role, password=None).render_as_string(hide_password=False)
+
+
+def _prepare_postgres_roles(admin_url: str) -> dict[str, str]:
+    """Create the three roles if missing, give the run a fresh schema owned by lapor_owner, and return
+    the URL of each role. ``admin_url`` (TEST_DATABASE_URL) must be a superuser."""
+    from app.tenancy.roles import APP_ROLE, OWNER_ROLE, REPORTING_ROLE, create_roles
+
+    engine = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        create_roles(conn, engine.url.database)
+        # A fresh schema per run: CI also gives each run its own database.
+        conn.exec_driver_sql(f"DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION {OWNER_ROLE}")
+        create_roles(conn, engine.url.database)  # the schema grants again, on the new schema
+    engine.dispose()
+    return {"app": _role_url(admin_url, APP_ROLE), "owner": _role_url(admin_url, OWNER_ROLE),
+            "reporting": _role_url(admin_url, REPORTING_ROLE)}
+
+
+def _harness_engine(admin_url: str, options: dict):
+    """Connections for the per-test transaction: they act as the runtime role (``SET ROLE lapor_app``:
+    its privileges, row-level security applies) but may switch to the reporting role for a moment,
+    so the comparison sees the test's uncommitted rows through its own role (see ``_reporting_on``)."""
+    from app.tenancy.rls import install_tenant_setting
+    from app.tenancy.roles import APP_ROLE
+
+    # The app's engine options (hide_parameters: SQL logs never carry values) with a small pool.
+    engine = sa.create_engine(admin_url, **{**options, "pool_size": 2, "max_overflow": 4})
+
+    @sa.event.listens_for(engine, "connect")
+    def _as_runtime_role(dbapi_conn, record):
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET ROLE {APP_ROLE}")
+        dbapi_conn.commit()
+
+    install_tenant_setting(engine)
+    return engine
+
+
+def _reporting_on(connection):
+    """cross_tenant_reads() inside a test: the test's connection, as lapor_reporting, in a savepoint
+    whose rollback returns it to lapor_app."""
+    from contextlib import contextmanager
+
+    from sqlalchemy.orm import Session
+
+    from app.tenancy.roles import REPORTING_ROLE
+
+    @contextmanager
+    def reporting_session():
+        nested = connection.begin_nested()
+        connection.exec_driver_sql(f"SET LOCAL ROLE {REPORTING_ROLE}")
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            session.close()
+            nested.rollback()
+
+    return reporting_session
 
 
 class _ConnectionBoundSession(TenantSession):
@@ -121,15 +190,21 @@ def db(app):
     from app.extensions import db as _db
 
     with app.app_context():
-        connection = _db.engine.connect()
+        harness = app.extensions.get("test_harness_engine")
+        connection = (harness or _db.engine).connect()
         outer = connection.begin()
         original = _db.session
         _db.session = _db._make_scoped_session(
             {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": _ConnectionBoundSession}
         )
+        original_reporting = app.extensions.get("lapor_reporting")
+        if harness is not None:
+            app.extensions["lapor_reporting"] = _reporting_on(connection)
         try:
             yield _db
         finally:
+            if harness is not None:
+                app.extensions["lapor_reporting"] = original_reporting
             _db.session.remove()
             _db.session = original
             if outer.is_active:

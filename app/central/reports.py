@@ -1,6 +1,8 @@
 """Cross-region comparison for the central console, and the anonymised peer benchmark for tenant staff.
 
-The only module allowed to read across tenants (``ALL_TENANTS_ALLOWED``): everything it returns is an
+The only module allowed to read across tenants (``ALL_TENANTS_ALLOWED``), and on PostgreSQL it does so
+through the one privileged path, :func:`app.tenancy.rls.cross_tenant_reads` (the read-only
+``lapor_reporting`` role, which row-level security lets see every tenant): everything it returns is an
 aggregate per tenant (counts, shares, medians), never a complaint, a reporter or a user.
 
 How the indicators are defined (see also DOMAIN.md, "How regions are compared today"):
@@ -48,6 +50,7 @@ from app.config import COMPARE_THRESHOLDS_DEFAULT
 from app.deadlines.calendar import WorkingCalendar, calendar_for_tenant, national_holidays
 from app.extensions import db
 from app.tenancy.models import Tenant, TenantStatus, utcnow
+from app.tenancy.rls import cross_tenant_reads
 from app.tenancy.scope import all_tenants_options
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
@@ -164,6 +167,12 @@ def band(key: str, value: float | None, thresholds: Mapping[str, Mapping[str, fl
 # ---------------------------------------------------------------- local dates in SQL
 
 
+def _across_tenants(stmt) -> list:
+    """Run an aggregate over several tenants through the one privileged read path."""
+    with cross_tenant_reads() as reader:
+        return reader.execute(stmt, execution_options=all_tenants_options()).all()
+
+
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
@@ -274,7 +283,6 @@ def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
     limits = thresholds_from_config(thresholds)
     ids = [t.id for t in tenants]
     local = _LocalTime((t.timezone for t in tenants), period_end)
-    opts = all_tenants_options()
     lo_utc, hi_utc = _coarse_utc(period_start, period_end)
     # No instant before midnight UTC of period_end can fall on a later local date in any zone.
     after_end_lo = datetime.combine(period_end, dtime.min, tzinfo=UTC)
@@ -303,7 +311,7 @@ def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
         sa.type_coerce(func.min(case((open_at_end, sub_day))), sa.Date).label("oldest"),
     ).where(or_(Complaint.submitted_at >= lo_utc, Complaint.status.in_(Status.OPEN),
                 Complaint.closed_at >= after_end_lo)).group_by(Complaint.tenant_id)
-    counts = {row.tenant_id: row for row in db.session.execute(main, execution_options=opts)}
+    counts = {row.tenant_id: row for row in _across_tenants(main)}
 
     # First responses: one row per (tenant, local submit date, local response date), not per complaint.
     resp_day = local.date(Complaint.first_response_at)
@@ -312,7 +320,7 @@ def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
                   .where(in_period, Complaint.first_response_at.is_not(None))
                   .group_by(Complaint.tenant_id, sub_day, resp_day).order_by(Complaint.tenant_id))
     pairs: dict[int, list[tuple[date, date, int]]] = {}
-    for row in db.session.execute(pairs_stmt, execution_options=opts):
+    for row in _across_tenants(pairs_stmt):
         pairs.setdefault(row.tenant_id, []).append((row.a, row.b, row.n))
 
     rating_stmt = (select(Complaint.tenant_id, func.avg(Rating.score).label("avg"), func.count(Rating.id).label("n"))
@@ -321,7 +329,7 @@ def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
                    .join(Tenant, Tenant.id == Complaint.tenant_id)
                    .where(Complaint.tenant_id.in_(ids), Complaint.submitted_at < hi_utc, in_period)
                    .group_by(Complaint.tenant_id))
-    ratings = {row.tenant_id: row for row in db.session.execute(rating_stmt, execution_options=opts)}
+    ratings = {row.tenant_id: row for row in _across_tenants(rating_stmt)}
 
     all_days = [d for rows in pairs.values() for a, b, _n in rows for d in (a, b)]
     counter = _WorkingDayCounter(min(all_days), max(all_days)) if all_days else None
@@ -430,7 +438,7 @@ def monthly_trend(tenant_ids: Sequence[int], months: Sequence[str]) -> dict[int,
             .group_by(Complaint.tenant_id, month_expr))
     index = {m: i for i, m in enumerate(months)}
     out = {tid: [0] * len(months) for tid in tenant_ids}
-    for row in db.session.execute(stmt, execution_options=all_tenants_options()):
+    for row in _across_tenants(stmt):
         out[row.tenant_id][index[row.month]] = row.n
     return out
 
@@ -465,12 +473,10 @@ def tenant_aggregates(slug: str, period_start: date, period_end: date,
     cohort = (select().select_from(Complaint).join(Tenant, Tenant.id == Complaint.tenant_id)
               .where(Complaint.tenant_id == tenant.id, Complaint.submitted_at >= lo_utc,
                      Complaint.submitted_at < hi_utc, sub_day >= period_start, sub_day <= period_end))
-    opts = all_tenants_options()
-    by_status = {s: n for s, n in db.session.execute(
-        cohort.add_columns(Complaint.status, func.count()).group_by(Complaint.status), execution_options=opts)}
-    by_class = {k: n for k, n in db.session.execute(
-        cohort.add_columns(Complaint.complaint_class, func.count()).group_by(Complaint.complaint_class),
-        execution_options=opts)}
+    by_status = {s: n for s, n in _across_tenants(
+        cohort.add_columns(Complaint.status, func.count()).group_by(Complaint.status))}
+    by_class = {k: n for k, n in _across_tenants(
+        cohort.add_columns(Complaint.complaint_class, func.count()).group_by(Complaint.complaint_class))}
     return TenantAggregates(
         indicators=indicators, months=months, trend=trend,
         by_status={s: by_status.get(s, 0) for s in Status.ALL},
@@ -580,23 +586,20 @@ def tenant_activity(now: datetime | None = None) -> dict[int, TenantActivity]:
 
     now = now or utcnow()
     since = now - timedelta(days=30)
-    opts = all_tenants_options()
-    complaints = {row.tenant_id: row for row in db.session.execute(
+    complaints = {row.tenant_id: row for row in _across_tenants(
         select(Complaint.tenant_id, func.count(case((Complaint.submitted_at >= since, 1))).label("n"),
-               func.max(Complaint.submitted_at).label("last")).group_by(Complaint.tenant_id),
-        execution_options=opts)}
-    events = dict(db.session.execute(
-        select(ComplaintEvent.tenant_id, func.max(ComplaintEvent.at)).group_by(ComplaintEvent.tenant_id),
-        execution_options=opts).all())
-    logins = dict(db.session.execute(
+               func.max(Complaint.submitted_at).label("last")).group_by(Complaint.tenant_id))}
+    events = dict(_across_tenants(
+        select(ComplaintEvent.tenant_id, func.max(ComplaintEvent.at)).group_by(ComplaintEvent.tenant_id)))
+    logins = dict(_across_tenants(
         select(User.tenant_id, func.max(User.last_login_at)).where(User.role.in_(Role.STAFF))
-        .group_by(User.tenant_id), execution_options=opts).all())
+        .group_by(User.tenant_id)))
     latest = (select(TenantAuditEvent.tenant_id, func.max(TenantAuditEvent.id).label("id"))
               .where(TenantAuditEvent.kind.in_(("tenant.suspended", "tenant.reactivated")))
               .group_by(TenantAuditEvent.tenant_id).subquery())
-    reasons = {row.tenant_id: row for row in db.session.execute(
+    reasons = {row.tenant_id: row for row in _across_tenants(
         select(TenantAuditEvent.tenant_id, TenantAuditEvent.after, TenantAuditEvent.at)
-        .join(latest, latest.c.id == TenantAuditEvent.id), execution_options=opts)}
+        .join(latest, latest.c.id == TenantAuditEvent.id))}
     out = {}
     for tid in set(complaints) | set(events) | set(logins) | set(reasons):
         c, r = complaints.get(tid), reasons.get(tid)

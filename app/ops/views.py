@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, send_
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.tenancy.scope import all_tenants_options
+from app.tenancy.scope import tenant_scope
 
 bp = Blueprint("ops", __name__)
 
@@ -61,10 +61,16 @@ def dev_outbox():
     if not dev_outbox_enabled():
         abort(404)
     from app.onboarding.models import PlatformMessage
+    from app.tenancy.models import Tenant
 
-    rows = db.session.execute(
-        select(Notification).order_by(Notification.id.desc()).limit(100).execution_options(**all_tenants_options())
-    ).scalars().all()
+    # Tenant by tenant, each in its own scope: row-level security lets the runtime role see one tenant at
+    # a time, and a development page needs no privileged cross-tenant path.
+    rows = []
+    for tenant_id in db.session.execute(select(Tenant.id)).scalars().all():
+        with tenant_scope(tenant_id):
+            rows += db.session.execute(
+                select(Notification).order_by(Notification.id.desc()).limit(100)).scalars().all()
+    rows = sorted(rows, key=lambda n: n.id, reverse=True)[:100]
     # Platform mail (applications, approvals, invitations) has no tenant and its own table.
     platform = db.session.execute(
         select(PlatformMessage).order_by(PlatformMessage.id.desc()).limit(100)

@@ -199,13 +199,18 @@ def app(required_services, redis_server, smtp_controller):
     from flask_migrate import upgrade
 
     from app import create_app
+    from tests.conftest import _prepare_postgres_roles
 
-    db_url = required_services
+    # As in production: the app and the workers connect as the runtime role under row-level security,
+    # migrations run as the owner (a fresh schema owned by it).
+    roles = _prepare_postgres_roles(required_services)
     application = create_app({
         "APP_ENV": "testing",
         "TESTING": True,
         "SECRET_KEY": SECRET,
-        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_DATABASE_URI": roles["app"],
+        "MIGRATION_DATABASE_URL": roles["owner"],
+        "REPORTING_DATABASE_URL": roles["reporting"],
         "REDIS_URL": redis_server.url,
         "JOBS_INLINE": False,
         "WTF_CSRF_ENABLED": False,
@@ -223,8 +228,6 @@ def app(required_services, redis_server, smtp_controller):
     with application.app_context():
         from app.extensions import db
 
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade(directory=str(REPO / "migrations"))
     application.test_client_class = RequestIsolatingClient
     yield application
@@ -255,8 +258,10 @@ def tenants(app, redis_server):
     Redis.from_url(redis_server.url).flushall()
     with app.app_context():
         names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
+        owner = sa.create_engine(app.config["MIGRATION_DATABASE_URL"], poolclass=sa.pool.NullPool)
+        with owner.begin() as conn:  # the runtime role may not TRUNCATE
             conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        owner.dispose()
         bjm = sync_tenant(load_tenant_config(REPO / "tenants", "banjarmasin"))
         ktg = sync_tenant(load_tenant_config(REPO / "tenants", "katingan"))
         db.session.commit()

@@ -269,3 +269,19 @@ def test_an_rq_job_with_another_tenants_id_is_a_no_op(app, db, t, rq_redis):
     assert _notes(db, t.bjm)[0].status == "pending"
     with tenant_scope(t.bjm):
         assert db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.processed_at.is_(None))) == 1
+
+
+def test_a_request_relays_only_its_own_regions_rows(app, db, bjm, ktg, client):
+    """A submission in Banjarmasin sends Banjarmasin's messages; Katingan's waiting rows wait for the
+    periodic relay (a request never walks every region's backlog)."""
+    from tests.web.citizen_support import post_report
+
+    with tenant_scope(ktg.id):
+        _queue(event_key="complaint:99:received")
+        db.session.commit()
+    assert post_report(client, bjm).status_code == 303
+    sent = _outbox(db, bjm.id)
+    assert sent and all(r.processed_at is not None for r in sent)
+    (waiting,) = _outbox(db, ktg.id)
+    assert waiting.dispatched_at is None and waiting.processed_at is None
+    assert relay()["ran"] == 1  # the periodic relay picks it up

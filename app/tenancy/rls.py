@@ -1,0 +1,238 @@
+"""PostgreSQL row-level security: the database's wall behind the ORM scoping of ``app.tenancy.scope``.
+
+Every tenant-owned table has ``ENABLE`` and ``FORCE ROW LEVEL SECURITY`` and one policy,
+``tenant_isolation``: a row is visible and writable only while the transaction's ``app.tenant_id``
+setting names its tenant. The setting is made per transaction (``set_config(..., true)``), never per
+connection, by :func:`install_tenant_setting`, so it cannot leak into the next transaction of a pooled
+connection. With no tenant bound the setting is empty and every tenant table looks empty and refuses
+inserts (fail closed).
+
+Roles (``app.tenancy.roles``): the app runs as ``lapor_app`` (not owner, not superuser, no BYPASSRLS),
+migrations as ``lapor_owner`` (owns the tables; FORCE makes the policy apply to it too, so a data
+migration must bind each tenant with ``set_config`` or it sees no rows), and the cross-region
+comparison reads through ``lapor_reporting`` (read-only, BYPASSRLS) via :func:`cross_tenant_reads`,
+the one privileged path, allowed only to ``app.central.reports``.
+
+SQLite has no row-level security: everything here is a no-op there.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from app.tenancy.scope import TenantScoped, bound_tenant_id, tenant_scope
+
+#: Name of the policy on every tenant-owned table.
+POLICY = "tenant_isolation"
+#: The transaction-local setting that names the current tenant.
+TENANT_SETTING = "app.tenant_id"
+#: The row filter: an unset or empty setting matches nothing.
+TENANT_PREDICATE = f"tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::int"
+
+#: The only modules that may read across tenants through the reporting role.
+CROSS_TENANT_READERS = ("app.central.reports",)
+
+
+def tenant_tables() -> list[str]:
+    """Names of every tenant-owned table (every ``TenantScoped`` model), sorted."""
+    from app.tenancy.scope import tenant_owned_models
+
+    return sorted({cls.__table__.name for cls in tenant_owned_models()})
+
+
+def _quote(table: str) -> str:
+    if not table.replace("_", "").isalnum():
+        raise ValueError(f"not a plain table name: {table!r}")
+    return f'"{table}"'
+
+
+def enable_rls_sql(table: str) -> list[str]:
+    """Statements that put ``table`` behind the tenant policy (idempotent; for migrations)."""
+    t = _quote(table)
+    return [
+        f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS {POLICY} ON {t}",
+        f"CREATE POLICY {POLICY} ON {t} USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})",
+    ]
+
+
+def disable_rls_sql(table: str) -> list[str]:
+    """The reverse of :func:`enable_rls_sql` (for downgrades)."""
+    t = _quote(table)
+    return [
+        f"DROP POLICY IF EXISTS {POLICY} ON {t}",
+        f"ALTER TABLE {t} NO FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {t} DISABLE ROW LEVEL SECURITY",
+    ]
+
+
+# ---------------------------------------------------------------- the per-transaction tenant setting
+
+_KEY = "lapor_rls_tenant"  # in the DBAPI connection's info: the tenant set in the current transaction
+_UNKNOWN = object()  # after a rollback to a savepoint the setting may have reverted: set it again
+_TX_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "BEGIN")
+
+
+def install_tenant_setting(engine) -> None:
+    """Keep ``app.tenant_id`` equal to the bound tenant in every transaction of ``engine`` (PostgreSQL).
+
+    Before each statement, if the bound tenant differs from what this transaction has set (a new
+    transaction starts with nothing set; a request or job may bind another tenant midway), one
+    ``set_config(..., true)`` brings it in line. Transaction-local, so commit or rollback clears it.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+
+    def _note(conn, value) -> None:
+        # A connection that died mid-transaction (database gone) refuses even .info until rolled back:
+        # the original OperationalError must surface (503 page), not an error raised from this hook.
+        if conn.invalidated:
+            return
+        try:
+            conn.info[_KEY] = value
+        except sa_exc.PendingRollbackError:
+            pass
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        _note(conn, None)  # nothing set yet in this transaction
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(conn) -> None:
+        _note(conn, None)
+
+    @event.listens_for(engine, "rollback_savepoint")
+    def _rollback_savepoint(conn, name, context) -> None:
+        _note(conn, _UNKNOWN)
+
+    @event.listens_for(engine, "engine_connect")
+    def _connect(conn) -> None:
+        conn.info.setdefault(_KEY, _UNKNOWN)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip()[:9].upper().startswith(_TX_CONTROL):
+            return  # a ROLLBACK TO SAVEPOINT would undo a setting made right before it
+        want = bound_tenant_id()
+        have = conn.info.get(_KEY, _UNKNOWN)
+        if have is not _UNKNOWN and have == want:
+            return
+        try:
+            with cursor.connection.cursor() as cur:
+                cur.execute("SELECT set_config(%s, %s, true)",
+                            (TENANT_SETTING, "" if want is None else str(int(want))))
+        except Exception:  # noqa: BLE001 (the statement itself will report a broken connection or
+            # transaction; without the setting it sees no tenant rows, which fails closed)
+            conn.info[_KEY] = _UNKNOWN
+            return
+        conn.info[_KEY] = want
+
+
+# ---------------------------------------------------------------- refreshing an object already held
+
+_REMEMBERED = "_rls_tenant_id"  # not a mapped attribute, so expiring the object keeps it
+
+
+def _remember_tenant(target, *args) -> None:
+    tid = target.__dict__.get("tenant_id")
+    if tid is not None:
+        target.__dict__[_REMEMBERED] = tid
+
+
+event.listen(TenantScoped, "load", _remember_tenant, propagate=True)
+event.listen(TenantScoped, "refresh", _remember_tenant, propagate=True)
+event.listen(TenantScoped, "refresh_flush", _remember_tenant, propagate=True)
+
+
+@event.listens_for(Session, "pending_to_persistent")
+def _remember_new(session, instance) -> None:
+    if isinstance(instance, TenantScoped):
+        _remember_tenant(instance)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refresh_in_the_rows_tenant(state) -> None:
+    """Reload an expired attribute (e.g. after a commit) of an object the session already holds in that
+    object's own tenant. The ORM scoping already allows such column loads whatever tenant is bound
+    (``app.tenancy.scope``); without this, row-level security would make the row look deleted when it
+    is touched outside its tenant's scope."""
+    if not state.is_column_load:
+        return None
+    refreshing = getattr(state.load_options, "_refresh_state", None)
+    obj = refreshing.obj() if refreshing is not None else None
+    tid = obj.__dict__.get(_REMEMBERED) if isinstance(obj, TenantScoped) else None
+    if tid is None or tid == bound_tenant_id():
+        return None
+    with tenant_scope(tid):
+        return state.invoke_statement()
+
+
+# ---------------------------------------------------------------- the one cross-tenant read path
+
+_EXTENSION = "lapor_reporting"
+
+
+def init_reporting(app) -> None:
+    """On PostgreSQL with ``REPORTING_DATABASE_URL``, cross-tenant reads use the reporting role."""
+    url = app.config.get("REPORTING_DATABASE_URL")
+    if not url:
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and app.config["APP_ENV"] == "production":
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "REPORTING_DATABASE_URL is not set: under row-level security the cross-region comparison "
+                "sees no region's rows (README, 'Database roles and row-level security')")
+        return
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        return
+
+    @contextmanager
+    def reporting_session() -> Iterator[Session]:
+        with Session(bind=engine) as session:
+            session.connection().exec_driver_sql("SET TRANSACTION READ ONLY")
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    app.extensions[_EXTENSION] = reporting_session
+    app.extensions[_EXTENSION + "_engine"] = engine
+
+
+def cross_tenant_reads():
+    """A read-only session that sees every tenant's rows; only :data:`CROSS_TENANT_READERS` may ask.
+
+    PostgreSQL: a session of the ``lapor_reporting`` role (``REPORTING_DATABASE_URL``). Without that URL
+    (SQLite, or a development database used as a superuser) it is the app's own session.
+    Statements run on it still need the ORM's all-tenants execution option of ``app.tenancy.scope``.
+    """
+    from app.tenancy.scope import CrossTenantWrite
+
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    if caller not in CROSS_TENANT_READERS:
+        raise CrossTenantWrite(f"{caller} may not read across tenants")
+    from flask import current_app
+
+    factory = current_app.extensions.get(_EXTENSION)
+    if factory is None:
+        from app.extensions import db
+
+        return _same_session(db.session)
+    return factory()
+
+
+@contextmanager
+def _same_session(session) -> Iterator[Session]:
+    yield session
