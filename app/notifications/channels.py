@@ -19,8 +19,11 @@ class DeliveryError(RuntimeError):
     pass
 
 
-def send_email(recipient: str, subject: str, body: str, sender_name: str) -> str:
-    """Send one email; returns the adapter used ("smtp" or "dev")."""
+def send_email(recipient: str, subject: str, body: str, sender_name: str, message_id: str | None = None) -> str:
+    """Send one email; returns the adapter used ("smtp" or "dev").
+
+    ``message_id``: a stable id for the message (a retry sends the same one, so receivers can drop a repeat).
+    """
     cfg = current_app.config
     if not cfg["MAIL_SERVER"]:
         return "dev"
@@ -28,6 +31,8 @@ def send_email(recipient: str, subject: str, body: str, sender_name: str) -> str
     msg["From"] = formataddr((sender_name, cfg["MAIL_DEFAULT_SENDER"]))
     msg["To"] = recipient
     msg["Subject"] = subject
+    if message_id:
+        msg["Message-ID"] = message_id
     msg.set_content(body)
     try:
         with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=15) as smtp:
