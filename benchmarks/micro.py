@@ -1,4 +1,4 @@
-"""One-command benchmarks: `python -m benchmarks.micro` (SQLite) or `BENCH_DATABASE_URL=postgresql://… python -m benchmarks.micro`.
+"""The small in-process micro-benchmark: `python -m benchmarks.micro` (SQLite, or BENCH_DATABASE_URL=postgresql://…).
 
 Measures what a busy region does all day, at national-scale data sizes, and prints a table.
 Figures are reported in notes, never asserted in tests.

@@ -23,11 +23,11 @@ class AppWorker(SimpleWorker):
             app = create_app()
         self.flask_app = app
 
-    def perform_job(self, job, queue) -> bool:
+    def execute_job(self, job, queue) -> None:
         from app.extensions import db
 
         with self.flask_app.app_context():
             try:
-                return super().perform_job(job, queue)
+                return super().execute_job(job, queue)
             finally:
                 db.session.remove()  # the next job starts with no leftover state or open transaction
