@@ -64,6 +64,6 @@ def test_free_text_search_has_trigram_indexes_on_postgresql(db):
     names = {ix["name"] for ix in sa.inspect(conn).get_indexes("complaint")}
     assert {"ix_complaint_code_trgm", "ix_complaint_title_trgm", "ix_complaint_description_trgm"} <= names
     if conn.dialect.name == "postgresql":
-        defs = dict(conn.execute(sa.text(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'complaint' AND indexname LIKE '%trgm'")).all())
+        defs = dict(conn.execute(sa.text("SELECT indexname, indexdef FROM pg_indexes "
+                                         "WHERE tablename = 'complaint' AND indexname LIKE '%trgm'")).all())
         assert all("USING gin" in d and "gin_trgm_ops" in d for d in defs.values()) and len(defs) == 3
