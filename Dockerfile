@@ -16,6 +16,6 @@ USER lapor
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"
 
-# Web (default). Worker: docker run IMAGE rq worker --with-scheduler --url "$REDIS_URL" notifications default periodic
+# Web (default). Worker: docker run IMAGE rq worker -w app.jobs.worker.AppWorker --with-scheduler --url "$REDIS_URL" notifications default periodic
 # Periodic schedule: docker run IMAGE rq cron --url "$REDIS_URL" app/jobs/cron.py
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-", "wsgi:app"]

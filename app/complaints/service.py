@@ -266,6 +266,7 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
         reporter_phone=(data.reporter_phone or "").strip() or None, reporter_user_id=data.reporter_user_id,
         source=data.source, status=Status.SUBMITTED, submitted_at=now,
     )
+    _start_stage(c, "verification", now)  # before the INSERT: the deadline goes in with the row, no UPDATE
     try:
         with db.session.begin_nested():
             db.session.add(c)
@@ -275,7 +276,6 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
         if existing is None:
             raise
         return existing, False
-    _start_stage(c, "verification", now)
     event = record_event(c, actor, "submit", after={"status": c.status, "class": c.complaint_class,
                                                      "privacy": data.privacy})
     if data.attachments:
