@@ -143,7 +143,9 @@ class Services:
         for i in range(env_int("BENCH_RQ_WORKERS", 2)):
             self._start(f"rq{i}", [PY, "-m", "rq.cli", "worker", "--with-scheduler", "--url", self.redis_url,
                                    "-w", self.worker_class, "--name", f"bench-{i}-{uuid.uuid4().hex[:6]}",
-                                   "notifications", "default"])
+                                   "notifications", "default", "periodic"])
+        # The periodic schedule, as in production (outbox relay, sweeps, the comparison cache warm-up).
+        self._start("cron", [PY, "-m", "rq.cli", "cron", "--url", self.redis_url, "app/jobs/cron.py"])
 
     def stop(self) -> None:
         for procs in self.procs.values():
