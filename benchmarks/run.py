@@ -144,8 +144,11 @@ class Services:
             self._start(f"rq{i}", [PY, "-m", "rq.cli", "worker", "--with-scheduler", "--url", self.redis_url,
                                    "-w", self.worker_class, "--name", f"bench-{i}-{uuid.uuid4().hex[:6]}",
                                    "notifications", "default", "periodic"])
-        # The periodic schedule, as in production (outbox relay, sweeps, the comparison cache warm-up).
-        self._start("cron", [PY, "-m", "rq.cli", "cron", "--url", self.redis_url, "app/jobs/cron.py"])
+        # Of the periodic schedule (app/jobs/cron.py) only the comparison warm-up runs, once, as its first
+        # tick would: the deadline sweep over every region would otherwise skew the other measurements.
+        from rq import Queue
+
+        Queue("periodic", connection=redis.Redis.from_url(self.redis_url)).enqueue("app.jobs.runner.warm_comparison")
 
     def stop(self) -> None:
         for procs in self.procs.values():
