@@ -238,117 +238,115 @@ def generate(url: str = DEFAULT_DB, scale: float = 1.0, seed: int = 552) -> Gene
                     with cur.copy(stmt) as cp:
                         cp.write(buf.getvalue())
 
-        if True:
-            if True:
-                for (tid, prefix), size in zip(tenants, info.sizes, strict=True):
-                    bc, be, bd = io.StringIO(), io.StringIO(), io.StringIO()
-                    statuses = _pick(STATUS_WEIGHTS, rng, size)
-                    classes = _pick(CLASS_WEIGHTS, rng, size)
-                    ags, cats = agencies[tid], categories.get(tid) or [None]
-                    staff = officer_id if tid == tenants[0][0] else None
-                    first_cid = cid + 1
-                    for i in range(size):
-                        cid += 1
-                        st = statuses[i]
-                        if st in OPEN:  # open reports are recent; a few are long overdue
-                            sub = now_min - int(rng.random() ** 2 * 90 * day)
-                        else:  # more complaints lately (growth) over three years
-                            sub = now_min - int((1 - rng.random() ** 0.7) * 3 * 365 * day) - day
+        for (tid, prefix), size in zip(tenants, info.sizes, strict=True):
+            bc, be, bd = io.StringIO(), io.StringIO(), io.StringIO()
+            statuses = _pick(STATUS_WEIGHTS, rng, size)
+            classes = _pick(CLASS_WEIGHTS, rng, size)
+            ags, cats = agencies[tid], categories.get(tid) or [None]
+            staff = officer_id if tid == tenants[0][0] else None
+            first_cid = cid + 1
+            for i in range(size):
+                cid += 1
+                st = statuses[i]
+                if st in OPEN:  # open reports are recent; a few are long overdue
+                    sub = now_min - int(rng.random() ** 2 * 90 * day)
+                else:  # more complaints lately (growth) over three years
+                    sub = now_min - int((1 - rng.random() ** 0.7) * 3 * 365 * day) - day
 
-                        year = datetime.fromtimestamp(sub * 60, UTC).year
-                        n = counters.get((tid, year), 0) + 1
-                        counters[(tid, year)] = n
-                        code = f"{prefix}-{year % 100:02d}-{n:05d}"
-                        r = rng.random()
-                        desc = descriptions[int(r * len(descriptions))]
-                        if r < 0.02 or (r > 0.5 and r < 0.51):
-                            desc = f"{desc} {SEARCH_SENTENCE}"
-                        title = f"{TITLES[i % len(TITLES)]} di {PLACES[(i // 7) % len(PLACES)]}"
-                        cat = cats[i % len(cats)]
-                        anon = "t" if r < 0.08 else "f"
-                        conf = "t" if 0.08 <= r < 0.1 else "f"
-                        verified = disposed = first = answered = closed = due = None
-                        due_stage = stage = None
-                        v_ok = a_ok = None
-                        refer = archive = merged = None
-                        reopen = 1 if 0.3 < r < 0.33 and st == "closed" else 0
-                        t = sub + int(rng.random() * 3 * day) + 30
-                        past_verify = st in ("verified", "disposed", "answered", "closed")
-                        if past_verify:
-                            verified = t
-                            first = t
-                            v_ok = "t" if r < 0.85 else "f"
-                        if st in ("disposed", "answered", "closed"):
-                            disposed = t + int(rng.random() * 2 * day) + 10
-                        if st in ("answered", "closed"):
-                            answered = disposed + int(rng.random() * 12 * day) + 60
-                            a_ok = "t" if r < 0.75 else "f"
-                        if st == "closed":
-                            closed = answered + int(rng.random() * 10 * day) + 60
-                        elif st in ("referred", "archived", "merged"):
-                            closed = t
-                            first = t
-                            if st == "referred":
-                                refer = "Pemerintah Provinsi"
-                            elif st == "archived":
-                                archive = "Tidak dapat ditindaklanjuti"
-                            elif cid > first_cid:
-                                merged = first_cid
-                        if st in ("submitted", "on_hold"):
-                            due_stage, stage, due = "verification", sub, sub + 3 * day
-                        elif st == "verified":
-                            due_stage, stage, due = "coordination", verified, verified + 2 * day
-                        elif st == "disposed":
-                            due_stage, stage, due = "followup", disposed, disposed + 14 * day
-                        elif st == "answered":
-                            due_stage, stage, due = "auto_close", answered, answered + 10 * day
-                        deadline = "on_time"
-                        if due is not None and due < now_min:
-                            deadline = "overdue"
-                        elif due is not None and due < now_min + 2 * day:
-                            deadline = "due_soon"
-                        times = [sub, verified, disposed, first, answered, closed, due, stage]
-                        ts = [stamp(x) if x is not None else "\\N" for x in times]
-                        last = max(x for x in times[:6] if x is not None)
-                        bc.write("\t".join((
-                            str(cid), str(tid), code, f"tok{cid:012d}{tid:06d}", title, desc,
-                            str(cat) if cat else "\\N", classes[i], "[]", PLACES[i % len(PLACES)], anon, conf,
-                            f"Warga {cid}", f"warga{cid}@contoh.id" if r < 0.7 else "\\N", "web", st,
-                            *ts[:7], due_stage or "\\N", ts[7], stamp(sub + 1) if st == "on_hold" else "\\N", "0",
-                            deadline, v_ok or "\\N", a_ok or "\\N", refer or "\\N", archive or "\\N",
-                            str(merged) if merged else "\\N", str(reopen), stamp(last), "1")))
-                        bc.write("\n")
-                        # Events: the timeline of what happened so far.
-                        evs = [(sub, "submit", "public", "citizen", '{"status": "submitted"}')]
-                        if st == "on_hold":
-                            evs.append((sub + 1, "hold", "public", "staff", '{"status": "on_hold"}'))
-                        if verified is not None:
-                            evs.append((verified, "verify", "public", "staff", '{"status": "verified"}'))
-                        if disposed is not None:
-                            evs.append((disposed, "dispose", "public", "staff", '{"status": "disposed"}'))
-                            did += 1
-                            bd.write(f"{did}\t{tid}\t{cid}\t{ags[i % len(ags)]}\tMohon ditindaklanjuti\t"
-                                     f"{staff or chr(92) + 'N'}\t{stamp(disposed)}\tt\n")
-                            if r < 0.15 and len(ags) > 1:  # some go to two agencies
-                                did += 1
-                                bd.write(f"{did}\t{tid}\t{cid}\t{ags[(i + 1) % len(ags)]}\t\\N\t"
-                                         f"{staff or chr(92) + 'N'}\t{stamp(disposed)}\tt\n")
-                        if answered is not None:
-                            evs.append((answered, "publish_followup", "public", "staff", '{"status": "answered"}'))
-                        if st in ("closed", "referred", "archived", "merged"):
-                            evs.append((closed, st if st != "closed" else "close", "public", "staff",
-                                        f'{{"status": "{st}"}}'))
-                        for at, kind, vis, actor, after in evs:
-                            eid += 1
-                            actor_id = str(staff) if (actor == "staff" and staff) else "\\N"
-                            label = "Petugas" if actor == "staff" else "\\N"
-                            we_line = (f"{eid}\t{tid}\t{cid}\t{stamp(at)}\t{kind}\t{vis}\t{actor}\t{actor_id}\t"
-                                       f"{label}\t\\N\t{{}}\t{after}\n")
-                            be.write(we_line)
-                        if i % 20000 == 19999:
-                            flush(bc, be, bd)
-                            bc, be, bd = io.StringIO(), io.StringIO(), io.StringIO()
+                year = datetime.fromtimestamp(sub * 60, UTC).year
+                n = counters.get((tid, year), 0) + 1
+                counters[(tid, year)] = n
+                code = f"{prefix}-{year % 100:02d}-{n:05d}"
+                r = rng.random()
+                desc = descriptions[int(r * len(descriptions))]
+                if r < 0.02 or (r > 0.5 and r < 0.51):
+                    desc = f"{desc} {SEARCH_SENTENCE}"
+                title = f"{TITLES[i % len(TITLES)]} di {PLACES[(i // 7) % len(PLACES)]}"
+                cat = cats[i % len(cats)]
+                anon = "t" if r < 0.08 else "f"
+                conf = "t" if 0.08 <= r < 0.1 else "f"
+                verified = disposed = first = answered = closed = due = None
+                due_stage = stage = None
+                v_ok = a_ok = None
+                refer = archive = merged = None
+                reopen = 1 if 0.3 < r < 0.33 and st == "closed" else 0
+                t = sub + int(rng.random() * 3 * day) + 30
+                past_verify = st in ("verified", "disposed", "answered", "closed")
+                if past_verify:
+                    verified = t
+                    first = t
+                    v_ok = "t" if r < 0.85 else "f"
+                if st in ("disposed", "answered", "closed"):
+                    disposed = t + int(rng.random() * 2 * day) + 10
+                if st in ("answered", "closed"):
+                    answered = disposed + int(rng.random() * 12 * day) + 60
+                    a_ok = "t" if r < 0.75 else "f"
+                if st == "closed":
+                    closed = answered + int(rng.random() * 10 * day) + 60
+                elif st in ("referred", "archived", "merged"):
+                    closed = t
+                    first = t
+                    if st == "referred":
+                        refer = "Pemerintah Provinsi"
+                    elif st == "archived":
+                        archive = "Tidak dapat ditindaklanjuti"
+                    elif cid > first_cid:
+                        merged = first_cid
+                if st in ("submitted", "on_hold"):
+                    due_stage, stage, due = "verification", sub, sub + 3 * day
+                elif st == "verified":
+                    due_stage, stage, due = "coordination", verified, verified + 2 * day
+                elif st == "disposed":
+                    due_stage, stage, due = "followup", disposed, disposed + 14 * day
+                elif st == "answered":
+                    due_stage, stage, due = "auto_close", answered, answered + 10 * day
+                deadline = "on_time"
+                if due is not None and due < now_min:
+                    deadline = "overdue"
+                elif due is not None and due < now_min + 2 * day:
+                    deadline = "due_soon"
+                times = [sub, verified, disposed, first, answered, closed, due, stage]
+                ts = [stamp(x) if x is not None else "\\N" for x in times]
+                last = max(x for x in times[:6] if x is not None)
+                bc.write("\t".join((
+                    str(cid), str(tid), code, f"tok{cid:012d}{tid:06d}", title, desc,
+                    str(cat) if cat else "\\N", classes[i], "[]", PLACES[i % len(PLACES)], anon, conf,
+                    f"Warga {cid}", f"warga{cid}@contoh.id" if r < 0.7 else "\\N", "web", st,
+                    *ts[:7], due_stage or "\\N", ts[7], stamp(sub + 1) if st == "on_hold" else "\\N", "0",
+                    deadline, v_ok or "\\N", a_ok or "\\N", refer or "\\N", archive or "\\N",
+                    str(merged) if merged else "\\N", str(reopen), stamp(last), "1")))
+                bc.write("\n")
+                # Events: the timeline of what happened so far.
+                evs = [(sub, "submit", "public", "citizen", '{"status": "submitted"}')]
+                if st == "on_hold":
+                    evs.append((sub + 1, "hold", "public", "staff", '{"status": "on_hold"}'))
+                if verified is not None:
+                    evs.append((verified, "verify", "public", "staff", '{"status": "verified"}'))
+                if disposed is not None:
+                    evs.append((disposed, "dispose", "public", "staff", '{"status": "disposed"}'))
+                    did += 1
+                    bd.write(f"{did}\t{tid}\t{cid}\t{ags[i % len(ags)]}\tMohon ditindaklanjuti\t"
+                             f"{staff or chr(92) + 'N'}\t{stamp(disposed)}\tt\n")
+                    if r < 0.15 and len(ags) > 1:  # some go to two agencies
+                        did += 1
+                        bd.write(f"{did}\t{tid}\t{cid}\t{ags[(i + 1) % len(ags)]}\t\\N\t"
+                                 f"{staff or chr(92) + 'N'}\t{stamp(disposed)}\tt\n")
+                if answered is not None:
+                    evs.append((answered, "publish_followup", "public", "staff", '{"status": "answered"}'))
+                if st in ("closed", "referred", "archived", "merged"):
+                    evs.append((closed, st if st != "closed" else "close", "public", "staff",
+                                f'{{"status": "{st}"}}'))
+                for at, kind, vis, actor, after in evs:
+                    eid += 1
+                    actor_id = str(staff) if (actor == "staff" and staff) else "\\N"
+                    label = "Petugas" if actor == "staff" else "\\N"
+                    we_line = (f"{eid}\t{tid}\t{cid}\t{stamp(at)}\t{kind}\t{vis}\t{actor}\t{actor_id}\t"
+                               f"{label}\t\\N\t{{}}\t{after}\n")
+                    be.write(we_line)
+                if i % 20000 == 19999:
                     flush(bc, be, bd)
+                    bc, be, bd = io.StringIO(), io.StringIO(), io.StringIO()
+            flush(bc, be, bd)
         info.complaints, info.events, info.dispositions = cid, eid, did
         info.largest_complaints = info.sizes[0]
         with conn.cursor() as cur:
