@@ -18,6 +18,6 @@ HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; ur
 
 # Database (README, "Database roles and row-level security"): DATABASE_URL as lapor_app (runtime),
 # MIGRATION_DATABASE_URL as lapor_owner (for `flask db upgrade`), REPORTING_DATABASE_URL as lapor_reporting.
-# Web (default). Worker: docker run IMAGE rq worker --with-scheduler --url "$REDIS_URL" notifications default periodic
+# Web (default). Worker: docker run IMAGE rq worker -w app.jobs.worker.AppWorker --with-scheduler --url "$REDIS_URL" notifications default periodic
 # Periodic schedule: docker run IMAGE rq cron --url "$REDIS_URL" app/jobs/cron.py
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-", "wsgi:app"]

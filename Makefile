@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 DEMO_ENV := APP_ENV=development PUBLIC_BASE_URL=http://localhost:$(PORT) DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/instance/lapor.db}
 
-.PHONY: run test test-faults test-e2e setup setup-dev translations extract-messages update-messages lint bench clean
+.PHONY: run test test-faults test-e2e setup setup-dev translations extract-messages update-messages lint bench bench-micro clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,8 +56,12 @@ test-e2e: setup-dev
 lint: setup-dev
 	$(BIN)/ruff check app tests benchmarks
 
+## Benchmarks on PostgreSQL + Redis + gunicorn + RQ (see README "Benchmarks"); BENCH_SCALE=0.02 for a quick one.
 bench: setup-dev
 	$(BIN)/python -m benchmarks.run
+
+bench-micro: setup-dev
+	$(BIN)/python -m benchmarks.micro
 
 clean:
 	rm -rf $(VENV) instance/lapor.db .pytest_cache

@@ -138,6 +138,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "COMPARE_THRESHOLDS": {k: dict(v) for k, v in COMPARE_THRESHOLDS_DEFAULT.items()},
         "PEER_BENCHMARK_MIN_TENANTS": int(env.get("PEER_BENCHMARK_MIN_TENANTS", 3)),
         "PEER_BENCHMARK_CACHE_SECONDS": int(env.get("PEER_BENCHMARK_CACHE_SECONDS", 300)),
+        # The central comparison is shared by all web workers through Redis for this many seconds (0: off);
+        # the periodic job app.jobs.runner.warm_comparison refreshes the default 12 months every 4 minutes.
+        "COMPARE_CACHE_SECONDS": int(env.get("COMPARE_CACHE_SECONDS", 300)),
         # Command center map: an XYZ tile URL such as https://tile.example.id/{z}/{x}/{y}.png (served by a
         # tile server you run or may use); empty = markers on a plain background, no outside requests.
         "MAP_TILE_URL": env.get("MAP_TILE_URL", "").strip(),

@@ -1,112 +1,420 @@
-"""One-command benchmarks: `make bench` (SQLite) or `BENCH_DATABASE_URL=postgresql://… make bench`.
+"""`make bench`: national-scale benchmarks on PostgreSQL + Redis + gunicorn + RQ workers on this machine.
 
-Measures what a busy region does all day, at national-scale data sizes, and prints a table.
-Figures are reported in notes, never asserted in tests.
+The harness creates (and at the end drops) the database, generates the data (benchmarks.generate),
+starts an SMTP sink, gunicorn for the app and for a bare Flask + SQLAlchemy baseline, and RQ workers,
+measures, prints a table against the targets and writes benchmarks/results/<timestamp>.json.
+
+Environment: BENCH_DATABASE_URL, BENCH_REDIS_URL (its db is flushed), BENCH_SCALE (1.0 = 552 regions,
+2,000,000 complaints), BENCH_WORKERS / BENCH_THREADS (gunicorn), BENCH_RQ_WORKERS, BENCH_RQ_WORKER_CLASS,
+BENCH_CLIENTS, BENCH_SECONDS, BENCH_BURST, BENCH_RSS_REQUESTS, BENCH_REPEAT, BENCH_KEEP_DB=1.
+The small in-process micro-benchmark is `python -m benchmarks.micro`.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import re
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-from datetime import UTC, datetime, timedelta
+import urllib.parse
+import uuid
+from dataclasses import asdict
+from datetime import UTC, datetime
+from http.cookies import SimpleCookie
+from pathlib import Path
 
-N_COMPLAINTS = int(os.environ.get("BENCH_COMPLAINTS", "3000"))
+import psycopg
+import pyotp
+import redis
+
+from benchmarks import generate as gen
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+APP_PORT, BASE_PORT, SMTP_PORT = 8731, 8732, 8733
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def timed(fn, repeat: int) -> list[float]:
-    out = []
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+class Client:
+    """A tiny keep-alive HTTP client with a cookie jar (one per thread)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, dict]:
+        headers = {"Host": "localhost"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        for attempt in range(2):
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                resp = self.conn.getresponse()
+                text = resp.read().decode("utf-8", "replace")
+                break
+            except (http.client.HTTPException, ConnectionError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                if attempt:
+                    raise
+        for value in resp.headers.get_all("Set-Cookie") or []:
+            c = SimpleCookie()
+            c.load(value)
+            for k, morsel in c.items():
+                self.cookies[k] = morsel.value
+        return resp.status, text, dict(resp.headers)
+
+    def csrf(self, path: str) -> str:
+        status, text, _ = self.request("GET", path)
+        m = CSRF_RE.search(text)
+        if status != 200 or not m:
+            raise RuntimeError(f"GET {path}: status {status}, no CSRF token")
+        return m.group(1)
+
+
+def pct(samples: list[float], p: float) -> float:
+    s = sorted(samples)
+    return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
+
+
+# ---------------------------------------------------------------- services
+
+
+class Services:
+    def __init__(self, info: gen.Generated, redis_url: str, tmp: Path) -> None:
+        self.info, self.redis_url, self.tmp = info, redis_url, tmp
+        self.procs: dict[str, list[subprocess.Popen]] = {}
+        self.sink_file = tmp / "sink.txt"
+        self.workers = env_int("BENCH_WORKERS", 2)
+        self.threads = env_int("BENCH_THREADS", 4)
+        self.env = {
+            **os.environ, "APP_ENV": "production", "SECRET_KEY": "bench-secret-" * 4,
+            "DATABASE_URL": info.database_url, "REDIS_URL": redis_url, "BENCH_DATABASE_URL": info.database_url,
+            "SESSION_COOKIE_SECURE": "0", "RATELIMIT_ENABLED": "0", "LOG_LEVEL": "WARNING",
+            "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(SMTP_PORT), "MAIL_USE_TLS": "0",
+            "MAIL_DEFAULT_SENDER": "no-reply@bench-lapor.id", "PUBLIC_BASE_URL": f"http://localhost:{APP_PORT}",
+            "UPLOAD_DIR": str(tmp / "uploads"), "SENTRY_DSN": "", "PYTHONPATH": str(ROOT),
+        }
+
+    def _start(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
+        p = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.setdefault(name, []).append(p)
+        return p
+
+    def gunicorn(self, name: str, target: str, port: int) -> subprocess.Popen:
+        p = self._start(name, [PY, "-m", "gunicorn", "-k", "gthread", "--workers", str(self.workers),
+                               "--threads", str(self.threads), "--bind", f"127.0.0.1:{port}",
+                               "--timeout", "120", target])
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", "/healthz")
+                c.getresponse().read()
+                return p
+            except OSError:
+                if p.poll() is not None:
+                    raise RuntimeError(f"{name} exited; see {self.tmp / (name + '.log')}") from None
+                time.sleep(0.3)
+        raise RuntimeError(f"{name} did not start")
+
+    def start(self) -> None:
+        self._start("smtp", [PY, "-m", "benchmarks.smtp_sink", "--port", str(SMTP_PORT), "--out", str(self.sink_file)])
+        self.gunicorn("app", "wsgi:app", APP_PORT)
+        self.gunicorn("baseline", "benchmarks.baseline_app:app", BASE_PORT)
+        self.worker_class = os.environ.get("BENCH_RQ_WORKER_CLASS", "app.jobs.worker.AppWorker")
+        for i in range(env_int("BENCH_RQ_WORKERS", 2)):
+            self._start(f"rq{i}", [PY, "-m", "rq.cli", "worker", "--with-scheduler", "--url", self.redis_url,
+                                   "-w", self.worker_class, "--name", f"bench-{i}-{uuid.uuid4().hex[:6]}",
+                                   "notifications", "default", "periodic"])
+        # Of the periodic schedule (app/jobs/cron.py) only the comparison warm-up runs, once, as its first
+        # tick would: the deadline sweep over every region would otherwise skew the other measurements.
+        from rq import Queue
+
+        Queue("periodic", connection=redis.Redis.from_url(self.redis_url)).enqueue("app.jobs.runner.warm_comparison")
+
+    def stop(self) -> None:
+        for procs in self.procs.values():
+            for p in procs:
+                if p.poll() is None:
+                    p.terminate()
+        for procs in self.procs.values():
+            for p in procs:
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+    def sink_ids(self) -> list[str]:
+        if not self.sink_file.exists():
+            return []
+        return self.sink_file.read_text().split()
+
+    def app_worker_pids(self) -> list[int]:
+        import psutil
+
+        master = psutil.Process(self.procs["app"][0].pid)
+        return [c.pid for c in master.children()]
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def _submit_form(token: str, i: int) -> dict:
+    return {"csrf_token": token, "title": f"Jalan berlubang nomor {i}",
+            "description": "Lubang besar di tengah jalan, membahayakan pengendara motor di malam hari.",
+            "complaint_class": "pengaduan", "category_id": "", "location_text": "Jl. A. Yani km 4",
+            "privacy": "public", "reporter_name": "Warga Uji",
+            "reporter_email": f"uji{uuid.uuid4().hex[:10]}@contoh.id",
+            "reporter_phone": "", "consent": "y", "hp_note": "", "submission_key": uuid.uuid4().hex}
+
+
+def load(port: int, clients: int, seconds: float | None, total: int | None, app: bool, slug: str) -> dict:
+    """Concurrent submissions for ``seconds`` or until ``total`` were sent; returns rate and errors."""
+    done, errors, lock = [0], [0], threading.Lock()
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds if seconds else None
+    path = f"/{slug}/lapor"
+
+    def worker() -> None:
+        c = Client(port)
+        token = c.csrf(path) if app else "-"
+        n = 0
+        while True:
+            with lock:
+                if total is not None and done[0] + errors[0] >= total:
+                    return
+                if stop_at is not None and time.perf_counter() >= stop_at:
+                    return
+                done[0] += 1  # reserve
+            t0 = time.perf_counter()
+            status, _text, _h = c.request("POST", path if app else "/submit", _submit_form(token, n))
+            n += 1
+            with lock:
+                latencies.append(time.perf_counter() - t0)
+                if status != 303:
+                    done[0] -= 1
+                    errors[0] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    return {"ok": done[0], "errors": errors[0], "seconds": round(elapsed, 2), "per_second": round(done[0] / elapsed, 1),
+            "p50_ms": round(pct(latencies, 50) * 1000, 1), "p95_ms": round(pct(latencies, 95) * 1000, 1)}
+
+
+def officer_client(info: gen.Generated) -> Client:
+    c = Client(APP_PORT)
+    path = f"/{info.largest_slug}/login"
+    token = c.csrf(path)
+    status, text, _ = c.request("POST", path, {"csrf_token": token, "email": info.officer_email,
+                                              "password": info.officer_password})
+    if status not in (302, 303):
+        raise RuntimeError(f"officer login failed: {status}")
+    return c
+
+
+def central_client(info: gen.Generated) -> Client:
+    c = Client(APP_PORT)
+    token = c.csrf("/central/login")
+    status, _t, headers = c.request("POST", "/central/login", {"csrf_token": token, "email": info.central_email,
+                                                                "password": info.central_password})
+    if status not in (302, 303):
+        raise RuntimeError(f"central login failed: {status}")
+    token = c.csrf("/central/login/2fa")
+    status, _t, _h = c.request("POST", "/central/login/2fa",
+                               {"csrf_token": token, "code": pyotp.TOTP(info.central_totp_secret).now()})
+    if status not in (302, 303):
+        raise RuntimeError(f"central second factor failed: {status}")
+    return c
+
+
+def timed_gets(c: Client, path: str, repeat: int) -> dict:
+    samples = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
+        status, _text, _h = c.request("GET", path)
+        samples.append(time.perf_counter() - t0)
+        if status != 200:
+            raise RuntimeError(f"GET {path}: {status}")
+    ms = [s * 1000 for s in samples]
+    return {"first_ms": round(ms[0], 1), "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(pct(ms, 95), 1),
+            "n": repeat}
 
 
-def report(name: str, samples: list[float], unit_count: int = 1) -> None:
-    ms = sorted(s * 1000 for s in samples)
-    p95 = ms[max(0, int(len(ms) * 0.95) - 1)]
-    rate = unit_count * len(samples) / sum(samples) if sum(samples) else float("inf")
-    print(f"{name:<52} n={len(ms):>5}  p50={statistics.median(ms):8.2f} ms  p95={p95:8.2f} ms  {rate:9.1f}/s")
+def notification_ids(url: str, since: datetime) -> set[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT tenant_id, id FROM notification WHERE channel = 'email' AND created_at >= %s",
+                            (since,)).fetchall()
+    return {f"<notification-{t}-{i}@bench-lapor.id>" for t, i in rows}
+
+
+def wait_delivered(svc: Services, expected: set[str], timeout: float) -> tuple[float, set[str], int]:
+    """Seconds until every expected id reached the sink; (seconds, missing, duplicates)."""
+    t0 = time.perf_counter()
+    while True:
+        seen = svc.sink_ids()
+        missing = expected - set(seen)
+        if not missing or time.perf_counter() - t0 > timeout:
+            dup = sum(1 for s in seen if s in expected) - len(expected - missing)
+            return time.perf_counter() - t0, missing, dup
+        time.sleep(0.5)
+
+
+# ---------------------------------------------------------------- main
+
+
+def preflight(db_url: str, redis_url: str) -> None:
+    admin, _name = gen._admin_url(db_url)
+    try:
+        psycopg.connect(admin, connect_timeout=5).close()
+    except psycopg.OperationalError as exc:
+        raise SystemExit(f"PostgreSQL is not reachable at {admin}: {exc}") from exc
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        raise SystemExit(f"Redis is not reachable at {redis_url}: {exc}") from exc
 
 
 def main() -> int:
-    db_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp(prefix='lapor-bench-')}/bench.db"
-    os.environ["APP_ENV"] = "testing"
-    from flask_migrate import upgrade
-    from sqlalchemy import select, text
+    db_url = os.environ.get("BENCH_DATABASE_URL", gen.DEFAULT_DB)
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+    scale = gen.scale_from_env()
+    preflight(db_url, redis_url)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `timeout` or Ctrl-C: still stop the servers
+    redis.Redis.from_url(redis_url).flushdb()  # the benchmark's own db number only
+    results: dict = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "scale": scale, "rows": []}
+    print(f"generating data at BENCH_SCALE={scale} …", flush=True)
+    info = gen.generate(db_url, scale)
+    results["generate"] = {k: v for k, v in asdict(info).items() if k not in ("sizes", "central_totp_secret")}
+    print(f"  {info.tenants} tenants, {info.complaints} complaints, {info.events} events, "
+          f"{info.dispositions} dispositions in {info.seconds} s", flush=True)
+    tmp = Path(tempfile.mkdtemp(prefix="lapor-bench-"))
+    svc = Services(info, redis_url, tmp)
+    rows = results["rows"]
+    try:
+        svc.start()
+        results["servers"] = {"gunicorn_workers": svc.workers, "gunicorn_threads": svc.threads,
+                              "rq_workers": env_int("BENCH_RQ_WORKERS", 2), "rq_worker_class": svc.worker_class}
+        clients = env_int("BENCH_CLIENTS", 8)
+        seconds = float(os.environ.get("BENCH_SECONDS") or 20)
+        repeat = env_int("BENCH_REPEAT", 30)
 
-    from app import create_app
-    from app.complaints import service
-    from app.deadlines.calendar import calendar_for_tenant
-    from app.deadlines.policy import deadline_for
-    from app.extensions import db
-    from app.tenancy.files import load_tenant_config, sync_tenant
-    from app.tenancy.models import frozen_time
-    from app.tenancy.scope import tenant_scope
+        # 1. Submission throughput, as a ratio to the bare baseline served the same way.
+        print("1. submission throughput …", flush=True)
+        load(BASE_PORT, clients, 3, None, False, info.largest_slug)  # warm-up
+        base = load(BASE_PORT, clients, seconds, None, False, info.largest_slug)
+        load(APP_PORT, clients, 3, None, True, info.largest_slug)
+        since = datetime.now(UTC)
+        appr = load(APP_PORT, clients, seconds, None, True, info.largest_slug)
+        ratio = appr["per_second"] / base["per_second"] if base["per_second"] else 0
+        print(f"   app {appr}\n   baseline {base}", flush=True)
+        rows.append({"name": "1. submissions/s, app ÷ bare baseline", "value": round(ratio, 2), "target": ">= 0.5",
+                     "met": ratio >= 0.5, "detail": {"app": appr, "baseline": base}})
+        # Let the workers catch up before the next measurement (bounded; the burst below is the real test).
+        waited, missing, _dup = wait_delivered(svc, notification_ids(db_url, since), 180)
+        print(f"   notifications of phase 1 delivered after {waited:.0f} s, {len(missing)} still pending", flush=True)
 
-    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": db_url, "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False, "JOBS_INLINE": True, "SECRET_KEY": "x" * 40,
-                      "UPLOAD_DIR": tempfile.mkdtemp(prefix="lapor-bench-up-")})
-    print(f"database: {db_url.split('@')[-1]}  complaints per tenant: {N_COMPLAINTS}")
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade(directory="migrations")
-        tenants = [sync_tenant(load_tenant_config("tenants", s)) for s in ("banjarmasin", "katingan")]
-        db.session.commit()
-        bjm = tenants[0]
-        start = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+        # 2. Staff inbox on the largest tenant.
+        print("2. staff inbox …", flush=True)
+        officer = officer_client(info)
+        inbox = f"/{info.largest_slug}/staff/complaints"
+        filters = {"all": "", "status=disposed": "?status=disposed", "status=submitted": "?status=submitted",
+                   "agency": f"?agency_id={info.largest_agency_id}", "overdue": "?deadline=overdue",
+                   "search": f"?q={info.search_word}"}
+        for label, query in filters.items():
+            r = timed_gets(officer, inbox + query, repeat)
+            rows.append({"name": f"2. inbox {label}: p50 {r['p50_ms']} ms, p95", "value": r["p95_ms"],
+                         "target": "<= 100 ms", "met": r["p95_ms"] <= 100, "detail": r})
 
-        def submit(i: int, tenant):
-            data = service.SubmitData(
-                title=f"Jalan berlubang nomor {i}",
-                description="Lubang besar di tengah jalan, membahayakan pengendara.",
-                complaint_class="pengaduan", reporter_name="Warga", reporter_email=f"w{i}@contoh.id")
-            with frozen_time(start + timedelta(minutes=7 * i)):
-                service.submit_complaint(data)
-            db.session.commit()
+        # 3. Central comparison, 12 months, all tenants.
+        print("3. central comparison …", flush=True)
+        central = central_client(info)
+        r = timed_gets(central, "/central/compare", max(5, repeat // 3))
+        worst = max(r["p95_ms"], r["first_ms"])
+        rows.append({"name": f"3. central comparison 12 months (first {r['first_ms']} ms), worst", "value": worst,
+                     "target": "<= 300 ms", "met": worst <= 300, "detail": r})
 
-        for tenant in tenants:
-            with tenant_scope(tenant.id):
-                samples = []
-                for i in range(N_COMPLAINTS):
-                    t0 = time.perf_counter()
-                    submit(i, tenant)
-                    samples.append(time.perf_counter() - t0)
-                report(f"submit complaint + event + outbox ({tenant.slug})", samples)
+        # 4. Burst of submissions, then every notification delivered by the workers.
+        burst = env_int("BENCH_BURST", max(200, round(10_000 * scale)))
+        print(f"4. burst of {burst} submissions …", flush=True)
+        since = datetime.now(UTC)
+        t0 = time.perf_counter()
+        b = load(APP_PORT, clients, None, burst, True, info.largest_slug)
+        expected = notification_ids(db_url, since)
+        waited, missing, dup = wait_delivered(svc, expected, env_int("BENCH_DRAIN_TIMEOUT", 600))
+        total = time.perf_counter() - t0
+        lost = len(missing) + max(0, burst - b["ok"])
+        rows.append({"name": f"4. burst {burst}: all delivered (s), lost {lost}, dup {dup}", "value": round(total, 1),
+                     "target": "<= 300 s, 0 lost, 0 dup", "met": total <= 300 and lost == 0 and dup == 0 and
+                     len(expected) == b["ok"],
+                     "detail": {"submit": b, "notifications": len(expected), "drain_after_submit_s": round(waited, 1),
+                                "lost": lost, "duplicated": dup}})
 
-        cal = calendar_for_tenant(bjm)
-        t = start
-        report("deadline_for (14 working days, pengaduan)",
-               timed(lambda: deadline_for(cal, bjm.settings, "followup", t, "pengaduan"), 5000))
+        # 5. Web worker memory after many requests.
+        n_req = env_int("BENCH_RSS_REQUESTS", 10_000 if scale >= 0.5 else 2000)
+        print(f"5. {n_req} requests, then worker RSS …", flush=True)
+        import psutil
 
-        from app.complaints.models import Complaint
+        paths = [f"/{info.largest_slug}/", f"/{info.largest_slug}/lapor", f"/{info.largest_slug}/transparansi",
+                 inbox, inbox + "?status=disposed", inbox + f"?q={info.search_word}"]
+        per_thread = n_req // 4
 
-        with tenant_scope(bjm.id):
-            report("scoped query: 25 newest complaints",
-                   timed(lambda: db.session.execute(
-                       select(Complaint).order_by(Complaint.submitted_at.desc()).limit(25)).scalars().all(), 300))
-            report("scoped query: count by status", timed(service.count_by_status, 300))
-            from app.complaints.sweep import sweep_tenant
+        def hammer() -> None:
+            c = officer_client(info)
+            for i in range(per_thread):
+                c.request("GET", paths[i % len(paths)])
 
-            report("deadline sweep of one tenant (all open complaints)",
-                   timed(lambda: (sweep_tenant(bjm, start + timedelta(days=30)), db.session.rollback()), 3))
-
-        client = app.test_client()
-        code = None
-        with tenant_scope(bjm.id):
-            code = db.session.execute(select(Complaint.code).limit(1)).scalar_one()
-        for path in ("/", "/banjarmasin/", f"/banjarmasin/lacak/{code}", "/banjarmasin/transparansi"):
-            resp = client.get(path)
-            if resp.status_code != 200:
-                print(f"{'GET ' + path:<52} status {resp.status_code} (skipped)")
-                continue
-            report(f"GET {path}", timed(lambda p=path: client.get(p), 200))
+        threads = [threading.Thread(target=hammer) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rss = {pid: round(psutil.Process(pid).memory_info().rss / 2**20, 1) for pid in svc.app_worker_pids()}
+        worst = max(rss.values())
+        rows.append({"name": f"5. web worker RSS after {per_thread * 4} requests (MB, max of {len(rss)})",
+                     "value": worst, "target": "<= 150 MB", "met": worst <= 150, "detail": rss})
+    finally:
+        svc.stop()
+        if os.environ.get("BENCH_KEEP_DB") != "1":
+            gen.drop_database(db_url)
+    print_table(results)
+    out_dir = ROOT / "benchmarks" / "results"
+    out_dir.mkdir(exist_ok=True)
+    path = out_dir / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    print(f"written {path.relative_to(ROOT)}")
     return 0
+
+
+def print_table(results: dict) -> None:
+    g = results["generate"]
+    print(f"\nBENCH_SCALE={results['scale']}: {g['tenants']} tenants, {g['complaints']} complaints "
+          f"(largest {g['largest_complaints']}), generated in {g['seconds']} s")
+    print(f"{'measurement':<62} {'value':>9}  {'target':<24} result")
+    for r in results["rows"]:
+        print(f"{r['name']:<62} {r['value']:>9}  {r['target']:<24} {'met' if r['met'] else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -94,6 +94,7 @@ def app():
         "SERVER_NAME": None,
         "MAIL_SERVER": None,
         "SMS_GATEWAY_URL": None,
+        "COMPARE_CACHE_SECONDS": 0,  # every test has its own data: no comparison shared through Redis
     })
     with application.app_context():
         upgrade(directory=str(REPO / "migrations"))

@@ -32,6 +32,8 @@ How the indicators are defined (see also DOMAIN.md, "How regions are compared to
 
 from __future__ import annotations
 
+import logging
+import pickle  # noqa: S403 (our own Redis, trusted like RQ's pickled jobs)
 import time
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
@@ -441,6 +443,50 @@ def monthly_trend(tenant_ids: Sequence[int], months: Sequence[str]) -> dict[int,
     for row in _across_tenants(stmt):
         out[row.tenant_id][index[row.month]] = row.n
     return out
+
+
+# ---------------------------------------------------------------- shared cache of the comparison
+
+log = logging.getLogger(__name__)
+COMPARE_CACHE_PREFIX = "lapor:compare:v1:"
+
+
+def _cache():
+    if not current_app.config.get("REDIS_URL") or current_app.config.get("COMPARE_CACHE_SECONDS", 300) <= 0:
+        return None
+    from app.jobs.queue import redis_connection
+
+    return redis_connection()
+
+
+def cached_comparison(start: date, end: date, *, refresh: bool = False) -> tuple[list[RegionIndicators],
+                                                                                dict[int, list[int]]]:
+    """The comparison rows and monthly trends for a period, shared by all web workers through Redis for
+    COMPARE_CACHE_SECONDS (aggregates over months need not be fresher; the periodic job
+    :func:`warm_default_comparison` keeps the default 12 months warm). Without Redis: computed each time."""
+    conn, key = _cache(), f"{COMPARE_CACHE_PREFIX}{start.isoformat()}:{end.isoformat()}"
+    if conn is not None and not refresh:
+        try:
+            raw = conn.get(key)
+        except Exception:  # noqa: BLE001 (a cache outage only costs time)
+            raw = None
+        if raw:
+            return pickle.loads(raw)  # noqa: S301 (written by this app into its own Redis)
+    rows = compare_regions(start, end)
+    trends = monthly_trend([r.tenant_id for r in rows], month_range(start, end))
+    if conn is not None:
+        try:
+            conn.set(key, pickle.dumps((rows, trends)), ex=current_app.config.get("COMPARE_CACHE_SECONDS", 300))
+        except Exception:  # noqa: BLE001
+            log.warning("comparison cache unavailable")
+    return rows, trends
+
+
+def warm_default_comparison() -> dict:
+    """Periodic: recompute the default period's comparison into the shared cache."""
+    start, end = default_period()
+    rows, _trends = cached_comparison(start, end, refresh=True)
+    return {"regions": len(rows), "start": start.isoformat(), "end": end.isoformat()}
 
 
 # ---------------------------------------------------------------- drill-down

@@ -63,9 +63,9 @@ def compare():
     """Ranking of all active regions for a period, with bands and monthly trends."""
     start, end, errors = _period()
     key, descending = _sort()
-    rows = reports.sort_rows(reports.compare_regions(start, end), key, descending)
+    rows, trends = reports.cached_comparison(start, end)
+    rows = reports.sort_rows(rows, key, descending)
     months = reports.month_range(start, end)
-    trends = reports.monthly_trend([r.tenant_id for r in rows], months)
     return render_template(
         "central/compare.html", rows=rows, trends=trends, months=months, start=start, end=end, errors=errors,
         sort=key, descending=descending, indicators=reports.INDICATORS,

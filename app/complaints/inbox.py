@@ -135,11 +135,13 @@ def visible_query(user, filters: InboxFilters, now: datetime | None = None, *, w
     if filters.date_to:
         stmt = stmt.where(Complaint.submitted_at < local_day_bounds(filters.date_to, tenant.timezone)[1])
     if filters.q:
-        q = filters.q
+        # ILIKE (not lower(x) LIKE lower(y), which icontains renders): PostgreSQL's trigram indexes on these
+        # columns serve ILIKE '%…%'. SQLite renders ilike as lower() LIKE lower().
+        pattern = "%" + filters.q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
         stmt = stmt.where(or_(
-            Complaint.code.icontains(q, autoescape=True),
-            Complaint.title.icontains(q, autoescape=True),
-            Complaint.description.icontains(q, autoescape=True),
+            Complaint.code.ilike(pattern, escape="/"),
+            Complaint.title.ilike(pattern, escape="/"),
+            Complaint.description.ilike(pattern, escape="/"),
         ))
     return stmt
 

@@ -111,6 +111,10 @@ class Complaint(TenantScoped, db.Model):
         tenant_fk(["merged_into_id"], "complaint"),
         sa.Index("ix_complaint_tenant_status_due", "tenant_id", "status", "due_at"),
         sa.Index("ix_complaint_tenant_submitted", "tenant_id", "submitted_at"),
+        # The inbox's free-text search (ILIKE '%word%' on code, title, description): trigram GIN indexes on
+        # PostgreSQL (pg_trgm); on SQLite these are plain indexes that the search cannot use.
+        *(sa.Index(f"ix_complaint_{col}_trgm", col, postgresql_using="gin", postgresql_ops={col: "gin_trgm_ops"})
+          for col in ("code", "title", "description")),
         sa.CheckConstraint(f"status IN {Status.ALL!r}", name="status"),
         sa.CheckConstraint(f"complaint_class IN {CLASSES!r}", name="class"),
     )

@@ -202,7 +202,12 @@ def notify_followers(c: Complaint, event: ComplaintEvent, template_key: str = "s
 
 
 def next_code(tenant, at: datetime) -> str:
-    """The next tracking code, e.g. BJM-26-00123: prefix, local year, sequence per tenant and year."""
+    """The next tracking code, e.g. BJM-26-00123: prefix, local year, sequence per tenant and year.
+
+    Counted in the submission's own transaction, so codes have no gaps (a register an auditor can
+    check): a failed submission gives its number back. The counter row is locked until commit; the
+    benchmark showed drawing it in a separate transaction did not raise throughput.
+    """
     year = calendar_for_tenant(tenant).local_date(at).year
     stmt = (update(CodeCounter).where(CodeCounter.year == year)
             .values(last_value=CodeCounter.last_value + 1).returning(CodeCounter.last_value))
@@ -248,6 +253,7 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
         reporter_phone=(data.reporter_phone or "").strip() or None, reporter_user_id=data.reporter_user_id,
         source=data.source, status=Status.SUBMITTED, submitted_at=now,
     )
+    _start_stage(c, "verification", now)  # before the INSERT: the deadline goes in with the row, no UPDATE
     try:
         with db.session.begin_nested():
             db.session.add(c)
@@ -257,7 +263,6 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
         if existing is None:
             raise
         return existing, False
-    _start_stage(c, "verification", now)
     event = record_event(c, actor, "submit", after={"status": c.status, "class": c.complaint_class,
                                                      "privacy": data.privacy})
     if data.attachments:

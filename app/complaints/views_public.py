@@ -223,8 +223,9 @@ def submit():
         db.session.rollback()
         _add_errors(form, exc.errors)
         return _render_submit(form, 400, files_dropped=bool(posted_files))
+    code, token = complaint.code, complaint.access_token  # read before commit expires the row (no reload)
     db.session.commit()
-    return redirect(url_for(".received", code=complaint.code, t=complaint.access_token), 303)
+    return redirect(url_for(".received", code=code, t=token), 303)
 
 
 @bp.route("/lapor/diterima/<code>")

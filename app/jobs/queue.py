@@ -11,8 +11,17 @@ from rq.job import Job
 RETRY = Retry(max=4, interval=[10, 60, 300, 900])
 
 
+_clients: dict[str, Redis] = {}
+
+
 def redis_connection() -> Redis:
-    return Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+    """The process's Redis client for REDIS_URL (its connection pool is thread-safe and reused, so a
+    request that enqueues does not open a new TCP connection each time)."""
+    url = current_app.config["REDIS_URL"]
+    client = _clients.get(url)
+    if client is None:
+        client = _clients[url] = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    return client
 
 
 def get_queue(name: str, connection: Redis | None = None) -> Queue:

@@ -66,3 +66,10 @@ def purge_identities() -> dict:
     from app.privacy.retention import purge_all_tenants
 
     return _run(purge_all_tenants)
+
+
+def warm_comparison() -> dict:
+    """Periodic: keep the central comparison of the last 12 months in the shared cache."""
+    from app.central.reports import warm_default_comparison
+
+    return _run(warm_default_comparison)

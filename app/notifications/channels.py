@@ -19,23 +19,22 @@ class DeliveryError(RuntimeError):
     pass
 
 
-def send_email(recipient: str, subject: str, body: str, sender_name: str, delivery_key: str | None = None) -> str:
+def send_email(recipient: str, subject: str, body: str, sender_name: str, message_id: str | None = None) -> str:
     """Send one email; returns the adapter used ("smtp" or "dev").
 
-    :param delivery_key: stable per message (the notification row): becomes the Message-ID, so if a
-        worker dies after the server accepted the mail but before we recorded it, the resend carries the
-        same Message-ID and mail systems drop it as a duplicate.
+    :param message_id: stable per message (the notification row): if a worker dies after the server
+        accepted the mail but before we recorded it, the resend carries the same Message-ID and mail
+        systems drop it as a duplicate.
     """
     cfg = current_app.config
     if not cfg["MAIL_SERVER"]:
         return "dev"
     msg = EmailMessage()
-    if delivery_key:
-        domain = cfg["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "lapor.localhost"
-        msg["Message-ID"] = f"<{delivery_key}@{domain}>"
     msg["From"] = formataddr((sender_name, cfg["MAIL_DEFAULT_SENDER"]))
     msg["To"] = recipient
     msg["Subject"] = subject
+    if message_id:
+        msg["Message-ID"] = message_id
     msg.set_content(body)
     try:
         with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=15) as smtp:

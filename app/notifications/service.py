@@ -67,6 +67,12 @@ def queue_message(event_key: str, channel: str, recipient: str, template_key: st
     return note
 
 
+def message_id(tenant_id: int, notification_id: int) -> str:
+    """The email Message-ID of a notification: the same on every retry (receivers can drop a repeat)."""
+    domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "lapor.localhost"
+    return f"<notification-{tenant_id}-{notification_id}@{domain}>"
+
+
 @job("notifications.send", queue="notifications")
 def send_notification(tenant_id: int, notification_id: int) -> str:
     """Deliver one recorded message; a second run finds it sent and does nothing."""
@@ -79,7 +85,7 @@ def send_notification(tenant_id: int, notification_id: int) -> str:
     try:
         if note.channel == "email":
             adapter = channels.send_email(note.recipient, note.subject, note.body, sender,
-                                          delivery_key=f"notification.{tenant.slug}.{note.id}")
+                                          message_id=message_id(tenant_id, note.id))
         else:
             adapter = channels.send_sms(note.recipient, note.body, sender)
     except channels.DeliveryError as exc:

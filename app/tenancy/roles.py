@@ -46,6 +46,8 @@ def roles_sql(database: str, schema: str = "public", passwords: dict[str, str | 
     app, rep, own = APP_ROLE, REPORTING_ROLE, OWNER_ROLE
     out += [
         f"GRANT CONNECT ON DATABASE {db} TO {own}, {app}, {rep}",
+        # Migrations may add trusted extensions (pg_trgm for the inbox search): CREATE on the database.
+        f"GRANT CREATE ON DATABASE {db} TO {own}",
         f"GRANT USAGE, CREATE ON SCHEMA {sch} TO {own}",
         f"GRANT USAGE ON SCHEMA {sch} TO {app}, {rep}",
         # Tables that exist already (whoever created them) ...

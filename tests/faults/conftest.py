@@ -295,8 +295,8 @@ class Worker:
     """`rq worker` as the README runs it, in its own process; killable like a crashed machine."""
 
     def __init__(self, app, burst: bool = False) -> None:
-        args = [str(BIN / "rq"), "worker", "--with-scheduler", "--url", app.config["REDIS_URL"],
-                "notifications", "default", "periodic"]
+        args = [str(BIN / "rq"), "worker", "-w", "app.jobs.worker.AppWorker", "--with-scheduler",
+                "--url", app.config["REDIS_URL"], "notifications", "default", "periodic"]
         if burst:
             args.append("--burst")
         self.log = tempfile.NamedTemporaryFile(prefix="lapor-faults-worker-", suffix=".log", delete=False)  # noqa: SIM115

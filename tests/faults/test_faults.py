@@ -84,7 +84,7 @@ def assert_each_sent_once(app, region, smtp, expected_recipients: list[str]) -> 
     assert sorted(n.recipient for n in notes) == sorted(expected_recipients)
     assert all(n.status == "sent" and n.attempts == 1 for n in notes), [(n.status, n.attempts) for n in notes]
     per_id = smtp.by_message_id()
-    expected_ids = {f"<notification.{region.slug}.{n.id}@lapor.localhost>" for n in notes}
+    expected_ids = {f"<notification-{region.id}-{n.id}@lapor.localhost>" for n in notes}
     assert set(per_id) == expected_ids, per_id
     assert all(times == 1 for times in per_id.values()), per_id
     assert sorted(d.to[0] for d in smtp.delivered) == sorted(expected_recipients)

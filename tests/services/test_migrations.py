@@ -56,3 +56,14 @@ def test_migrations_downgrade_to_nothing_and_upgrade_again():
         assert set(db.metadata.tables) <= set(sa.inspect(db.engine).get_table_names())
         db.session.remove()
         db.engine.dispose()
+
+
+def test_free_text_search_has_trigram_indexes_on_postgresql(db):
+    """The inbox searches code, title and description with ILIKE '%…%': GIN trigram indexes on PostgreSQL."""
+    conn = db.session.connection()
+    names = {ix["name"] for ix in sa.inspect(conn).get_indexes("complaint")}
+    assert {"ix_complaint_code_trgm", "ix_complaint_title_trgm", "ix_complaint_description_trgm"} <= names
+    if conn.dialect.name == "postgresql":
+        defs = dict(conn.execute(sa.text("SELECT indexname, indexdef FROM pg_indexes "
+                                         "WHERE tablename = 'complaint' AND indexname LIKE '%trgm'")).all())
+        assert all("USING gin" in d and "gin_trgm_ops" in d for d in defs.values()) and len(defs) == 3
