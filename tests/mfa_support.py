@@ -32,8 +32,10 @@ def next_code(prefix: str, email: str) -> str:
     secret = SECRETS[key]
     now = int(time.time() // 30)
     last = LAST_STEP.get(key)
-    step = now - 1 if last is None or last < now - 1 else last + 1
-    if step > now + 1:  # three sign-ins in one step already: wait for the next one
+    # Start at the current step, not the previous one: on a busy machine the request may reach the
+    # server after the next step has begun, and now-1 would then be two steps old (refused).
+    step = now if last is None or last < now else last + 1
+    if step > now + 1:  # two sign-ins in one step already: wait for the next one
         time.sleep(30 - time.time() % 30 + 0.1)
         return next_code(prefix, email)
     LAST_STEP[key] = step
