@@ -297,7 +297,7 @@ def test_administrators_sign_in_with_a_second_factor(live_server, actors, catalo
     expect(page.get_by_role("heading", level=1)).to_contain_text(t("Staff desk"))
     page.get_by_role("link", name=t("Security log"), exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Security log"))
-    expect(page.locator("table.list")).to_contain_text("login.success")
+    expect(page.locator("table.list")).to_contain_text("Berhasil masuk")  # translated label of login.success
     admin.step("91-admin-security-log")
     page.goto(admin.url("account"))
     expect(page.locator("#sessions")).to_be_visible()
@@ -312,5 +312,5 @@ def test_administrators_sign_in_with_a_second_factor(live_server, actors, catalo
     enter_second_factor(central, t)
     expect(cpage.get_by_role("heading", level=1)).to_have_text(t("Central console"))
     cpage.goto("/central/audit")
-    expect(cpage.locator("table.list")).to_contain_text("login.success")
+    expect(cpage.locator("table.list")).to_contain_text("Berhasil masuk")  # translated label of login.success
     central.step("93-central-security-log")
