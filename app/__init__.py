@@ -87,6 +87,7 @@ def _configure_engine(engine) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.accounts import loader  # noqa: F401  (registers the user loader)
     from app.accounts.views import bp as accounts_bp
+    from app.api.views import bp as api_keys_bp
     from app.central.views import bp as central_bp
     from app.central.views_compare import bp as central_compare_bp
     from app.command_center.views import bp as command_center_bp
@@ -114,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     tenant_bp.register_blueprint(onboarding_tenant_bp)
     tenant_bp.register_blueprint(integrations_bp)
     tenant_bp.register_blueprint(inbound_bp)
+    tenant_bp.register_blueprint(api_keys_bp)
     tenant_bp.register_blueprint(privacy_public_bp)
     tenant_bp.register_blueprint(privacy_staff_bp)
     tenant_bp.register_blueprint(settings_bp)

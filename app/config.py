@@ -93,6 +93,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Per API key (by its prefix): an integration that loops is slowed down, the service is not.
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute;5000 per hour"),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         # Seconds a reporter's one-time link to their personal data stays valid (UU PDP access right).
         "DATA_LINK_MAX_AGE": int(env.get("DATA_LINK_MAX_AGE", 24 * 3600)),

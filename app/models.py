@@ -3,6 +3,7 @@
 from app.accounts.audit import PlatformSecurityEvent, SecurityEvent  # noqa: F401
 from app.accounts.models import PlatformAdmin, PlatformSession, User, UserSession  # noqa: F401
 from app.agencies.models import Agency, Category  # noqa: F401
+from app.api.models import ApiKey  # noqa: F401
 from app.complaints import sweep as _sweep  # noqa: F401,E402  (registers the deadline sweep)
 from app.complaints.models import (  # noqa: F401
     Attachment,

@@ -52,6 +52,8 @@ AUDIT_LABELS = {
     "staff.invited": _l("Staff member invited"),
     "staff.deactivated": _l("Staff account deactivated"),
     "staff.activated": _l("Staff account reactivated"),
+    "api_key.created": _l("API key made"),
+    "api_key.revoked": _l("API key revoked"),
 }
 
 

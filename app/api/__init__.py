@@ -1,0 +1,1 @@
+"""Machine interfaces: API keys, the JSON REST API, its OpenAPI document and Open311 GeoReport v2."""

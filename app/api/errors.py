@@ -1,0 +1,57 @@
+"""One error shape for every JSON API answer: ``{"error": {"status", "code", "message", "fields"?}}``."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+
+class ApiError(Exception):
+    """Raised by API views; turned into the JSON error answer by :func:`handle_api_error`."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None,
+                 headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.fields, self.headers = fields or {}, headers or {}
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None, headers: dict | None = None):
+    body = {"status": status, "code": code, "message": str(message)}
+    if fields:
+        body["fields"] = {k: str(v) for k, v in fields.items()}
+    response = jsonify({"error": body})
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def handle_api_error(exc: ApiError):
+    return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
+
+
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+          429: "rate_limited"}
+
+
+def handle_http_error(exc: HTTPException):
+    """Werkzeug errors inside the API (404, 405, 429 from the limiter…) in the API's shape."""
+    from flask_babel import gettext as _
+
+    status = exc.code or 500
+    messages = {404: _("Not found."), 405: _("This method is not allowed here."),
+                429: _("Too many requests with this key; slow down and retry later.")}
+    headers = {}
+    if status == 429 and exc.get_response().headers.get("Retry-After"):
+        headers["Retry-After"] = exc.get_response().headers["Retry-After"]
+    return error_response(status, _CODES.get(status, "error"), messages.get(status, exc.description or exc.name),
+                          headers=headers)
+
+
+def register(bp) -> None:
+    """Make a blueprint answer errors as JSON in this shape."""
+    bp.register_error_handler(ApiError, handle_api_error)
+    bp.register_error_handler(HTTPException, handle_http_error)
