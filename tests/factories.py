@@ -21,6 +21,7 @@ from collections.abc import Callable
 from app.accounts.audit import Action, SecurityEvent
 from app.accounts.models import Role, User, UserSession
 from app.agencies.models import Agency, Category
+from app.api.models import ApiKey
 from app.complaints.models import (
     Attachment,
     CodeCounter,
@@ -185,6 +186,12 @@ def _webhook_attempt(n):
 @factory(InboundToken)
 def _inbound_token(n):
     return InboundToken(token_hash=f"{n:064x}", token_hint=f"{n % 10000:04d}", created_by_id=make(User).id)
+
+
+@factory(ApiKey)
+def _api_key(n):
+    return ApiKey(name=f"Integration {n}", prefix=f"{n:010x}"[-10:], key_hash=f"{n:064x}", scopes=["read"],
+                  created_by_id=make(User).id)
 
 
 @factory(InboundMessage)

@@ -32,7 +32,7 @@ class ApiKey(TenantScoped, db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = scoped_table_args(
-        sa.UniqueConstraint("prefix"),
+        sa.UniqueConstraint("tenant_id", "prefix"),
         tenant_fk(["created_by_id"], "user_account"),
         tenant_fk(["revoked_by_id"], "user_account"),
     )

@@ -34,7 +34,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['tenant_id', 'revoked_by_id'], ['user_account.tenant_id', 'user_account.id'], name=op.f('fk_api_key_tenant_id_revoked_by_id_user_account')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_api_key_tenant_id_tenant'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_key')),
-    sa.UniqueConstraint('prefix', name=op.f('uq_api_key_prefix')),
+    sa.UniqueConstraint('tenant_id', 'prefix', name=op.f('uq_api_key_tenant_id_prefix')),
     sa.UniqueConstraint('tenant_id', 'id', name=op.f('uq_api_key_tenant_id_id'))
     )
     with op.batch_alter_table('api_key', schema=None) as batch_op:

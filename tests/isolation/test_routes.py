@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User, UserSession
 from app.agencies.models import Agency, Category
+from app.api.models import ApiKey
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, FollowUp, ResponseTemplate
 from app.integrations.models import Webhook, WebhookDelivery
 from app.tenancy.models import Tenant, TenantStatus
@@ -72,6 +73,7 @@ OBJECT_ARGS = {
     "category_id": lambda o: o["category"].id,
     "user_id": lambda o: o["user"].id,
     "session_id": lambda o: o["session"].id,
+    "key_id": lambda o: o["api_key"].id,
 }
 #: Tenant rules left out of the cross-tenant id test, with the reason.
 OBJECT_RULES_TESTED_ELSEWHERE = {
@@ -193,6 +195,7 @@ def bjm_objects(db, bjm):
             "agency": make(Agency),
             "category": make(Category),
             "user": make(User),
+            "api_key": make(ApiKey),
         }
         objects["delivery"] = make(WebhookDelivery, webhook_id=objects["webhook"].id, complaint_id=complaint.id)
         objects["session"] = make(UserSession, user_id=objects["user"].id)
@@ -213,7 +216,8 @@ def _bjm_state(db, bjm, complaint_id):
         agencies = [(a.name, a.active) for a in db.session.scalars(select(Agency).order_by("id"))]
         categories = [(x.name_id, x.default_agency_id, x.active) for x in db.session.scalars(select(Category))]
         users = [(u.role, u.agency_id, u.active) for u in db.session.scalars(select(User).order_by("id"))]
-        return c.version, c.status, events, templates, hooks, deliveries, agencies, categories, users
+        api_keys = [(k.revoked_at, k.scopes) for k in db.session.scalars(select(ApiKey).order_by("id"))]
+        return c.version, c.status, events, templates, hooks, deliveries, agencies, categories, users, api_keys
 
 
 def test_katingan_admin_gets_404_for_banjarmasin_ids_on_every_tenant_rule(app, db, bjm, ktg_admin_client,
