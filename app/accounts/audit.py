@@ -68,6 +68,41 @@ ACTION_LABELS = {
 }
 
 
+DETAIL_LABELS = {
+    "second_factor": _l("Second factor"),
+    "by": _l("By account"),
+    "by_cli": _l("From the command line"),
+    "left": _l("Recovery codes left"),
+    "method": _l("Method"),
+    "path": _l("Page"),
+    "old": _l("Previous role"),
+    "new": _l("New role"),
+    "other_sessions_ended": _l("Other sessions ended"),
+    "sessions": _l("Sessions ended"),
+}
+DETAIL_VALUES = {
+    "totp": _l("authenticator code"),
+    "recovery_code": _l("recovery code"),
+    "enrolment": _l("set up during sign-in"),
+    "tenant_admin": _l("Administrator"),
+    "officer": _l("Complaint unit officer"),
+    "liaison": _l("Agency liaison"),
+    "citizen": _l("Citizen"),
+    True: _l("yes"),
+    False: _l("no"),
+}
+
+
+def detail_text(detail: dict | None) -> str:
+    """The details of an event in words (translated names and values; unknown ones as recorded)."""
+    parts = []
+    for key, value in sorted((detail or {}).items()):
+        label = DETAIL_LABELS.get(key, key)
+        shown = DETAIL_VALUES.get(value, value) if isinstance(value, str | bool) else value
+        parts.append(f"{label}: {shown}")
+    return "; ".join(parts)
+
+
 def action_label(action: str) -> str:
     """The translated label of an action code (the code itself for an unknown one)."""
     label = ACTION_LABELS.get(action)

@@ -129,7 +129,8 @@ def audit_log():
         select(PlatformSecurityEvent, PlatformAdmin.name).outerjoin(PlatformAdmin)
         .order_by(PlatformSecurityEvent.at.desc(), PlatformSecurityEvent.id.desc()).limit(200)
     ).all()
-    return render_template("accounts/audit.html", rows=rows, action_label=audit.action_label)
+    return render_template("accounts/audit.html", rows=rows, action_label=audit.action_label,
+                           detail_text=audit.detail_text)
 
 
 @bp.route("/central/")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.accounts import services as account_services
 from app.accounts.access import roles_required, staff_required
-from app.accounts.audit import SecurityEvent, action_label
+from app.accounts.audit import SecurityEvent, action_label, detail_text
 from app.accounts.forms import ActionForm, StaffRoleForm
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, Category
@@ -112,4 +112,5 @@ def audit_log():
         select(SecurityEvent, User.name).outerjoin(User, User.id == SecurityEvent.user_id)
         .order_by(SecurityEvent.at.desc(), SecurityEvent.id.desc()).limit(200)
     ).all()
-    return render_template("accounts/audit.html", rows=rows, action_label=action_label)
+    return render_template("accounts/audit.html", rows=rows, action_label=action_label,
+                           detail_text=detail_text)

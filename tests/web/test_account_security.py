@@ -424,6 +424,8 @@ def test_tenant_admin_sees_only_their_regions_security_log(app, db, bjm, ktg, ad
     assert "login.success" in page.text and "login.failure" not in page.text
     # Actions are shown as translated labels, Indonesian by default.
     assert "Berhasil masuk" in page.text and "Gagal masuk" not in page.text
+    # Details too: the admin's own sign-in enrolled the second factor.
+    assert "Faktor kedua: diatur saat masuk" in page.text and "second_factor" not in page.text
 
 
 def test_only_tenant_admins_open_the_security_log(app, db, bjm, officer, client):
