@@ -15,7 +15,7 @@ from app.tenancy.scope import bind_tenant, unbind_tenant
 #: Slugs that name platform pages and can never be tenants.
 RESERVED_SLUGS = frozenset(
     {"static", "central", "daftar", "signup", "healthz", "readyz", "login", "logout", "api", "dev", "lang", "auth",
-     "favicon.ico", "robots.txt"}
+     "favicon.ico", "robots.txt", "open311"}
 )
 
 

@@ -56,6 +56,12 @@ PLATFORM = {
     "onboarding.application": "one application, for central administrators (central_admin_required)",
     "onboarding.approve": "central administrators approve and provision a tenant (central_admin_required)",
     "onboarding.reject": "central administrators reject an application (central_admin_required)",
+    # Open311's platform door: jurisdiction_id (query or form) names the region, which is bound for the
+    # request like a /<slug>/ URL (active and live regions only); tests/api/test_open311.py tries it
+    # with another region's codes and keys.
+    **{f"open311_platform.{name}": "Open311 GeoReport v2 platform endpoint: the region is bound from jurisdiction_id"
+       for name in ("discovery", "services", "service_definition", "list_requests", "create_request",
+                    "get_request", "token")},
 }
 STATIC = {"static"}
 
@@ -74,12 +80,24 @@ OBJECT_ARGS = {
     "user_id": lambda o: o["user"].id,
     "session_id": lambda o: o["session"].id,
     "key_id": lambda o: o["api_key"].id,
+    "fmt": lambda o: "json",  # the answer format of the Open311 rules, not an object
+    "service_code": lambda o: o["category"].code,
+    "service_request_id": lambda o: o["complaint"].code,
+    "token": lambda o: o["open311_token"],
 }
 #: Tenant rules left out of the cross-tenant id test, with the reason.
 OBJECT_RULES_TESTED_ELSEWHERE = {
     "tenant.accounts.set_language": "the argument is a language code, not an object",
     "tenant.accounts.reset_password": "the token is not an object id: tests/web/test_accounts.py tries a "
                                       "Banjarmasin token in Katingan",
+    # Open311 rules whose only argument is the answer format (json/xml): no object to try. Katingan reading
+    # or posting Banjarmasin's requests through them is tried in tests/api/test_open311.py.
+    "tenant.open311.discovery": "the argument is the answer format, not an object",
+    "tenant.open311.services": "the argument is the answer format, not an object",
+    "tenant.open311.list_requests": "the argument is the answer format; tests/api/test_open311.py asks Katingan's "
+                                    "list for Banjarmasin's codes",
+    "tenant.open311.create_request": "the argument is the answer format; tests/api/test_open311.py posts with "
+                                     "Katingan's key to Banjarmasin",
 }
 
 
@@ -199,9 +217,13 @@ def bjm_objects(db, bjm):
         }
         objects["delivery"] = make(WebhookDelivery, webhook_id=objects["webhook"].id, complaint_id=complaint.id)
         objects["session"] = make(UserSession, user_id=objects["user"].id)
+        # A request posted through Open311 is found again by its token (stored as the submission key).
+        objects["open311_token"] = "0123456789abcdef0123456789abcdef"
+        make(Complaint, submission_key="open311:" + objects["open311_token"])
         db.session.commit()
         for obj in objects.values():
-            db.session.refresh(obj)
+            if not isinstance(obj, str):
+                db.session.refresh(obj)
     return objects
 
 

@@ -23,6 +23,9 @@ from tests.web.staff_support import make_staff, submit
 CSRF_EXEMPT: dict[str, str] = {
     "tenant.inbound.receive_sms": "SMS gateway endpoint: authenticated by the tenant's bearer token, no cookies",
     "tenant.inbound.receive_whatsapp": "WhatsApp gateway endpoint: authenticated by the tenant's bearer token",
+    "tenant.open311.create_request": "Open311 POST: authenticated by the region's API key (api_key field or "
+                                     "header), no cookies",
+    "open311_platform.create_request": "Open311 POST on the platform door: authenticated by the region's API key",
 }
 
 
