@@ -33,3 +33,17 @@ from app.notifications.models import MessageTemplate, Notification  # noqa: F401
 from app.onboarding.models import PlatformMessage, TenantApplication, TenantAuditEvent  # noqa: F401
 from app.privacy.models import DataAccessRequest  # noqa: F401
 from app.tenancy.models import Tenant, TenantDomain  # noqa: F401
+
+
+def include_for_dialect(dialect_name: str):
+    """Alembic ``include_object``: leave out objects declared for another database only (``ddl_if``),
+    such as the PostgreSQL GIN search index, which autogenerate would otherwise want on SQLite."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        ddl_if = getattr(obj, "_ddl_if", None)
+        wanted = getattr(ddl_if, "dialect", None)
+        if wanted is None:
+            return True
+        return dialect_name == wanted or (not isinstance(wanted, str) and dialect_name in wanted)
+
+    return include_object

@@ -354,8 +354,11 @@ def inbox_list():
     form = _filter_form()
     filters = _filters(form)
     now = utcnow()
-    counts = inbox.status_counts(_user(), filters, now)
-    page = inbox.paginate(_user(), filters, now, counts=counts)
+    if filters.q:
+        counts, page = inbox.search_page(_user(), filters, now)
+    else:
+        counts = inbox.status_counts(_user(), filters, now)
+        page = inbox.paginate(_user(), filters, now, counts=counts)
     badges = {c.id: inbox.deadline_badge(c, g.tenant, now) for c in page.items}
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
