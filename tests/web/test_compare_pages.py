@@ -66,6 +66,24 @@ def test_comparison_page_shows_the_hand_computed_numbers_in_both_regions(central
     assert central.get(f"/central/compare?{PERIOD_ARGS}&sort=reporter_email").status_code == 200
 
 
+def test_comparison_pages_regions_and_filters_by_province(central, compare_data, monkeypatch):
+    from app.central import views_compare
+
+    monkeypatch.setattr(views_compare, "PER_PAGE", 1)
+    base = f"/central/compare?{PERIOD_ARGS}&sort=backlog&dir=desc&lang=en"
+    first, second = central.get(base).text, central.get(base + "&page=2").text
+    assert "Pemerintah Kota Banjarmasin" in first and "Pemerintah Kabupaten Katingan" not in first
+    assert "Pemerintah Kabupaten Katingan" in second and "Pemerintah Kota Banjarmasin" not in second
+    assert "<td>2</td>" in second  # the rank counts across pages
+    assert "Regions 2–2 of 2" in second and "page=1" in second
+    assert central.get(base + "&page=99").text.count('data-key="backlog"') == 1  # clamped to the last page
+    only = central.get(f"/central/compare?{PERIOD_ARGS}&province=Kalimantan+Tengah&lang=en").text
+    assert "Pemerintah Kabupaten Katingan" in only and "Pemerintah Kota Banjarmasin" not in only
+    assert "province=Kalimantan+Tengah" in only  # kept in the sort and export links
+    csv_text = central.get(f"/central/compare.csv?{PERIOD_ARGS}&province=Kalimantan+Tengah").text
+    assert "Katingan" in csv_text and "Banjarmasin" not in csv_text
+
+
 def test_bad_period_falls_back_with_a_message(central, compare_data):
     resp = central.get("/central/compare?start=2026-02-30&end=x&lang=en")
     assert resp.status_code == 200 and "Enter dates as YYYY-MM-DD." in resp.text
