@@ -55,3 +55,7 @@ def register(bp) -> None:
     """Make a blueprint answer errors as JSON in this shape."""
     bp.register_error_handler(ApiError, handle_api_error)
     bp.register_error_handler(HTTPException, handle_http_error)
+    # Flask tries handlers registered for a status code (the app's HTML pages for 404, 429, …) before
+    # handlers registered for an exception class, even a blueprint's: register the codes here too.
+    for code in (*_CODES, 500):
+        bp.register_error_handler(code, handle_http_error)
