@@ -21,12 +21,14 @@ STAGES = ("verification", "coordination", "followup", "auto_close")
 
 
 def _nullable(schema: dict) -> dict:
-    kind = schema.get("type")
-    if isinstance(kind, str):
-        return {**schema, "type": [kind, "null"]}
-    if "enum" in schema:
-        return {**schema, "enum": [*schema["enum"], None]}
-    return {"anyOf": [schema, {"type": "null"}]}
+    if "type" not in schema and "enum" not in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    out = dict(schema)
+    if isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    if "enum" in out:
+        out["enum"] = [*out["enum"], None]
+    return out
 
 
 def _ref(name: str) -> dict:
@@ -194,6 +196,7 @@ def _schemas() -> dict:
         "ComplaintSummary": _closed(summary, required=list(_SUMMARY_ALWAYS)),
         "ComplaintDetail": _closed(detail, required=[*_SUMMARY_ALWAYS, *_DETAIL_EXTRA]),
         "ComplaintList": _LIST,
+        "ComplaintResponse": _closed({"data": _ref("ComplaintDetail")}),
         "SubmitComplaint": _SUBMIT,
         "Transition": _TRANSITION,
     }
@@ -323,10 +326,10 @@ def build_document() -> dict:
                     "requestBody": {"required": True,
                                     "content": {"application/json": {"schema": _ref("SubmitComplaint")}}},
                     "responses": {
-                        "201": _json_response("Created.", "ComplaintDetail",
+                        "201": _json_response("Created.", "ComplaintResponse",
                                               {"Location": {"schema": {"type": "string"}}}),
                         "200": _json_response("A retry with a known Idempotency-Key: the first report.",
-                                              "ComplaintDetail",
+                                              "ComplaintResponse",
                                               {"Location": {"schema": {"type": "string"}},
                                                "Idempotent-Replayed": {"schema": {"type": "string"}}}),
                         "400": _error("Invalid input (see fields); nothing was written."),
@@ -339,7 +342,7 @@ def build_document() -> dict:
                     "operationId": "getComplaint", "tags": ["complaints"], "summary": "One report",
                     "description": "With dispositions, published follow-ups and the public timeline. Scope: read.",
                     "parameters": [_CODE_PARAM, _LANG],
-                    "responses": {"200": _json_response("The report.", "ComplaintDetail"),
+                    "responses": {"200": _json_response("The report.", "ComplaintResponse"),
                                   "404": _error("No report of this region has this code."), **_COMMON_ERRORS},
                 },
             },
@@ -354,7 +357,7 @@ def build_document() -> dict:
                                     "content": {"application/json": {"schema": _ref("Transition")}}},
                     "responses": {
                         "200": _json_response("The report after the transition (with its new version).",
-                                              "ComplaintDetail"),
+                                              "ComplaintResponse"),
                         "400": _error("Invalid input (see fields); nothing was written."),
                         "404": _error("No report of this region has this code."),
                         "409": _error("code stale: the report changed since expected_version; code "
