@@ -139,6 +139,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_errors(app: Flask) -> None:
     def render(code: int):
         def handler(exc):
+            from app.api.errors import handle_http_error, is_api_path
+
+            if is_api_path():  # an unknown URL or method under /<slug>/api/v1: no route, so no API blueprint
+                return handle_http_error(exc)
             if code == 403:
                 from app.web_security import audit_forbidden
 

@@ -11,7 +11,8 @@ Signature: ``X-Lapor-Signature: sha256=HEX(HMAC-SHA256(secret, timestamp + "." +
 Privacy (UU PDP): a webhook never carries the reporter's identity or contact details (name, email,
 phone, account), the private tracking link, or attachments, whatever the complaint's privacy. For a
 *rahasia* complaint it carries no content either (no title, description, location or follow-up text),
-only the code, status, class, dates and the privacy flag.
+only the code, status, class, dates and the privacy flag. The complaint is presented by
+:mod:`app.api.present`, the same code (and rules) as the REST API.
 """
 
 from __future__ import annotations

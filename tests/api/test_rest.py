@@ -550,3 +550,22 @@ def test_each_key_has_its_own_rate_limit_answered_429_in_json(api_limited_app):
     assert int(limited.headers["Retry-After"]) > 0 and limited.headers["Cache-Control"] == "no-store"
     assert client.get(url, headers=auth(second)).status_code == 200  # the other key has its own budget
     assert client.post("/banjarmasin/api/v1/complaints", json=SUBMISSION, headers=auth(first)).status_code == 429
+
+
+def test_a_suspended_region_answers_503_in_json(client, db, bjm, token):
+    from app.tenancy.models import TenantStatus
+
+    bjm.status = TenantStatus.SUSPENDED
+    db.session.commit()
+    resp = _get(client, f"{BASE}/complaints", token)
+    assert resp.status_code == 503 and resp.json["error"]["code"] == "suspended"
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_api_urls_and_methods_answer_in_json_too(client, db, bjm, token):
+    resp = _get(client, f"{BASE}/complaint", token)
+    assert resp.status_code == 404 and resp.json["error"]["code"] == "not_found"
+    resp = client.delete(f"{BASE}/complaints", headers=auth(token))
+    assert resp.status_code == 405 and resp.json["error"]["code"] == "method_not_allowed"
+    assert "POST" in resp.headers["Allow"]
+    assert "<html" in client.get("/banjarmasin/no-such-page").text  # the rest of the site keeps its pages
