@@ -89,6 +89,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.api.open311 import bp as open311_bp
     from app.api.open311 import platform_bp as open311_platform_bp
+    from app.api.openapi import bp as api_docs_bp
+    from app.api.rest import bp as api_bp
     from app.api.views import bp as api_keys_bp
     from app.central.views import bp as central_bp
     from app.central.views_compare import bp as central_compare_bp
@@ -119,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     tenant_bp.register_blueprint(inbound_bp)
     tenant_bp.register_blueprint(api_keys_bp)
     tenant_bp.register_blueprint(open311_bp)
+    tenant_bp.register_blueprint(api_bp)
     tenant_bp.register_blueprint(privacy_public_bp)
     tenant_bp.register_blueprint(privacy_staff_bp)
     tenant_bp.register_blueprint(settings_bp)
@@ -130,11 +133,16 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops_bp)
     app.register_blueprint(onboarding_bp)
     app.register_blueprint(open311_platform_bp)
+    app.register_blueprint(api_docs_bp)
 
 
 def _register_errors(app: Flask) -> None:
     def render(code: int):
         def handler(exc):
+            from app.api.errors import handle_http_error, is_api_path
+
+            if is_api_path():  # an unknown URL or method under /<slug>/api/v1: no route, so no API blueprint
+                return handle_http_error(exc)
             if code == 403:
                 from app.web_security import audit_forbidden
 

@@ -64,6 +64,7 @@ def require_key(scope: str, optional: bool = False) -> Callable:
             g.api_key = key
             return view(*args, **kwargs)
 
-        return limiter.limit(_limit, key_func=rate_key)(wrapper)
+        # One budget per key across every API endpoint (a per-route limit would multiply it by the routes).
+        return limiter.shared_limit(_limit, scope="api", key_func=rate_key)(wrapper)
 
     return decorator

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+import re
+
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -45,13 +47,26 @@ def handle_http_error(exc: HTTPException):
     messages = {404: _("Not found."), 405: _("This method is not allowed here."),
                 429: _("Too many requests with this key; slow down and retry later.")}
     headers = {}
-    if status == 429 and exc.get_response().headers.get("Retry-After"):
-        headers["Retry-After"] = exc.get_response().headers["Retry-After"]
+    for name in ("Retry-After", "Allow"):  # 429's wait and 405's methods
+        if exc.get_response().headers.get(name):
+            headers[name] = exc.get_response().headers[name]
     return error_response(status, _CODES.get(status, "error"), messages.get(status, exc.description or exc.name),
                           headers=headers)
+
+
+_API_PATH = re.compile(r"^/[^/]+/api/v1(/|$)")
+
+
+def is_api_path() -> bool:
+    """Whether the request is for the REST API, even if no route matched (unknown URL or method)."""
+    return bool(_API_PATH.match(request.path))
 
 
 def register(bp) -> None:
     """Make a blueprint answer errors as JSON in this shape."""
     bp.register_error_handler(ApiError, handle_api_error)
     bp.register_error_handler(HTTPException, handle_http_error)
+    # Flask tries handlers registered for a status code (the app's HTML pages for 404, 429, …) before
+    # handlers registered for an exception class, even a blueprint's: register the codes here too.
+    for code in (*_CODES, 500):
+        bp.register_error_handler(code, handle_http_error)

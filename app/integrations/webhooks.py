@@ -11,7 +11,8 @@ Signature: ``X-Lapor-Signature: sha256=HEX(HMAC-SHA256(secret, timestamp + "." +
 Privacy (UU PDP): a webhook never carries the reporter's identity or contact details (name, email,
 phone, account), the private tracking link, or attachments, whatever the complaint's privacy. For a
 *rahasia* complaint it carries no content either (no title, description, location or follow-up text),
-only the code, status, class, dates and the privacy flag.
+only the code, status, class, dates and the privacy flag. The complaint is presented by
+:mod:`app.api.present`, the same code (and rules) as the REST API.
 """
 
 from __future__ import annotations
@@ -189,45 +190,18 @@ def redeliver(hook: Webhook, delivery_id: int) -> WebhookDelivery:
 
 # ---------------------------------------------------------------- events → deliveries
 
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
 def build_payload(event_type: str, event_id: str, complaint, event, follow_up=None) -> dict:
-    """The event as a receiver sees it; see the module docstring for what is never included."""
-    from app.agencies.models import Category
-    from app.complaints.models import Disposition
+    """The event as a receiver sees it; see the module docstring (and app.api.present) for what is never
+    included. The complaint is presented exactly as the REST API presents it."""
+    from app.api import present
 
     tenant = current_tenant()
-    content = not complaint.confidential
-    # By id, not the relationship: verification may have just changed the category.
-    category = db.session.get(Category, complaint.category_id) if complaint.category_id else None
-    agencies = [d.agency.short_name for d in db.session.execute(
-        select(Disposition).filter_by(complaint_id=complaint.id, active=True).order_by(Disposition.id)).scalars()
-        if d.agency is not None]
-    data: dict = {
-        "code": complaint.code,
-        "status": complaint.status,
-        "class": complaint.complaint_class,
-        "category": {"code": category.code, "name": category.name_id} if category is not None else None,
-        "privacy": complaint.privacy,
-        "source": complaint.source,
-        "submitted_at": _iso(complaint.submitted_at),
-        "verified_at": _iso(complaint.verified_at),
-        "due_at": _iso(complaint.due_at),
-        "deadline_state": complaint.deadline_state,
-        "agencies": agencies,
-    }
-    if content:
-        data.update(title=complaint.title, description=complaint.description,
-                    location={"text": complaint.location_text, "latitude": complaint.latitude,
-                              "longitude": complaint.longitude})
     payload: dict = {
         "id": event_id,
         "type": event_type,
-        "occurred_at": _iso(event.at),
+        "occurred_at": present.iso(event.at),
         "tenant": tenant.slug,
-        "complaint": data,
+        "complaint": present.webhook_complaint(complaint),
     }
     if event_type == "complaint.status_changed":
         payload["change"] = {"action": event.kind, "from": (event.before or {}).get("status"),
@@ -235,8 +209,8 @@ def build_payload(event_type: str, event_id: str, complaint, event, follow_up=No
     if event_type == "followup.published" and follow_up is not None:
         payload["follow_up"] = {
             "agency": follow_up.agency.short_name if follow_up.agency is not None else None,
-            "published_at": _iso(follow_up.published_at),
-            **({"body": follow_up.body} if content else {}),
+            "published_at": present.iso(follow_up.published_at),
+            **({"body": follow_up.body} if present.has_content(complaint) else {}),
         }
     return payload
 

@@ -19,6 +19,9 @@ RESERVED_SLUGS = frozenset(
 )
 
 
+#: Platform URLs that a tenant's own host serves as they are (not mapped under ``/<slug>/``).
+PLATFORM_PATHS_ON_TENANT_HOSTS = frozenset({"/healthz", "/readyz", "/api/v1/openapi.json"})
+
 _SLUG_CHARS = re.compile(r"[\w\-]+", re.ASCII)
 
 #: While a tenant is suspended its staff may still sign in and read (the data is kept), but not act.
@@ -122,7 +125,7 @@ class TenantHostMiddleware:
         if slug:
             path = environ.get("PATH_INFO", "") or "/"
             if not (path == f"/{slug}" or path.startswith(f"/{slug}/") or path.startswith("/static/")
-                    or path in ("/healthz", "/readyz")):
+                    or path in PLATFORM_PATHS_ON_TENANT_HOSTS):
                 environ["PATH_INFO"] = f"/{slug}{path}"
         return self.wsgi_app(environ, start_response)
 

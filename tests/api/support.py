@@ -16,3 +16,55 @@ def make_key(db, tenant, scopes=("read", "write"), name="Integration test") -> s
 
 def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+# ------------------------------------------------------------------ complaints for the REST API tests
+
+#: A reporter whose identity must never appear in an API answer.
+REPORTER = {"name": "Rahmat Hidayatullah", "email": "rahmat.hidayat@contoh.id", "phone": "081234567890"}
+
+
+def submit(db, tenant, *, when=None, **kw):
+    """A complaint of ``tenant`` through the service (committed), with the known reporter; returns its code."""
+    from app.complaints import service
+    from app.tenancy.models import frozen_time
+
+    data = service.SubmitData(
+        title=kw.pop("title", "Lampu jalan padam di Jl. Veteran"),
+        description=kw.pop("description", "Sudah seminggu lampu jalan di depan pasar padam, rawan kecelakaan."),
+        complaint_class=kw.pop("complaint_class", "pengaduan"),
+        reporter_name=REPORTER["name"], reporter_email=REPORTER["email"], reporter_phone=REPORTER["phone"],
+        **kw,
+    )
+    with tenant_scope(tenant.id):
+        if when is not None:
+            with frozen_time(when):
+                c, _created = service.submit_complaint(data)
+        else:
+            c, _created = service.submit_complaint(data)
+        db.session.commit()
+        return c.code
+
+
+def act(db, tenant, code, make_user, action, **kw):
+    """Run one complaint-unit action on the complaint ``code`` (committed), as a fresh officer."""
+    from sqlalchemy import select
+
+    from app.complaints import service
+    from app.complaints.models import Complaint
+
+    officer = make_user(tenant, "officer")
+    with tenant_scope(tenant.id):
+        c = db.session.execute(select(Complaint).filter_by(code=code)).scalar_one()
+        result = getattr(service, action)(c, service.Actor.of(officer), **kw)
+        db.session.commit()
+        return result
+
+
+def agency_id(db, tenant, code):
+    from sqlalchemy import select
+
+    from app.agencies.models import Agency
+
+    with tenant_scope(tenant.id):
+        return db.session.execute(select(Agency.id).filter_by(code=code)).scalar_one()

@@ -26,6 +26,8 @@ CSRF_EXEMPT: dict[str, str] = {
     "tenant.open311.create_request": "Open311 POST: authenticated by the region's API key (api_key field or "
                                      "header), no cookies",
     "open311_platform.create_request": "Open311 POST on the platform door: authenticated by the region's API key",
+    "tenant.api.submit": "REST API: authenticated by the region's API key (Authorization header), no cookies",
+    "tenant.api.transition": "REST API: authenticated by the region's API key (Authorization header), no cookies",
 }
 
 
