@@ -37,6 +37,9 @@ def test_administrator_makes_a_key_that_is_shown_once_and_stored_hashed(app, db,
     listing = client.get("/banjarmasin/staff/api-keys/")
     assert f"lpr_{row.prefix}_…" in listing.text and token not in listing.text
     assert "Dashboard Diskominfo" in listing.text
+    # Where to use it: the REST base, its OpenAPI document and the Open311 base of this region.
+    for address in ("/banjarmasin/api/v1/</code>", "/api/v1/openapi.json", "/banjarmasin/open311/v2/</code>"):
+        assert address in listing.text
 
 
 def test_a_key_needs_a_name_and_a_permission_with_translated_errors(app, db, bjm, make_user, login_as):
