@@ -30,11 +30,14 @@ def test_total_from_status_counts_equals_a_separate_count(app, db, bjm, make_use
     assert slow.total > 0 or filters.get("status") == "disposed"
 
 
+@pytest.mark.parametrize("sort_max", [0, 2000])
 @pytest.mark.parametrize("sort", ["newest", "oldest", "due"])
 @pytest.mark.parametrize("filters", [{"q": "sekolah"}, {"q": "pasar", "status": "submitted"}, {"q": "PASAR", "page": 2},
                                      {"q": "tidak-ada-yang-cocok"}, {"q": "sekolah", "page": 9}])
-def test_search_page_matches_the_ordinary_paging_for_every_sort(app, db, bjm, make_user, sort, filters):
-    """One pass over the matches (search_page) gives the same counts, total, order and page as the SQL path."""
+def test_search_page_matches_the_ordinary_paging_for_every_sort(app, db, bjm, make_user, sort, filters, sort_max,
+                                                                monkeypatch):
+    """search_page (through the search index, either page strategy) gives the same counts, total, order and
+    page as the ordinary path."""
     from datetime import timedelta
 
     from app.tenancy.models import utcnow
@@ -47,6 +50,7 @@ def test_search_page_matches_the_ordinary_paging_for_every_sort(app, db, bjm, ma
                  description="Lampu dekat sekolah padam." if i % 2 else "Pasar becek.",
                  submitted_at=now - timedelta(hours=i * 7 % 11), due_at=None if i % 4 == 0 else now + timedelta(days=i))
         db.session.flush()
+        monkeypatch.setattr(inbox, "SEARCH_SORT_MAX", sort_max)
         f = inbox.InboxFilters(sort=sort, **filters)
         counts, page = inbox.search_page(officer, f, per_page=4)
         assert counts == inbox.status_counts(officer, f)
