@@ -143,6 +143,10 @@ def _register_errors(app: Flask) -> None:
 
             if is_api_path():  # an unknown URL or method under /<slug>/api/v1: no route, so no API blueprint
                 return handle_http_error(exc)
+            from app.api.open311 import handle_unrouted_error, is_open311_path
+
+            if is_open311_path():  # the same under Open311: its own error format, JSON or XML
+                return handle_unrouted_error(exc)
             if code == 403:
                 from app.web_security import audit_forbidden
 

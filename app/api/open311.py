@@ -178,9 +178,23 @@ def _on_http_error(exc: HTTPException) -> Response:
     messages = {404: _("Not found."), 405: _("This method is not allowed here."),
                 429: _("Too many requests with this key; slow down and retry later.")}
     headers = {}
-    if status == 429 and exc.get_response().headers.get("Retry-After"):
-        headers["Retry-After"] = exc.get_response().headers["Retry-After"]
+    for name in ("Retry-After", "Allow"):  # 429's wait and 405's methods
+        if exc.get_response().headers.get(name):
+            headers[name] = exc.get_response().headers[name]
     return _errors(status, [messages.get(status, exc.description or exc.name)], headers)
+
+
+_OPEN311_PATH = re.compile(r"^(/[^/]+)?/open311/v2(/|$)")
+
+
+def is_open311_path() -> bool:
+    """Whether the request is for Open311, even if no route matched (unknown URL or method)."""
+    return bool(_OPEN311_PATH.match(request.path))
+
+
+def handle_unrouted_error(exc: HTTPException) -> Response:
+    """The application's handler for an Open311 URL that matched no route: the spec's error format."""
+    return _on_http_error(exc)
 
 
 def _on_suspended(exc: TenantSuspended) -> Response:

@@ -197,6 +197,14 @@ def test_an_unknown_service_code_is_an_error_in_the_specifications_format(db, cl
     assert count(db, bjm) == 0
 
 
+def test_an_unknown_url_or_method_answers_in_the_specifications_format(db, client, bjm):
+    errors_json(client.get("/banjarmasin/open311/v2/nothing-here.json"), 404)
+    response = client.put("/banjarmasin/open311/v2/requests.xml")
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    errors_xml(response, 405)
+    errors_json(client.delete("/open311/v2/services.json"), 405)
+
+
 # ------------------------------------------------------------------ POST requests
 
 
