@@ -15,12 +15,20 @@ from app.extensions import db, limiter
 
 
 def presented_key() -> str | None:
-    """``Authorization: Bearer <key>``, else ``X-Api-Key``, else Open311's ``api_key`` field."""
+    """``Authorization: Bearer <key>``, else ``X-Api-Key``, else (Open311 only) the ``api_key`` field.
+
+    The REST API takes keys in headers only: a key in a URL ends up in access logs, proxies and
+    browser history. Open311 clients send ``api_key`` as a parameter because the specification says so.
+    """
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
     if request.headers.get("X-Api-Key"):
         return request.headers["X-Api-Key"].strip()
+    from app.api.open311 import is_open311_path
+
+    if not is_open311_path():
+        return None
     value = request.args.get("api_key") or (request.form.get("api_key") if request.form else None)
     return value.strip() if value else None
 

@@ -62,6 +62,12 @@ def test_without_a_key_the_api_answers_401_in_json(client, bjm):
     assert resp.headers["Cache-Control"] == "no-store"
 
 
+def test_a_key_in_the_url_is_not_accepted(client, bjm, token):
+    # URLs end up in access logs and proxies: the REST API reads keys from headers only
+    assert client.get(f"{BASE}/categories?api_key={token}").status_code == 401
+    assert client.get(f"{BASE}/categories", headers={"X-Api-Key": token}).status_code == 200
+
+
 def test_a_revoked_key_answers_401(client, db, bjm, token):
     assert _get(client, f"{BASE}/categories", token).status_code == 200
     with tenant_scope(bjm.id):
