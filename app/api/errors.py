@@ -39,19 +39,22 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
           429: "rate_limited"}
 
 
-def handle_http_error(exc: HTTPException):
-    """Werkzeug errors inside the API (404, 405, 429 from the limiter…) in the API's shape."""
+def http_error_parts(exc: HTTPException) -> tuple[int, str, dict]:
+    """Status, translated message and the headers to keep (429's wait, 405's methods) of a Werkzeug error."""
     from flask_babel import gettext as _
 
     status = exc.code or 500
     messages = {404: _("Not found."), 405: _("This method is not allowed here."),
                 429: _("Too many requests with this key; slow down and retry later.")}
-    headers = {}
-    for name in ("Retry-After", "Allow"):  # 429's wait and 405's methods
-        if exc.get_response().headers.get(name):
-            headers[name] = exc.get_response().headers[name]
-    return error_response(status, _CODES.get(status, "error"), messages.get(status, exc.description or exc.name),
-                          headers=headers)
+    original = exc.get_response().headers
+    headers = {name: original[name] for name in ("Retry-After", "Allow") if original.get(name)}
+    return status, messages.get(status, exc.description or exc.name), headers
+
+
+def handle_http_error(exc: HTTPException):
+    """Werkzeug errors inside the API (404, 405, 429 from the limiter…) in the API's shape."""
+    status, message, headers = http_error_parts(exc)
+    return error_response(status, _CODES.get(status, "error"), message, headers=headers)
 
 
 _API_PATH = re.compile(r"^/[^/]+/api/v1(/|$)")

@@ -51,7 +51,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from app.agencies.models import Category
 from app.api.auth import presented_key, require_key
-from app.api.errors import ApiError
+from app.api.errors import ApiError, http_error_parts
 from app.complaints import access, reports, service, workflow
 from app.complaints.forms import PHONE_PATTERN
 from app.complaints.models import Attachment, Complaint, Disposition, Privacy, Status
@@ -174,14 +174,8 @@ def _on_api_error(exc: ApiError) -> Response:
 
 
 def _on_http_error(exc: HTTPException) -> Response:
-    status = exc.code or 500
-    messages = {404: _("Not found."), 405: _("This method is not allowed here."),
-                429: _("Too many requests with this key; slow down and retry later.")}
-    headers = {}
-    for name in ("Retry-After", "Allow"):  # 429's wait and 405's methods
-        if exc.get_response().headers.get(name):
-            headers[name] = exc.get_response().headers[name]
-    return _errors(status, [messages.get(status, exc.description or exc.name)], headers)
+    status, message, headers = http_error_parts(exc)
+    return _errors(status, [message], headers)
 
 
 _OPEN311_PATH = re.compile(r"^(/[^/]+)?/open311/v2(/|$)")

@@ -68,3 +68,19 @@ def agency_id(db, tenant, code):
 
     with tenant_scope(tenant.id):
         return db.session.execute(select(Agency.id).filter_by(code=code)).scalar_one()
+
+
+def publish_followup(db, tenant, code, make_user, text, agency_slug="pupr"):
+    """A liaison's follow-up on ``code`` submitted and published by a fresh officer (committed)."""
+    from sqlalchemy import select
+
+    from app.complaints import service
+    from app.complaints.models import Complaint
+
+    officer = make_user(tenant, "officer")
+    with tenant_scope(tenant.id):
+        c = db.session.execute(select(Complaint).filter_by(code=code)).scalar_one()
+        fu = service.save_followup_draft(c, service.Actor.of(officer), text,
+                                         agency_id=agency_id(db, tenant, agency_slug), submit=True)
+        service.publish_followup(c, service.Actor.of(officer), fu.id)
+        db.session.commit()

@@ -10,12 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
-from sqlalchemy import select
 
-from app.complaints import service
-from app.complaints.models import Complaint
-from app.tenancy.scope import tenant_scope
-from tests.api.support import REPORTER, act, agency_id, auth, make_key, submit
+from tests.api.support import REPORTER, act, agency_id, auth, make_key, publish_followup, submit
 from tests.api.test_rest import SUBMISSION
 
 DOC_URL = "/api/v1/openapi.json"
@@ -103,13 +99,7 @@ def test_real_answers_of_every_operation_conform_to_the_document(client, db, bjm
         act(db, bjm, code, make_user, "verify", tags=["lampu"])
         act(db, bjm, code, make_user, "dispose", agency_ids=[agency_id(db, bjm, "pupr")])
     act(db, bjm, held, make_user, "hold", message="Mohon kirim foto lokasi.")
-    officer = make_user(bjm, "officer")
-    with tenant_scope(bjm.id):
-        c = db.session.execute(select(Complaint).filter_by(code=public)).scalar_one()
-        fu = service.save_followup_draft(c, service.Actor.of(officer), "Lampu sudah diganti.",
-                                         agency_id=agency_id(db, bjm, "pupr"), submit=True)
-        service.publish_followup(c, service.Actor.of(officer), fu.id)
-        db.session.commit()
+    publish_followup(db, bjm, public, make_user, "Lampu sudah diganti.")
 
     listing = check("/complaints", "get", client.get(f"{BASE}/complaints?per_page=2", headers=h), 200)
     assert listing["meta"]["total"] == 3 and listing["links"]["next"]

@@ -15,7 +15,7 @@ from app.api.models import ApiKey
 from app.complaints import service
 from app.complaints.models import Complaint, ComplaintEvent, Disposition, Status
 from app.tenancy.scope import tenant_scope
-from tests.api.support import REPORTER, act, agency_id, auth, make_key, submit
+from tests.api.support import REPORTER, act, agency_id, auth, make_key, publish_followup, submit
 
 BASE = "/banjarmasin/api/v1"
 # Tuesday 17 March 2026 15.00 WITA.
@@ -220,13 +220,7 @@ def test_detail_shows_the_public_timeline_dispositions_follow_ups_deadline_and_v
     act(db, bjm, code, make_user, "dispose", agency_ids=[agency_id(db, bjm, "pupr")],
         instruction="Mohon dicek dan diperbaiki minggu ini.")
     act(db, bjm, code, make_user, "note", message="Catatan internal: pelapor adalah ketua RT.")
-    officer = make_user(bjm, "officer")
-    with tenant_scope(bjm.id):
-        c = db.session.execute(select(Complaint).filter_by(code=code)).scalar_one()
-        fu = service.save_followup_draft(c, service.Actor.of(officer), "Lampu sudah diganti oleh Dinas PUPR.",
-                                         agency_id=agency_id(db, bjm, "pupr"), submit=True)
-        service.publish_followup(c, service.Actor.of(officer), fu.id)
-        db.session.commit()
+    publish_followup(db, bjm, code, make_user, "Lampu sudah diganti oleh Dinas PUPR.")
     resp = _get(client, f"{BASE}/complaints/{code}", token)
     assert resp.status_code == 200
     data = resp.json["data"]
@@ -477,13 +471,7 @@ def test_a_rahasia_complaint_is_listed_without_its_content(client, db, bjm, make
     act(db, bjm, code, make_user, "verify")
     act(db, bjm, code, make_user, "dispose", agency_ids=[agency_id(db, bjm, "pupr")])
     act(db, bjm, code, make_user, "public_reply", message="Kami sedang memeriksa loket tersebut.")
-    officer = make_user(bjm, "officer")
-    with tenant_scope(bjm.id):
-        c = db.session.execute(select(Complaint).filter_by(code=code)).scalar_one()
-        fu = service.save_followup_draft(c, service.Actor.of(officer), "Petugas loket sudah diberi sanksi.",
-                                         agency_id=agency_id(db, bjm, "pupr"), submit=True)
-        service.publish_followup(c, service.Actor.of(officer), fu.id)
-        db.session.commit()
+    publish_followup(db, bjm, code, make_user, "Petugas loket sudah diberi sanksi.")
     detail = _get(client, f"{BASE}/complaints/{code}", token)
     listing = _get(client, f"{BASE}/complaints", token)
     data = detail.json["data"]
