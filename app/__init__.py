@@ -139,14 +139,12 @@ def _register_blueprints(app: Flask) -> None:
 def _register_errors(app: Flask) -> None:
     def render(code: int):
         def handler(exc):
-            from app.api.errors import handle_http_error, is_api_path
+            from app.api.errors import unrouted_error
 
-            if is_api_path():  # an unknown URL or method under /<slug>/api/v1: no route, so no API blueprint
-                return handle_http_error(exc)
-            from app.api.open311 import handle_unrouted_error, is_open311_path
-
-            if is_open311_path():  # the same under Open311: its own error format, JSON or XML
-                return handle_unrouted_error(exc)
+            # an unknown URL or method under the REST API or Open311: no route, so no blueprint handler
+            response = unrouted_error(exc)
+            if response is not None:
+                return response
             if code == 403:
                 from app.web_security import audit_forbidden
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from app.api import keys
-from app.api.errors import ApiError
+from app.api.errors import ApiError, is_open311_path
 from app.extensions import db, limiter
 
 
@@ -25,8 +25,6 @@ def presented_key() -> str | None:
         return header[7:].strip() or None
     if request.headers.get("X-Api-Key"):
         return request.headers["X-Api-Key"].strip()
-    from app.api.open311 import is_open311_path
-
     if not is_open311_path():
         return None
     value = request.args.get("api_key") or (request.form.get("api_key") if request.form else None)

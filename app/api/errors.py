@@ -58,11 +58,29 @@ def handle_http_error(exc: HTTPException):
 
 
 _API_PATH = re.compile(r"^/[^/]+/api/v1(/|$)")
+_OPEN311_PATH = re.compile(r"^(/[^/]+)?/open311/v2(/|$)")
 
 
 def is_api_path() -> bool:
     """Whether the request is for the REST API, even if no route matched (unknown URL or method)."""
     return bool(_API_PATH.match(request.path))
+
+
+def is_open311_path() -> bool:
+    """Whether the request is for Open311 (a region's or the platform's), even if no route matched."""
+    return bool(_OPEN311_PATH.match(request.path))
+
+
+def unrouted_error(exc: HTTPException):
+    """An API or Open311 URL that matched no route (so no blueprint handler ran): the error in that
+    interface's format; None for any other URL."""
+    if is_api_path():
+        return handle_http_error(exc)
+    if is_open311_path():
+        from app.api.open311 import on_http_error  # open311 imports this module
+
+        return on_http_error(exc)
+    return None
 
 
 def register(bp) -> None:

@@ -173,22 +173,10 @@ def _on_api_error(exc: ApiError) -> Response:
     return _errors(exc.status, [str(exc.message)], exc.headers)
 
 
-def _on_http_error(exc: HTTPException) -> Response:
+def on_http_error(exc: HTTPException) -> Response:
+    """A Werkzeug error (404, 405, 429…) in the specification's error format."""
     status, message, headers = http_error_parts(exc)
     return _errors(status, [message], headers)
-
-
-_OPEN311_PATH = re.compile(r"^(/[^/]+)?/open311/v2(/|$)")
-
-
-def is_open311_path() -> bool:
-    """Whether the request is for Open311, even if no route matched (unknown URL or method)."""
-    return bool(_OPEN311_PATH.match(request.path))
-
-
-def handle_unrouted_error(exc: HTTPException) -> Response:
-    """The application's handler for an Open311 URL that matched no route: the spec's error format."""
-    return _on_http_error(exc)
 
 
 def _on_suspended(exc: TenantSuspended) -> Response:
@@ -202,8 +190,8 @@ for _blueprint in (bp, platform_bp):
     _blueprint.register_error_handler(TenantSuspended, _on_suspended)
     # By code too: the application's HTML handlers for these codes would win over a class handler.
     for _code in (400, 401, 403, 404, 405, 409, 413, 429):
-        _blueprint.register_error_handler(_code, _on_http_error)
-    _blueprint.register_error_handler(HTTPException, _on_http_error)
+        _blueprint.register_error_handler(_code, on_http_error)
+    _blueprint.register_error_handler(HTTPException, on_http_error)
 
 
 # ---------------------------------------------------------------- the region of the request
