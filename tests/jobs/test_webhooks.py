@@ -177,7 +177,7 @@ def test_webhooks_never_carry_the_reporters_identity(app, db, bjm, privacy):
         relay()
     (req,) = receiver.requests
     body = req.body.decode()
-    for value in (*REPORTER.values(), "Siti", "0812", "access_token", "lacak"):
+    for value in (*REPORTER.values(), "Siti", "81234567890", "access_token", "lacak"):
         assert value not in body, value
     complaint = req.json()["complaint"]
     assert complaint["privacy"] == privacy
