@@ -31,7 +31,7 @@ def central_sign_in(actor, t) -> None:
     page.get_by_label(t("Email"), exact=True).fill("pusat@lapor.demo")
     page.get_by_label(t("Password"), exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name=t("Sign in"), exact=True).click()
-    enter_second_factor(actor, t)
+    enter_second_factor(actor, t, "pusat@lapor.demo")
     expect(page).to_have_url(re.compile(r"/central/$"))
 
 
