@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from PIL import ExifTags, Image
 from playwright.sync_api import Locator, Page, expect
 
 from app.tenancy.files import load_tenant_config
+from tests.mfa_support import SECRETS, next_code, remember_secret
 
 pytestmark = pytest.mark.e2e
 
@@ -271,26 +271,16 @@ def test_complaint_walkthrough(slug, live_server, actors, catalog, clean_screens
     citizen.step("22-citizen-closed")
 
 
-_LAST_TOTP_STEP: dict[str, int] = {}
-
-
 def enter_second_factor(actor, t, email: str) -> None:
-    """The demo administrators are enrolled with the printed demo key (app/demo.py).
-
-    The app accepts each code once per account (replay protection), so a second sign-in of the same
-    account within one 30-second step waits for the next code, as a person would.
-    """
-    import pyotp
-
+    """The demo administrators are enrolled with the printed demo key (app/demo.py); each code is accepted
+    once per account, so tests/mfa_support gives a second sign-in within 30 seconds the next step's code."""
     from app.demo import DEMO_TOTP_SECRET
 
-    totp = pyotp.TOTP(DEMO_TOTP_SECRET)
-    while (step := int(time.time() // totp.interval)) <= _LAST_TOTP_STEP.get(email, -1):
-        time.sleep(1)
-    _LAST_TOTP_STEP[email] = step
+    if ("e2e", email) not in SECRETS:
+        remember_secret("e2e", email, DEMO_TOTP_SECRET)
     page = actor.page
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Two-factor authentication"))
-    page.get_by_label(t("Code"), exact=True).fill(totp.at(step * totp.interval))
+    page.get_by_label(t("Code"), exact=True).fill(next_code("e2e", email))
     page.get_by_role("button", name=t("Continue"), exact=True).click()
 
 
