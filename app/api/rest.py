@@ -16,7 +16,6 @@ The OpenAPI document describing all of this is :mod:`app.api.openapi`; keep the 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -415,8 +414,7 @@ def agencies():
 def submission_key(idempotency_key: str) -> str:
     """The complaint's submission_key for a client's Idempotency-Key: per API key, so two integrations
     choosing the same value never meet, and within the column's 64 characters whatever the key's length."""
-    digest = hashlib.sha256(f"{g.api_key.prefix}\n{idempotency_key}".encode()).hexdigest()
-    return f"api:{digest[:60]}"
+    return service.derived_submission_key("api", g.api_key.prefix, idempotency_key)
 
 
 def _submit_data(body: dict) -> service.SubmitData:

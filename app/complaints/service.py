@@ -4,6 +4,7 @@ append-only event per change; queues notifications through the outbox; flushes, 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -91,6 +92,18 @@ class SubmitData:
     #: False when the channel answers the reporter itself (the inbound gateway's reply).
     notify_reporter: bool = True
     attachments: list = field(default_factory=list)  # list[PreparedUpload]
+
+
+#: The width of ``Complaint.submission_key``.
+SUBMISSION_KEY_LENGTH = 64
+
+
+def derived_submission_key(label: str, *parts: str) -> str:
+    """A ``submission_key`` for an outside id of any length: ``<label>:<SHA-256 of all parts>``, cut to the
+    column's width. Hashing the whole id (never cutting the id itself) keeps two ids that share a long
+    prefix apart, so neither is taken for a retry of the other."""
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return f"{label}:{digest}"[:SUBMISSION_KEY_LENGTH]
 
 
 # ---------------------------------------------------------------- helpers

@@ -149,6 +149,16 @@ def _only_recent_open_complaint(phones: list[str]):
     return rows[0] if len(rows) == 1 else None
 
 
+def submission_key(channel: str, message_id: str) -> str:
+    """The complaint's ``submission_key`` for a gateway message: a hash of the channel and the whole id.
+
+    WhatsApp ids (``wamid.…``) share long prefixes, so a key cut from the id itself would make a second
+    sender's report look like a retry of the first one's (and hand them its private link)."""
+    from app.complaints.service import derived_submission_key
+
+    return derived_submission_key(channel, channel, message_id)
+
+
 def receive(channel: str, message_id: str, sender: str, text: str) -> InboundResult:
     """Turn one gateway message into a complaint or an addition; idempotent on ``message_id``.
 
@@ -176,7 +186,7 @@ def receive(channel: str, message_id: str, sender: str, text: str) -> InboundRes
 
     phones = _phone_variants(sender)
     target = _referenced_complaint(text, phones) or _only_recent_open_complaint(phones)
-    complaint, action = None, "rejected"
+    complaint, action, duplicate = None, "rejected", False
     if target is not None:
         service.add_information(target, text)
         complaint, action = target, "appended"
@@ -195,10 +205,18 @@ def receive(channel: str, message_id: str, sender: str, text: str) -> InboundRes
         title = first_line if len(first_line) <= 80 else first_line[:77].rstrip() + "…"
         if len(title) < 5:
             title = f"{_channel_name(channel)}: {title}"
-        complaint, _created = service.submit_complaint(service.SubmitData(
+        complaint, created = service.submit_complaint(service.SubmitData(
             title=title, description=text, complaint_class=complaint_class, category_id=category_id,
             privacy=privacy, reporter_phone=sender, locale=current_tenant().locale or "id",
-            submission_key=f"{channel}:{message_id}"[:64], source=channel, notify_reporter=False))
+            submission_key=submission_key(channel, message_id), source=channel, notify_reporter=False))
+        if not created:
+            # Only the same channel and message id derive this key: a concurrent delivery of this very
+            # message stored it meanwhile. Answer as a re-delivery (the first answer if it is recorded).
+            seen = db.session.execute(select(InboundMessage).filter_by(
+                channel=channel, gateway_message_id=message_id)).scalar_one_or_none()
+            if seen is not None:
+                return _result_of(seen, duplicate=True)
+            duplicate = True
         action = "created"
         reply = _reply("created", code=complaint.code, link=service._tracking_link(complaint))
     row = InboundMessage(channel=channel, gateway_message_id=message_id, sender=sender, body=text, action=action,
@@ -206,7 +224,7 @@ def receive(channel: str, message_id: str, sender: str, text: str) -> InboundRes
     db.session.add(row)
     db.session.flush()  # a concurrent twin fails here (unique message id); the view then answers from it
     log.info("inbound %s message %s: %s %s", channel, row.id, action, complaint.code if complaint else "-")
-    return _result_of(row, duplicate=False)
+    return _result_of(row, duplicate=duplicate)
 
 
 def _channel_name(channel: str) -> str:

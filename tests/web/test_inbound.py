@@ -74,6 +74,37 @@ def test_a_resent_message_returns_the_first_answer_and_creates_nothing(app, db, 
     assert post(client, bjm, token, channel="whatsapp", text=TEXT + " Juga lewat WA.").status_code == 200
 
 
+def test_two_long_message_ids_sharing_a_64_character_prefix_are_two_reports(app, db, bjm, client):
+    # WhatsApp ids (wamid.…) share long prefixes; the key once was the id cut to 64 characters, so the
+    # second sender got the first reporter's code and private link, and their report was never stored.
+    token = make_token(db, bjm)
+    prefix = "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABIYFjNFQjBDMEY0RjU2QTdCOEM5RDBFMUYyAA"
+    assert len(prefix) >= 64
+    first = post(client, bjm, token, channel="whatsapp", message_id=prefix + "AAA")
+    second = post(client, bjm, token, channel="whatsapp", message_id=prefix + "BBB", **{"from": "0899000111"},
+                  text="Jalan berlubang besar di Jl. Ahmad Yani km 3, sudah dua minggu tidak diperbaiki.")
+    assert (first.status_code, second.status_code) == (201, 201)
+    one, two = first.get_json(), second.get_json()
+    assert not one["duplicate"] and not two["duplicate"] and one["code"] != two["code"]
+    a, b = complaints(db, bjm)
+    assert (a.code, a.reporter_phone) == (one["code"], "+6281234567890")
+    assert (b.code, b.reporter_phone) == (two["code"], "+62899000111") and b.description.startswith("Jalan")
+    # Each sender's reply carries the private link of their own report only.
+    assert f"t={b.access_token}" in two["reply"] and a.access_token not in two["reply"]
+    # A genuine re-delivery of the second message is the one answered as a duplicate.
+    again = post(client, bjm, token, channel="whatsapp", message_id=prefix + "BBB", **{"from": "0899000111"},
+                 text="Jalan berlubang besar di Jl. Ahmad Yani km 3, sudah dua minggu tidak diperbaiki.")
+    assert again.status_code == 200 and again.get_json() == {**two, "duplicate": True}
+    assert len(complaints(db, bjm)) == 2 and count(db, bjm, InboundMessage) == 2
+
+
+def test_the_submission_key_hashes_the_whole_message_id():
+    long_id = "x" * 119
+    assert inbound.submission_key("sms", long_id + "a") != inbound.submission_key("sms", long_id + "b")
+    assert inbound.submission_key("sms", "gw-1") != inbound.submission_key("whatsapp", "gw-1")
+    assert len(inbound.submission_key("whatsapp", long_id)) == 64
+
+
 def test_a_message_naming_the_senders_open_complaint_is_added_to_it(app, db, bjm, client):
     token = make_token(db, bjm)
     code = post(client, bjm, token, message_id="gw-1").get_json()["code"]
