@@ -68,6 +68,8 @@ def seed_demo() -> list[str]:
             made = seed_complaints(tenant)
             if made:
                 lines.append(f"  {tenant.slug:<11} {made} demo complaints created")
+            elif tenant.slug not in STAFF:
+                lines.append(f"  {tenant.slug:<11} no demo staff: no logins or demo complaints")
         db.session.commit()
     # Deliver the demo notifications now (the development adapters store them).
     while any(relay().get(k) for k in ("ran", "relayed")):
@@ -79,7 +81,7 @@ def seed_demo() -> list[str]:
     code_cmd = f"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())"
     lines.append(f'  or print the current code: .venv/bin/python -c "{code_cmd}"')
     lines.append("")
-    lines.append(f"Regions: {base}/banjarmasin/  {base}/katingan/")
+    lines.append("Regions: " + "  ".join(f"{base}/{tenant.slug}/" for tenant in tenants))
     return lines
 
 

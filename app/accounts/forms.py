@@ -1,17 +1,19 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from app.inputs import AccountEmail
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), AccountEmail()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Remember me"))
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), AccountEmail()])
 
 
 class ResetPasswordForm(FlaskForm):
@@ -22,7 +24,7 @@ class ResetPasswordForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=255)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), AccountEmail(), Length(max=255)])
     phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=30)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
     confirm = PasswordField(_l("Repeat the password"), validators=[

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import PlatformAdmin, Role, User
 from app.extensions import db
+from app.inputs import account_email
 from app.tenancy.models import utcnow
 from app.tenancy.scope import current_tenant_id
 
@@ -161,13 +162,15 @@ def create_user(email: str, name: str, role: str, password: str | None = None, a
                 phone: str | None = None, is_unit_head: bool = False) -> User:
     """Create a user in the bound tenant.
 
-    :raises ValueError: for an unknown role, or a liaison without an agency.
+    :raises ValueError: for an unknown role, a liaison without an agency, or an email address the
+        sign-in form would refuse (:class:`app.inputs.InvalidEmail`).
     """
+    email = account_email(email)
     if role not in Role.ALL:
         raise ValueError(f"unknown role {role!r}")
     if role == Role.LIAISON and agency_id is None:
         raise ValueError("a liaison must belong to an agency")
-    user = User(email=_normalise_email(email), name=name, role=role, agency_id=agency_id, phone=phone,
+    user = User(email=email, name=name, role=role, agency_id=agency_id, phone=phone,
                 is_unit_head=is_unit_head)
     if password:
         user.set_password(password)
@@ -177,7 +180,8 @@ def create_user(email: str, name: str, role: str, password: str | None = None, a
 
 
 def create_platform_admin(email: str, name: str, password: str) -> PlatformAdmin:
-    admin = PlatformAdmin(email=_normalise_email(email), name=name)
+    """:raises ValueError: for an email address the sign-in form would refuse."""
+    admin = PlatformAdmin(email=account_email(email), name=name)
     admin.set_password(password)
     db.session.add(admin)
     db.session.flush()

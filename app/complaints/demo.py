@@ -131,7 +131,8 @@ def _work_time(rng: random.Random, day: datetime, tz: ZoneInfo) -> datetime:
 
 
 def seed_complaints(tenant, count: int = 200, seed: int | None = None) -> int:
-    """Create demo complaints in the bound tenant unless it already has some; returns how many."""
+    """Create demo complaints in the bound tenant unless it already has some or it has no officer (a
+    region without demo staff); returns how many."""
     if db.session.scalar(select(func.count(Complaint.id))):
         return 0
     rng = random.Random(seed if seed is not None else tenant.id * 7919)
@@ -139,6 +140,8 @@ def seed_complaints(tenant, count: int = 200, seed: int | None = None) -> int:
     pin_rng = random.Random((seed if seed is not None else tenant.id * 7919) + 1)
     tz = ZoneInfo(tenant.timezone)
     officer = db.session.execute(select(User).where(User.role == Role.OFFICER).order_by(User.id)).scalars().first()
+    if officer is None:  # a region without demo staff (one added to tenants/): nobody to handle complaints
+        return 0
     liaisons = {u.agency_id: u for u in db.session.execute(select(User).where(User.role == Role.LIAISON)).scalars()}
     categories = {c.code: c for c in db.session.execute(select(Category)).scalars()}
     agencies = list(db.session.execute(select(Agency)).scalars())

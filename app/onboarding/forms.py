@@ -6,8 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from app.inputs import AccountEmail
 from app.onboarding import service
 from app.onboarding.models import TIMEZONES
 from app.tenancy.models import TenantType
@@ -36,7 +37,7 @@ class ApplicationForm(FlaskForm):
     official_name = StringField(_l("Responsible official: name"), validators=[_required(), Length(max=120)])
     official_position = StringField(_l("Position"), validators=[_required(), Length(max=120)])
     official_email = EmailField(_l("Official email"), validators=[
-        _required(), Email(message=_l("Enter a valid email address.")), Length(max=255)],
+        _required(), AccountEmail(), Length(max=255)],
         description=_l("Preferably an address on a government domain (.go.id)."))
     official_phone = StringField(_l("Phone number"), validators=[_required(), Length(max=30)])
     slug = StringField(_l("Desired web address"), validators=[_required(), Length(max=40)],
@@ -80,7 +81,7 @@ class BrandingForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     name = StringField(_l("Name"), validators=[_required(), Length(max=120)])
-    email = EmailField(_l("Email"), validators=[_required(), Email(message=_l("Enter a valid email address.")),
+    email = EmailField(_l("Email"), validators=[_required(), AccountEmail(),
                                                 Length(max=255)])
     role = SelectField(_l("Role"), choices=[])
     agency_id = SelectField(_l("Agency (for a liaison)"), choices=[], coerce=lambda v: int(v) if v else None,

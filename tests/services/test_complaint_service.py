@@ -239,7 +239,7 @@ def test_events_are_append_only(db, bjm):
 def test_sweep_flags_overdue_escalates_once_and_auto_closes(db, bjm, officer, make_user):
     from app.complaints.sweep import sweep_tenant
 
-    make_user(bjm, "officer", email="kepala@banjarmasin.test", is_unit_head=True)
+    make_user(bjm, "officer", email="kepala@banjarmasin.example", is_unit_head=True)
     with tenant_scope(bjm.id):
         late, _ = submit(db, bjm)
         answered, _ = submit(db, bjm, title="Parkir liar di Pasar Lama")

@@ -79,6 +79,33 @@ def test_email_is_matched_without_regard_to_case(bjm, bjm_officer, client):
     assert login(client, bjm, bjm_officer.email.upper()).status_code == 302
 
 
+@pytest.mark.parametrize("email", ["petugas@example.invalid", "petugas@banjarmasin.test", "petugas@localhost",
+                                   "petugas@@banjarmasin.example", "petugas@banjarmasin"])
+def test_create_user_refuses_an_email_the_sign_in_form_refuses(app, db, bjm, client, email):
+    # Before, the CLI created such an account and the sign-in form refused its address for good.
+    result = app.test_cli_runner().invoke(args=[
+        "accounts", "create-user", "--tenant", "banjarmasin", "--email", email, "--name", "Petugas Baru",
+        "--role", "officer", "--password", "kata-sandi-panjang-1"], input=None)
+    assert result.exit_code == 1 and "not a valid email address" in result.output
+    with tenant_scope(bjm.id):
+        assert db.session.scalars(select(User).filter(User.email == email.lower())).first() is None
+    page = client.post("/banjarmasin/login", data={"email": email, "password": "kata-sandi-panjang-1"})
+    assert page.status_code == 200 and text_in(app, "Enter a valid email address.") in page.text
+    with tenant_scope(bjm.id), pytest.raises(ValueError):
+        services.create_user(email, "Petugas Baru", "officer", password="kata-sandi-panjang-1")
+    with pytest.raises(ValueError):
+        services.create_platform_admin(email, "Admin Pusat", "kata-sandi-panjang-1")
+
+
+def test_create_user_accepts_an_address_the_sign_in_form_accepts_and_it_signs_in(app, db, bjm, client):
+    result = app.test_cli_runner().invoke(args=[
+        "accounts", "create-user", "--tenant", "banjarmasin", "--email", " Petugas.Baru@Banjarmasin.Example ",
+        "--name", "Petugas Baru", "--role", "officer", "--password", "kata-sandi-panjang-1"])
+    assert result.exit_code == 0, result.output
+    resp = login(client, bjm, "petugas.baru@banjarmasin.example", "kata-sandi-panjang-1")
+    assert resp.status_code == 302 and "/staff" in resp.headers["Location"]
+
+
 def test_sign_in_follows_a_local_next_but_never_another_site(bjm, bjm_officer, app):
     local = app.test_client().post("/banjarmasin/login?next=/banjarmasin/staff/users",
                                    data={"email": bjm_officer.email, "password": DEMO_PASSWORD})
