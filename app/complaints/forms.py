@@ -29,6 +29,11 @@ PHONE_PATTERN = r"^\+?[0-9][0-9 .\-]{6,20}[0-9]$"
 COORDINATE_PATTERN = r"^\s*-?[0-9]{1,3}([.,][0-9]+)?\s*$"
 
 
+#: The attachments' help text, on every form that takes files.
+ATTACHMENTS_HELP = _l("Up to 5 files: JPEG, PNG or WebP photos, or PDF; at most 5 MB each. Location and camera "
+                      "data are removed from photos; author and other metadata are removed from PDF documents.")
+
+
 def _optional_int(value):
     if value in (None, "", "None"):
         return None
@@ -61,8 +66,7 @@ class SubmitForm(FlaskForm):
     longitude = StringField(_l("Longitude"), filters=[_strip], validators=[
         Optional(), Regexp(COORDINATE_PATTERN, message=_l("Enter a number such as 114.5908."))])
     attachments = MultipleFileField(_l("Photos or documents (optional)"),
-                                    description=_l("Up to 5 files: JPEG, PNG or WebP photos, or PDF; at most 5 MB "
-                                                   "each. Location and camera data are removed from photos."))
+                                    description=ATTACHMENTS_HELP)
     reporter_name = StringField(_l("Your name"), filters=[_strip], validators=[
         DataRequired(message=_l("Write your name.")), Length(max=120)])
     reporter_email = EmailField(_l("Email"), filters=[_strip], validators=[
@@ -101,8 +105,7 @@ class AddInformationForm(FlaskForm):
     message = TextAreaField(_l("Additional information"), filters=[_strip], validators=[
         DataRequired(message=_l("Write a message.")), Length(max=4000)])
     attachments = MultipleFileField(_l("Photos or documents (optional)"),
-                                    description=_l("Up to 5 files: JPEG, PNG or WebP photos, or PDF; at most 5 MB "
-                                                   "each."))
+                                    description=ATTACHMENTS_HELP)
 
 
 class CitizenReplyForm(FlaskForm):

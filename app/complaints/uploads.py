@@ -1,4 +1,5 @@
-"""Attachments: type checked by content, image metadata (EXIF, GPS, camera) stripped before storage."""
+"""Attachments: type checked by content; image metadata (EXIF, GPS, camera) and PDF metadata (document
+information, XMP) stripped before storage; images bounded in pixels before they are decoded."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 from flask import Response, current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -72,6 +74,36 @@ def strip_image_metadata(data: bytes, content_type: str) -> bytes:
         raise UploadError(_l("The image could not be read.")) from exc
 
 
+#: Keys under which a PDF object may carry metadata naming people: XMP streams (document, pages, images,
+#: fonts) and applications' private data (Illustrator, Word…).
+_PDF_METADATA_KEYS = ("/Metadata", "/PieceInfo")
+
+
+def strip_pdf_metadata(data: bytes) -> bytes:
+    """The PDF with its document information (Author, Creator, Producer, Title…) and every XMP stream
+    removed, content kept. qpdf writes only the objects still referenced, so an older revision's
+    information dictionary (left behind by incremental saves) does not survive either.
+
+    :raises UploadError: for a PDF that cannot be parsed or needs a password.
+    """
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if "/Info" in pdf.trailer:
+                del pdf.trailer["/Info"]
+            for obj in pdf.objects:
+                if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+                    for key in _PDF_METADATA_KEYS:
+                        if key in obj:
+                            del obj[key]
+            out = io.BytesIO()
+            # No encryption: the stored copy must be readable by the staff; no metadata version fix-up.
+            pdf.save(out, encryption=False, fix_metadata_version=False, deterministic_id=True)
+            return out.getvalue()
+    except (pikepdf.PdfError, pikepdf.PasswordError, RecursionError, ValueError) as exc:
+        raise UploadError(_l("The PDF document could not be read (damaged or password-protected). Save it "
+                             "again as PDF without a password, or send a photo of it.")) from exc
+
+
 def prepare_upload(filename: str, data: bytes) -> PreparedUpload:
     """Check one file and clean it.
 
@@ -84,7 +116,9 @@ def prepare_upload(filename: str, data: bytes) -> PreparedUpload:
     content_type = sniff(data[:16])
     if content_type is None:
         raise UploadError(_l("Only photos (JPEG, PNG, WebP) and PDF documents are accepted."))
-    if content_type != "application/pdf":
+    if content_type == "application/pdf":
+        data = strip_pdf_metadata(data)
+    else:
         data = strip_image_metadata(data, content_type)
     safe_name = os.path.basename(filename or "")[:150] or f"lampiran.{_EXT[content_type]}"
     return PreparedUpload(filename=safe_name, content_type=content_type, data=data)

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pikepdf
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -117,3 +118,25 @@ def drive(db, tenant, c: Complaint, officer, *steps: str) -> Complaint:
         db.session.commit()
         c.status  # noqa: B018
         return c
+
+
+def pdf_bytes(author: str | None = None, text: str = "Surat keterangan: lampu jalan padam") -> bytes:
+    """A real one-page PDF; with ``author``, that name is in the document information (Author, Creator),
+    in the document's XMP and in an image's XMP, all stored uncompressed."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(300, 200))
+    page = pdf.pages[0]
+    page.Contents = pdf.make_stream(f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode("latin-1"))
+    if author:
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["dc:creator"] = [author]
+            meta["xmp:CreatorTool"] = f"Laptop {author}"
+        pdf.docinfo["/Author"] = author
+        pdf.docinfo["/Creator"] = f"Word on the laptop of {author}"
+        image = pdf.make_stream(b"\x00\x00\x00", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=1,
+                                Height=1, BitsPerComponent=8, ColorSpace=pikepdf.Name.DeviceRGB)
+        image.Metadata = pdf.make_stream(f"<x:xmpmeta><dc:creator>{author}</dc:creator></x:xmpmeta>".encode())
+        page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    return out.getvalue()

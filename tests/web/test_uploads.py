@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pikepdf
 import pytest
 from markupsafe import escape
 from PIL import Image
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from app.complaints import service
 from app.complaints.models import Attachment, Complaint
 from app.tenancy.scope import tenant_scope
-from tests.web.citizen_support import counts, jpeg_bytes, post_report, the_complaint, token_from
+from tests.web.citizen_support import counts, jpeg_bytes, pdf_bytes, post_report, the_complaint, token_from
 
 
 @pytest.fixture(autouse=True)
@@ -138,3 +139,44 @@ def test_added_information_carries_private_cleaned_attachments(app, client, db, 
         "t": token, "info-message": "Dokumen", "info-attachments": [(io.BytesIO(b"MZ\x90\x00"), "surat.pdf")]})
     assert bad.status_code == 400 and "surat.pdf" in bad.text
     assert len(attachments_of(db, bjm, c.id)) == 1
+
+
+# ------------------------------------------------------------------ PDF documents
+
+
+def test_the_test_pdf_really_names_its_author():
+    data = pdf_bytes(author="Siti Norhayati Rahmah")
+    assert data.count(b"Siti Norhayati Rahmah") >= 3
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert str(pdf.docinfo["/Author"]) == "Siti Norhayati Rahmah" and "/Metadata" in pdf.Root
+
+
+def test_uploaded_pdf_is_stored_without_author_creator_or_xmp_and_keeps_its_content(app, client, db, bjm):
+    resp = post_report(client, bjm, files=[(pdf_bytes(author="Siti Norhayati Rahmah"), "surat.pdf")])
+    assert resp.status_code == 303
+    c = the_complaint(db, bjm)
+    [att] = attachments_of(db, bjm, c.id)
+    assert att.content_type == "application/pdf"
+    data = (Path(app.config["UPLOAD_DIR"]) / att.storage_key).read_bytes()
+    assert b"Siti" not in data and b"Laptop" not in data
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert "/Info" not in pdf.trailer and "/Metadata" not in pdf.Root
+        assert not any("/Metadata" in obj for obj in pdf.objects
+                       if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream))
+        assert len(pdf.pages) == 1
+        assert b"(Surat keterangan: lampu jalan padam) Tj" in pdf.pages[0].Contents.read_bytes()
+
+
+@pytest.mark.parametrize("content", [b"%PDF-1.7\n" + b"bukan pdf " * 200, b"%PDF-1.4\n%%EOF"])
+def test_a_pdf_that_cannot_be_parsed_is_refused_with_a_clear_error(app, client, db, bjm, content):
+    before = stored_files(app)
+    resp = post_report(client, bjm, files=[(content, "rusak.pdf")])
+    assert resp.status_code == 400
+    assert str(escape("rusak.pdf: The PDF document could not be read (damaged or password-protected). Save it "
+                      "again as PDF without a password, or send a photo of it.")) in resp.text
+    assert counts(db, bjm) == (0, 0, 0) and stored_files(app) == before
+
+
+def test_the_form_says_that_metadata_is_removed(client, bjm):
+    page = client.get("/banjarmasin/lapor")
+    assert "author and other metadata are removed from PDF documents" in page.text

@@ -118,13 +118,14 @@ def test_production_cookies_are_secure_httponly_and_samesite():
 def test_a_pdf_attachment_is_a_sandboxed_download(app, db, bjm, make_user):
     from app.complaints.models import Attachment
     from app.complaints.uploads import prepare_upload, save_attachments
+    from tests.web.citizen_support import pdf_bytes
 
     c = submit(db, bjm)
     with tenant_scope(bjm.id):
         from app.complaints.models import ComplaintEvent
 
         event = db.session.scalars(select(ComplaintEvent).filter_by(complaint_id=c.id)).first()
-        pdf = prepare_upload("surat <script>.pdf", b"%PDF-1.4\n<script>alert(1)</script>\n%%EOF")
+        pdf = prepare_upload("surat <script>.pdf", pdf_bytes(text="<script>alert(1)</script>"))
         [att] = save_attachments(c, event, [pdf], public=False)
         db.session.commit()
         att_id = att.id
