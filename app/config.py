@@ -23,6 +23,10 @@ COMPARE_THRESHOLDS_DEFAULT: dict[str, dict[str, float]] = {
 }
 
 
+#: Pillow's own decompression-bomb ceiling (app.complaints.uploads sets it): MAX_IMAGE_PIXELS may not exceed it.
+PILLOW_MAX_IMAGE_PIXELS = 100_000_000
+
+
 class ConfigError(RuntimeError):
     """Raised when the configuration cannot be used; the message says what to fix."""
 
@@ -127,6 +131,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # A dispatched outbox row still unprocessed after this many seconds has its RQ job checked by the
         # periodic relay; a lost job (Redis restarted empty, worker killed mid-job) is handed over again.
         "OUTBOX_STUCK_SECONDS": int(env.get("OUTBOX_STUCK_SECONDS", 600)),
+        # Photos are refused above this many pixels, checked from the header before any decoding (decoding
+        # costs ~4-8 bytes a pixel); and the photos of one request together may not exceed the second.
+        "MAX_IMAGE_PIXELS": int(env.get("MAX_IMAGE_PIXELS", 24_000_000)),
+        "MAX_IMAGE_PIXELS_PER_REQUEST": int(env.get("MAX_IMAGE_PIXELS_PER_REQUEST", 60_000_000)),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         # Compress assets and data for rural connections, but not HTML: its pages carry CSRF tokens next
         # to text a visitor controls, which a compressed response would expose to BREACH-style guessing.
@@ -172,6 +180,11 @@ def validate(cfg: dict) -> None:
     if tiles and not (tiles.startswith(("https://", "http://", "/")) and placeholders):
         raise ConfigError("MAP_TILE_URL must be an http(s) or local URL with {z}, {x} and {y}, "
                           "e.g. https://tiles.example.go.id/{z}/{x}/{y}.png (or empty for no map tiles)")
+    if not 1 <= cfg["MAX_IMAGE_PIXELS"] <= PILLOW_MAX_IMAGE_PIXELS:
+        raise ConfigError(f"MAX_IMAGE_PIXELS must be from 1 to {PILLOW_MAX_IMAGE_PIXELS:_} (pixels of one photo)")
+    if cfg["MAX_IMAGE_PIXELS_PER_REQUEST"] < cfg["MAX_IMAGE_PIXELS"]:
+        raise ConfigError("MAX_IMAGE_PIXELS_PER_REQUEST must be at least MAX_IMAGE_PIXELS (else no photo of the "
+                          "largest size could be sent)")
     if cfg["APP_ENV"] == "production":
         key = cfg.get("SECRET_KEY") or ""
         if key == DEFAULT_SECRET_KEY or len(key) < 32:

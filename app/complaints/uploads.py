@@ -11,16 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
-from flask import Response, current_app
+from flask import Response, current_app, g, has_request_context
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.complaints.models import Attachment, Complaint, ComplaintEvent
+from app.config import PILLOW_MAX_IMAGE_PIXELS
 
 MAX_FILES = 5
 MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# Pillow warns above this and refuses (DecompressionBombError) only above twice this, while opening: a
+# last wall. The real limits (MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS_PER_REQUEST) are checked from the
+# header before decoding, in check_image_size().
+Image.MAX_IMAGE_PIXELS = PILLOW_MAX_IMAGE_PIXELS
 
 _EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
 
@@ -53,10 +57,42 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def _megapixels(pixels: int) -> str:
+    """Megapixels as the reader writes numbers (30; 12,5 in Indonesian)."""
+    return format_decimal(pixels / 1_000_000, format="#,##0.#")
+
+
+def check_image_size(width: int, height: int) -> None:
+    """Refuse a photo above MAX_IMAGE_PIXELS, or one that takes the photos of this request together above
+    MAX_IMAGE_PIXELS_PER_REQUEST, from its header's dimensions, before its pixels are decoded: a small
+    compressed file can stand for gigabytes of pixels (and Pillow itself only refuses above twice its
+    own limit). The request's count lives on ``flask.g``, so every form that takes files is covered.
+
+    :raises UploadError: with a translated message naming the limit.
+    """
+    pixels = width * height
+    limit = int(current_app.config["MAX_IMAGE_PIXELS"])
+    if pixels > limit:
+        raise UploadError(_l("The photo is too large (%(size)s megapixels; at most %(max)s). Send a smaller "
+                             "version: most phones can share a photo in a reduced size.",
+                             size=_megapixels(pixels), max=_megapixels(limit)))
+    if has_request_context():
+        budget = int(current_app.config["MAX_IMAGE_PIXELS_PER_REQUEST"])
+        used = g.get("upload_pixels", 0) + pixels
+        if used > budget:
+            raise UploadError(_l("Together the photos are too large to process at once (at most %(max)s "
+                                 "megapixels per form). Send fewer or smaller photos.", max=_megapixels(budget)))
+        g.upload_pixels = used
+
+
 def strip_image_metadata(data: bytes, content_type: str) -> bytes:
-    """Re-encode the pixels only: EXIF (GPS, camera, time), XMP and comments are dropped."""
+    """Re-encode the pixels only: EXIF (GPS, camera, time), XMP and comments are dropped.
+
+    :raises UploadError: for an unreadable image, or one too large to decode (see check_image_size).
+    """
     try:
         with Image.open(io.BytesIO(data)) as img:
+            check_image_size(*img.size)  # from the header: nothing is decoded yet
             img.load()
             img = ImageOps.exif_transpose(img)  # keep the visible orientation, lose the tag
             fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]
@@ -70,7 +106,13 @@ def strip_image_metadata(data: bytes, content_type: str) -> bytes:
             options = {"optimize": True} if fmt == "PNG" else {"quality": 88}
             clean.save(out, format=fmt, **options)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+    except UploadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # beyond Pillow's own wall
+        limit = int(current_app.config["MAX_IMAGE_PIXELS"])
+        raise UploadError(_l("The photo is too large (more than %(max)s megapixels). Send a smaller version: "
+                             "most phones can share a photo in a reduced size.", max=_megapixels(limit))) from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise UploadError(_l("The image could not be read.")) from exc
 
 

@@ -86,3 +86,20 @@ def test_overrides_win_over_the_environment(env):
     env.setenv("PASSWORD_RESET_MAX_AGE", "60")
     assert load_config()["PASSWORD_RESET_MAX_AGE"] == 60
     assert load_config({"PASSWORD_RESET_MAX_AGE": 5})["PASSWORD_RESET_MAX_AGE"] == 5
+
+
+@pytest.mark.parametrize("pixels, per_request", [("0", None), ("100000001", None), ("24000000", "1000")])
+def test_image_pixel_limits_are_checked_at_start(env, pixels, per_request):
+    env.setenv("MAX_IMAGE_PIXELS", pixels)
+    if per_request is not None:
+        env.setenv("MAX_IMAGE_PIXELS_PER_REQUEST", per_request)
+    with pytest.raises(ConfigError) as err:
+        load_config()
+    assert "MAX_IMAGE_PIXELS" in str(err.value)
+
+
+def test_image_pixel_limits_default_to_24_and_60_megapixels(env):
+    env.delenv("MAX_IMAGE_PIXELS", raising=False)
+    env.delenv("MAX_IMAGE_PIXELS_PER_REQUEST", raising=False)
+    cfg = load_config()
+    assert (cfg["MAX_IMAGE_PIXELS"], cfg["MAX_IMAGE_PIXELS_PER_REQUEST"]) == (24_000_000, 60_000_000)

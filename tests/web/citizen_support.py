@@ -140,3 +140,11 @@ def pdf_bytes(author: str | None = None, text: str = "Surat keterangan: lampu ja
     out = io.BytesIO()
     pdf.save(out, compress_streams=False)
     return out.getvalue()
+
+
+def huge_png_bytes(size=(6000, 5000)) -> bytes:
+    """A PNG of ``size`` pixels (default 30 Mpx) that is only a few kilobytes on disk: one bit per pixel, all
+    white, so it compresses to almost nothing, while decoding it would take ~120 MB and seconds of CPU."""
+    out = io.BytesIO()
+    Image.new("1", size, 1).save(out, format="PNG")
+    return out.getvalue()

@@ -19,6 +19,7 @@ from app.onboarding.models import TenantAuditEvent
 from app.tenancy.models import Tenant
 from app.tenancy.scope import tenant_scope
 from tests.conftest import login
+from tests.web.citizen_support import huge_png_bytes
 
 S = "/banjarmasin/staff/settings"
 
@@ -145,6 +146,10 @@ def test_logo_upload_checks_the_content_strips_metadata_and_is_served_publicly(a
     pdf = admin_client.post(S + "/branding/logo", data={"logo-logo": (io.BytesIO(b"%PDF-1.4 x"), "x.pdf")},
                             content_type="multipart/form-data")
     assert fake.status_code == 400 and pdf.status_code == 400
+    # A logo of 30 Mpx in a few KB is refused from its header, before decoding (as complaint photos are).
+    huge = admin_client.post(S + "/branding/logo", data={"logo-logo": (io.BytesIO(huge_png_bytes()), "besar.png")},
+                             content_type="multipart/form-data")
+    assert huge.status_code == 400 and "Foto terlalu besar (30 megapiksel; paling banyak 24)" in huge.text
     assert len(_events(db, bjm, "branding.logo_updated")) == 1
 
     assert admin_client.post(S + "/branding/logo/remove").status_code == 303

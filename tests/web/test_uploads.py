@@ -8,13 +8,21 @@ from pathlib import Path
 import pikepdf
 import pytest
 from markupsafe import escape
-from PIL import Image
+from PIL import Image, ImageFile
 from sqlalchemy import select
 
 from app.complaints import service
 from app.complaints.models import Attachment, Complaint
 from app.tenancy.scope import tenant_scope
-from tests.web.citizen_support import counts, jpeg_bytes, pdf_bytes, post_report, the_complaint, token_from
+from tests.web.citizen_support import (
+    counts,
+    huge_png_bytes,
+    jpeg_bytes,
+    pdf_bytes,
+    post_report,
+    the_complaint,
+    token_from,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -180,3 +188,63 @@ def test_a_pdf_that_cannot_be_parsed_is_refused_with_a_clear_error(app, client, 
 def test_the_form_says_that_metadata_is_removed(client, bjm):
     page = client.get("/banjarmasin/lapor")
     assert "author and other metadata are removed from PDF documents" in page.text
+
+
+# ------------------------------------------------------------------ pixel limits
+
+
+@pytest.fixture(scope="module")
+def huge_png() -> bytes:
+    return huge_png_bytes()
+
+
+@pytest.fixture()
+def decoded(monkeypatch) -> list:
+    """Every image Pillow decodes in the test, by size (a spy: the real decoder still runs)."""
+    sizes, real_load = [], ImageFile.ImageFile.load
+
+    def load(self):
+        if self.tile:  # still to decode (a loaded image has no tiles left)
+            sizes.append(self.size)
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    return sizes
+
+
+def test_a_small_file_of_30_megapixels_is_refused_before_it_is_decoded(app, client, db, bjm, huge_png, decoded):
+    # Pillow refuses only above twice its limit: a 30 Mpx PNG of a few KB was decoded, converted and
+    # re-encoded (and one of 40-80 Mpx took ~1 GB and seconds of CPU, five per form).
+    assert len(huge_png) < 100_000
+    before = stored_files(app)
+    resp = post_report(client, bjm, files=[(huge_png, "panorama.png")])
+    assert resp.status_code == 400
+    assert str(escape("panorama.png: The photo is too large (30 megapixels; at most 24). Send a smaller version: "
+                      "most phones can share a photo in a reduced size.")) in resp.text
+    assert decoded == [] and counts(db, bjm) == (0, 0, 0) and stored_files(app) == before
+
+
+def test_the_pixel_limit_is_configurable_and_inclusive(app, client, db, bjm, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_IMAGE_PIXELS", 40 * 30)
+    assert post_report(client, bjm, files=[(jpeg_bytes(size=(41, 30)), "a.jpg")]).status_code == 400
+    assert post_report(client, bjm, files=[(jpeg_bytes(size=(40, 30)), "a.jpg")]).status_code == 303
+
+
+def test_the_photos_of_one_request_share_a_pixel_budget(app, client, db, bjm, monkeypatch, decoded):
+    monkeypatch.setitem(app.config, "MAX_IMAGE_PIXELS", 40 * 30)
+    monkeypatch.setitem(app.config, "MAX_IMAGE_PIXELS_PER_REQUEST", 2 * 40 * 30)
+    resp = post_report(client, bjm, files=[(jpeg_bytes(), f"foto{i}.jpg") for i in range(3)])
+    assert resp.status_code == 400
+    assert "foto2.jpg: Together the photos are too large to process at once" in resp.text
+    assert len(decoded) == 2 and counts(db, bjm) == (0, 0, 0)
+    # The budget is per request: the next form starts afresh.
+    assert post_report(client, bjm, files=[(jpeg_bytes(), f"foto{i}.jpg") for i in range(2)]).status_code == 303
+
+
+def test_the_added_information_form_refuses_a_huge_photo_too(app, client, db, bjm, huge_png, decoded):
+    token = token_from(post_report(client, bjm).headers["Location"])
+    c = the_complaint(db, bjm)
+    resp = client.post(f"/banjarmasin/lacak/{c.code}/informasi", content_type="multipart/form-data", data={
+        "t": token, "info-message": "Foto panorama.", "info-attachments": [(io.BytesIO(huge_png), "besar.png")]})
+    assert resp.status_code == 400 and "30 megapixels" in resp.text
+    assert decoded == [] and attachments_of(db, bjm, c.id) == []
