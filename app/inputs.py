@@ -8,11 +8,13 @@ readers. They are dropped while the request is parsed, so no view, form or servi
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, tzinfo
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Request
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
+from wtforms.fields import DateField
 from wtforms.validators import ValidationError
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -48,6 +50,102 @@ class CleanParameters(ImmutableMultiDict):
 
 class CleanRequest(Request):
     parameter_storage_class = CleanParameters
+
+
+# ---------------------------------------------------------------- ids and dates, bounded where they are parsed
+
+#: Row ids are integer columns (int4 on PostgreSQL): a larger number names no row, and one beyond 64 bits
+#: broke the query itself (OverflowError on SQLite, NumericValueOutOfRange on PostgreSQL).
+MAX_ID = 2**31 - 1
+#: The dates a filter may name: wide enough for any report, far from the ends of ``datetime`` (years 1
+#: and 9999), where moving between time zones or adding a day overflows.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2999, 12, 31)
+
+
+class OutOfRange(ValueError):
+    """Well-formed, but outside what the application handles (MAX_ID, MIN_DATE…MAX_DATE)."""
+
+
+def parse_id(value: object) -> int | None:
+    """An id typed or sent by a client: None when empty, else an int from 1 to MAX_ID.
+
+    :raises ValueError: when it is not a whole number (:class:`OutOfRange` when it is one out of range).
+    """
+    if value is None or value == "" or value == "None":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("not an id")
+    number = value if isinstance(value, int) else int(str(value).strip())
+    if not 1 <= number <= MAX_ID:
+        raise OutOfRange(f"an id is from 1 to {MAX_ID}")
+    return number
+
+
+def check_date(value: date) -> date:
+    """``value`` when it lies between MIN_DATE and MAX_DATE.
+
+    :raises OutOfRange: otherwise.
+    """
+    day = value.date() if isinstance(value, datetime) else value
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise OutOfRange(f"a date is from {MIN_DATE} to {MAX_DATE}")
+    return value
+
+
+def parse_date(value: str) -> date:
+    """An ISO 8601 calendar date (YYYY-MM-DD) between MIN_DATE and MAX_DATE.
+
+    :raises ValueError: when malformed (:class:`OutOfRange` when out of range).
+    """
+    return check_date(date.fromisoformat(value.strip()))
+
+
+def parse_datetime(value: str, default_zone: tzinfo = UTC) -> datetime:
+    """An ISO 8601 date and time (or a date: its midnight), in ``default_zone`` when it has no offset,
+    between MIN_DATE and MAX_DATE; returned in UTC.
+
+    :raises ValueError: when malformed (:class:`OutOfRange` when out of range).
+    """
+    parsed = check_date(datetime.fromisoformat(value.strip()))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=default_zone)
+    return parsed.astimezone(UTC)
+
+
+def date_range_message() -> str:
+    """The translated refusal of a date outside MIN_DATE…MAX_DATE."""
+    from flask_babel import gettext
+
+    return gettext("Give a date between %(first)s and %(last)s.", first=MIN_DATE.isoformat(),
+                   last=MAX_DATE.isoformat())
+
+
+#: The refusal of a choice of id that is none (tampered, or beyond MAX_ID): a field's invalid_value_message.
+CHOOSE_FROM_LIST = _l("Choose a value from the list.")
+
+
+def optional_id(value: object) -> int | None:
+    """WTForms ``coerce`` for a choice of row id (give the field an ``invalid_value_message``): None when
+    empty; anything else not an id from 1 to MAX_ID is refused by the form, not sent to the database."""
+    return parse_id(value)
+
+
+class BoundedDateField(DateField):
+    """A date field refusing dates outside MIN_DATE…MAX_DATE with a translated message."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("invalid_value_message", _l("Give a date as YYYY-MM-DD."))
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            try:
+                check_date(self.data)
+            except OutOfRange:
+                self.data = None
+                raise ValueError(date_range_message()) from None
 
 
 # ---------------------------------------------------------------- email addresses of accounts

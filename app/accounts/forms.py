@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from app.inputs import AccountEmail
+from app.inputs import CHOOSE_FROM_LIST, AccountEmail, optional_id
 
 
 class LoginForm(FlaskForm):
@@ -54,4 +54,5 @@ class ActionForm(FlaskForm):
 
 class StaffRoleForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    agency_id = SelectField(_l("Agency"), coerce=lambda v: int(v) if v else None, validators=[Optional()])
+    agency_id = SelectField(_l("Agency"), coerce=optional_id, validators=[Optional()],
+                            invalid_value_message=CHOOSE_FROM_LIST)

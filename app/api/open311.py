@@ -37,7 +37,7 @@ import math
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -56,6 +56,7 @@ from app.complaints import access, reports, service, workflow
 from app.complaints.forms import PHONE_PATTERN
 from app.complaints.models import Attachment, Complaint, Disposition, Privacy, Status
 from app.extensions import csrf, db
+from app.inputs import OutOfRange, date_range_message, parse_datetime
 from app.onboarding.models import TenantAuditEvent
 from app.tenancy.models import Tenant, TenantStatus, utcnow
 from app.tenancy.resolve import TenantSuspended
@@ -430,13 +431,12 @@ def _parse_time(name: str) -> datetime | None:
     if "T" in raw:  # an unencoded "+08:00" arrives as " 08:00"
         raw = re.sub(r" (\d{2}:?\d{2})$", r"+\1", raw)
     try:
-        value = datetime.fromisoformat(raw)
+        return parse_datetime(raw, ZoneInfo(g.tenant.timezone))  # no zone given: the region's local time
+    except OutOfRange:
+        raise Open311Error(400, f"{name}: {date_range_message()}") from None
     except ValueError:
         raise Open311Error(400, _("%(name)s is not a date and time in ISO 8601, for example "
                                   "2026-03-01T00:00:00+08:00.", name=name)) from None
-    if value.tzinfo is None:  # no zone given: the region's local time
-        value = value.replace(tzinfo=ZoneInfo(g.tenant.timezone))
-    return value.astimezone(UTC)
 
 
 def _filters(stmt):

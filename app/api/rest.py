@@ -38,7 +38,7 @@ from app.complaints.inbox import local_day_bounds
 from app.complaints.models import CLASSES, Complaint, Disposition, Privacy, Status
 from app.complaints.workflow import StaleComplaint, TransitionError
 from app.extensions import csrf, db
-from app.inputs import clean_text
+from app.inputs import OutOfRange, clean_text, date_range_message, parse_date, parse_datetime
 from app.tenancy.resolve import TenantSuspended
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -269,10 +269,12 @@ def _parse_list_query() -> ListQuery:
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
+            return parse_date(value)
+        except OutOfRange:
+            fields[name] = date_range_message()
         except ValueError:
             fields[name] = _("Give a date as YYYY-MM-DD.")
-            return None
+        return None
 
     def integer(name: str, default: int, low: int, high: int) -> int:
         value = (args.get(name) or "").strip()
@@ -290,13 +292,11 @@ def _parse_list_query() -> ListQuery:
     updated_since = None
     if (raw := (args.get("updated_since") or "").strip()):
         try:
-            updated_since = datetime.fromisoformat(raw)
-            if updated_since.tzinfo is None:  # documented: without an offset the time is UTC
-                updated_since = updated_since.replace(tzinfo=UTC)
-            updated_since = updated_since.astimezone(UTC)
-        except (ValueError, OverflowError):
+            updated_since = parse_datetime(raw, UTC)  # documented: without an offset the time is UTC
+        except OutOfRange:
+            fields["updated_since"] = date_range_message()
+        except ValueError:
             fields["updated_since"] = _("Give a date and time as ISO 8601, e.g. 2026-03-17T08:00:00Z.")
-            updated_since = None
     deadline = (args.get("deadline_state") or "").strip() or None
     if deadline is not None and deadline not in DEADLINE_STATES:
         fields["deadline_state"] = _("Unknown value “%(value)s”; use one of: %(values)s.", value=deadline[:40],

@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
     MultipleFileField,
@@ -21,6 +20,8 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+
+from app.inputs import CHOOSE_FROM_LIST, BoundedDateField, optional_id
 
 # Citizen forms
 
@@ -57,8 +58,9 @@ class SubmitForm(FlaskForm):
                                 description=_l("What, where, when and who is affected. Do not write other "
                                                "people's personal data."))
     complaint_class = RadioField(_l("Kind of report"), invalid_choice_message=_l("Choose the kind of report."))
-    category_id = SelectField(_l("Topic (optional)"), coerce=_optional_int, validators=[Optional()],
-                              invalid_choice_message=_l("Choose a category from the list."))
+    category_id = SelectField(_l("Topic (optional)"), coerce=optional_id, validators=[Optional()],
+                              invalid_choice_message=_l("Choose a category from the list."),
+                              invalid_value_message=_l("Choose a category from the list."))
     location_text = StringField(_l("Location (optional)"), filters=[_strip], validators=[Optional(), Length(max=300)],
                                 description=_l("Street, number, kelurahan or a landmark."))
     latitude = StringField(_l("Latitude"), filters=[_strip], validators=[
@@ -130,13 +132,6 @@ class CitizenReopenForm(FlaskForm):
 
 # Staff forms
 
-def _int_or_none(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class InboxFilterForm(FlaskForm):
@@ -149,11 +144,13 @@ class InboxFilterForm(FlaskForm):
                     description=_l("Tracking code, title or description"))
     status = SelectField(_l("Status"), validators=[Optional()])
     complaint_class = SelectField(_l("Class"), validators=[Optional()], name="class")
-    category_id = SelectField(_l("Category"), coerce=_int_or_none, validators=[Optional()], name="category")
-    agency_id = SelectField(_l("Disposed to"), coerce=_int_or_none, validators=[Optional()], name="agency")
+    category_id = SelectField(_l("Category"), coerce=optional_id, validators=[Optional()], name="category",
+                              invalid_value_message=CHOOSE_FROM_LIST)
+    agency_id = SelectField(_l("Disposed to"), coerce=optional_id, validators=[Optional()], name="agency",
+                            invalid_value_message=CHOOSE_FROM_LIST)
     deadline = SelectField(_l("Deadline"), validators=[Optional()])
-    date_from = DateField(_l("Received from"), validators=[Optional()])
-    date_to = DateField(_l("Received until"), validators=[Optional()])
+    date_from = BoundedDateField(_l("Received from"), validators=[Optional()])
+    date_to = BoundedDateField(_l("Received until"), validators=[Optional()])
     sort = SelectField(_l("Sort"), validators=[Optional()])
 
 
@@ -166,7 +163,8 @@ class VersionedForm(FlaskForm):
 class VerifyForm(VersionedForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(min=5, max=200)])
     complaint_class = SelectField(_l("Class"), validators=[DataRequired()])
-    category_id = SelectField(_l("Category"), coerce=_int_or_none, validators=[Optional()])
+    category_id = SelectField(_l("Category"), coerce=optional_id, validators=[Optional()],
+                              invalid_value_message=CHOOSE_FROM_LIST)
     tags = StringField(_l("Tags"), validators=[Optional(), Length(max=400)],
                        description=_l("Separate tags with commas, e.g. road, flood"))
     anonymous = BooleanField(_l("Anonymous: hide the reporter's identity from the public and from agencies"))
@@ -208,13 +206,15 @@ class NoteForm(VersionedForm):
 
 
 class PublicReplyForm(VersionedForm):
-    template_id = SelectField(_l("Start from a template"), coerce=_int_or_none, validators=[Optional()])
+    template_id = SelectField(_l("Start from a template"), coerce=optional_id, validators=[Optional()],
+                              invalid_value_message=CHOOSE_FROM_LIST)
     message = TextAreaField(_l("Message to the reporter"), validators=[Optional(), Length(max=4000)],
                             description=_l("Left empty, the chosen template's text is sent."))
 
 
 class FollowUpForm(VersionedForm):
-    agency_id = SelectField(_l("Agency"), coerce=_int_or_none, validators=[Optional()])
+    agency_id = SelectField(_l("Agency"), coerce=optional_id, validators=[Optional()],
+                              invalid_value_message=CHOOSE_FROM_LIST)
     body = TextAreaField(_l("Follow-up (tindak lanjut)"), validators=[DataRequired(), Length(max=10000)])
     save = SubmitField(_l("Save draft"))
     send = SubmitField(_l("Send for review"))

@@ -130,7 +130,8 @@ def _class_choices() -> list[tuple]:
 
 
 def _detail_url(c_id: int) -> str:
-    return url_for(".detail", complaint_id=c_id)
+    # Absolute endpoint: the personal-data actions (privacy blueprint) answer conflicts through here too.
+    return url_for("tenant.complaints_staff.detail", complaint_id=c_id)
 
 
 def _own_followup(c: Complaint, agency_id: int | None) -> FollowUp | None:
@@ -361,11 +362,13 @@ def inbox_list():
         page = inbox.paginate(_user(), filters, now, counts=counts)
     badges = {c.id: inbox.deadline_badge(c, g.tenant, now) for c in page.items}
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template(
+    html = render_template(
         "complaints/staff/inbox.html", form=form, filters=filters, page=page, counts=counts, badges=badges,
         statuses=Status.ALL, args=args, args_without_status={k: v for k, v in args.items() if k != "status"},
         locale=_locale(),
     )
+    # A refused filter is shown at its field and left out of the list; the status says it was refused.
+    return html, 400 if form.errors else 200
 
 
 @bp.get("/complaints/<int:complaint_id>")

@@ -8,7 +8,7 @@ from wtforms import EmailField, IntegerField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from app.inputs import AccountEmail
+from app.inputs import CHOOSE_FROM_LIST, AccountEmail, optional_id
 from app.onboarding import service
 from app.onboarding.models import TIMEZONES
 from app.tenancy.models import TenantType
@@ -84,8 +84,8 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[_required(), AccountEmail(),
                                                 Length(max=255)])
     role = SelectField(_l("Role"), choices=[])
-    agency_id = SelectField(_l("Agency (for a liaison)"), choices=[], coerce=lambda v: int(v) if v else None,
-                            validate_choice=False)
+    agency_id = SelectField(_l("Agency (for a liaison)"), choices=[], coerce=optional_id,
+                            invalid_value_message=CHOOSE_FROM_LIST, validate_choice=False)
 
 
 class EmptyForm(FlaskForm):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.inputs import CHOOSE_FROM_LIST, BoundedDateField, optional_id
 from app.settings.service import MAX_WORKING_DAYS
 
 
@@ -15,8 +16,6 @@ def _required():
     return DataRequired(message=_l("This field is required."))
 
 
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class LogoForm(FlaskForm):
@@ -39,7 +38,8 @@ class AgencyEditForm(FlaskForm):
 
 
 class LiaisonForm(FlaskForm):
-    user_id = SelectField(_l("Staff member"), choices=[], coerce=_optional_int,
+    user_id = SelectField(_l("Staff member"), choices=[], coerce=optional_id,
+                          invalid_value_message=CHOOSE_FROM_LIST,
                           validators=[InputRequired(message=_l("This field is required."))])
 
 
@@ -47,15 +47,15 @@ class CategoryForm(FlaskForm):
     code = StringField(_l("Code"), validators=[_required(), Length(max=40)], description=_l("e.g. jalan"))
     name_id = StringField(_l("Name (Indonesian)"), validators=[_required(), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=120)])
-    default_agency_id = SelectField(_l("Default agency (routing)"), choices=[], coerce=_optional_int,
-                                    validate_choice=False)
+    default_agency_id = SelectField(_l("Default agency (routing)"), choices=[], coerce=optional_id,
+                                    invalid_value_message=CHOOSE_FROM_LIST, validate_choice=False)
 
 
 class CategoryEditForm(FlaskForm):
     name_id = StringField(_l("Name (Indonesian)"), validators=[_required(), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=120)])
-    default_agency_id = SelectField(_l("Default agency (routing)"), choices=[], coerce=_optional_int,
-                                    validate_choice=False)
+    default_agency_id = SelectField(_l("Default agency (routing)"), choices=[], coerce=optional_id,
+                                    invalid_value_message=CHOOSE_FROM_LIST, validate_choice=False)
     active = BooleanField(_l("Active (citizens can choose it)"))
 
 
@@ -78,7 +78,7 @@ class DeadlinesForm(FlaskForm):
 
 
 class HolidayForm(FlaskForm):
-    date = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
+    date = BoundedDateField(_l("Date"), validators=[InputRequired(message=_l("Enter a date."))])
     name = StringField(_l("Name of the holiday"), validators=[_required(), Length(max=120)])
 
 

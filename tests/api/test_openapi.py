@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
+from schemathesis.specs.openapi.formats import unregister_string_format
 
 from tests.api.support import REPORTER, act, agency_id, auth, make_key, publish_followup, submit
 from tests.api.test_rest import SUBMISSION
@@ -166,6 +169,31 @@ def test_fuzzing_from_the_document_finds_no_server_error_and_no_undocumented_ans
     """schemathesis generates valid and invalid requests for every operation from the document (20 of each
     per operation, derandomized for CI); every answer must be a non-5xx, documented status and match its schema."""
     import schemathesis
+
+    token = make_key(db, bjm)
+    code = submit(db, bjm)
+    act(db, bjm, code, make_user, "verify")
+    # Dates and times at the ends of the calendar as often as ordinary ones (years 1 and 9999 once made 500s).
+    schemathesis.openapi.format("date", st.one_of(st.sampled_from(BOUNDARY_DATES), st.dates().map(date.isoformat)))
+    schemathesis.openapi.format("date-time", st.one_of(
+        st.sampled_from(BOUNDARY_TIMES), st.datetimes().map(lambda t: t.isoformat() + "Z")))
+    try:
+        _fuzz(app, token, code, calls := {"n": 0, "boundary": 0})
+    finally:
+        unregister_string_format("date")
+        unregister_string_format("date-time")
+    assert calls["n"] >= 6 * 2 * 5
+    assert calls["boundary"] > 0  # the boundary dates were really sent
+
+
+#: Dates and times at and beyond the ends of what the API takes (1900-01-01…2999-12-31).
+BOUNDARY_DATES = ["0001-01-01", "9999-12-31", "1899-12-31", "1900-01-01", "2999-12-31", "3000-01-01"]
+BOUNDARY_TIMES = ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
+                  "9999-12-31T23:59:59Z", "1900-01-01T00:00:00Z"]
+
+
+def _fuzz(app, token: str, code: str, calls: dict) -> None:
+    import schemathesis
     from schemathesis import GenerationMode
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import (
@@ -174,14 +202,10 @@ def test_fuzzing_from_the_document_finds_no_server_error_and_no_undocumented_ans
         status_code_conformance,
     )
 
-    token = make_key(db, bjm)
-    code = submit(db, bjm)
-    act(db, bjm, code, make_user, "verify")
     schema = schemathesis.openapi.from_wsgi(DOC_URL, _PerRequestContext(app))
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 6
-    calls = {"n": 0}
 
     for operation, mode in itertools.product(operations, (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)):
         # The code of a report that exists, so the workflow itself is exercised (404s are tested above).
@@ -194,7 +218,8 @@ def test_fuzzing_from_the_document_finds_no_server_error_and_no_undocumented_ans
             # identity: the WSGI transport does not undo Flask-Compress's encoding.
             response = case.call(headers={**auth(token), "Accept-Encoding": "identity"})
             calls["n"] += 1
+            if any(str(v).startswith(("0001-", "9999-")) for v in (case.query or {}).values()):
+                calls["boundary"] += 1
             case.validate_response(response, checks=checks)
 
         run()
-    assert calls["n"] >= 6 * 2 * 5

@@ -203,6 +203,17 @@ def test_another_regions_officer_gets_404(app, db, bjm, ktg, make_user, world, p
     assert fresh(db, bjm, c.id).reporter_name == REPORTER["name"]
 
 
+def test_a_correction_against_a_changed_report_is_a_409_conflict_page_not_a_500(app, db, bjm, world):
+    # The conflict page's reload link was built with the privacy blueprint's (missing) "detail" endpoint.
+    c = world["c"]
+    browser = login(app, bjm, world["officer"])
+    resp = post_action(browser, bjm, c.id, "personal-data/correct", "pdp_correct", "987654",
+                       reporter_name="Siti Norhayati", reporter_email="siti.baru@contoh.id",
+                       reporter_phone=REPORTER["phone"], reason="Permintaan pelapor lewat telepon, 3 Maret")
+    assert resp.status_code == 409 and f"/banjarmasin/staff/complaints/{c.id}" in resp.text
+    assert fresh(db, bjm, c.id).reporter_name == REPORTER["name"]
+
+
 def test_officer_corrects_identity_with_an_audited_before_and_after(app, db, bjm, world):
     c = world["c"]
     browser = login(app, bjm, world["officer"])
