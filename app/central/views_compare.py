@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from app.accounts.access import central_admin_required
 from app.central import exports, reports
+from app.inputs import OutOfRange, date_range_message, parse_date
 
 bp = Blueprint("central_compare", __name__)
 
@@ -34,8 +35,11 @@ def _period() -> tuple[date, date, list[str]]:
     default_start, default_end = reports.default_period()
     errors = []
     try:
-        start = date.fromisoformat(request.args.get("start") or default_start.isoformat())
-        end = date.fromisoformat(request.args.get("end") or default_end.isoformat())
+        start = parse_date(request.args.get("start") or default_start.isoformat())
+        end = parse_date(request.args.get("end") or default_end.isoformat())
+    except OutOfRange:
+        errors.append(date_range_message())
+        start, end = default_start, default_end
     except ValueError:
         errors.append(_("Enter dates as YYYY-MM-DD."))
         start, end = default_start, default_end

@@ -91,6 +91,15 @@ def test_bad_period_falls_back_with_a_message(central, compare_data):
     assert "The end of the period is before its start." in resp.text
 
 
+@pytest.mark.parametrize("period", ["start=0001-01-01&end=0001-12-31", "start=9999-01-01&end=9999-12-31",
+                                    "start=9999-12-31&end=9999-12-31"])
+def test_a_period_at_year_1_or_9999_falls_back_with_a_message_not_a_500(central, compare_data, period):
+    for url in ("/central/compare", "/central/compare/banjarmasin", "/central/compare.csv"):
+        resp = central.get(f"{url}?{period}&lang=en")
+        assert resp.status_code == 200, (url, resp.status_code)
+    assert "Give a date between 1900-01-01 and 2999-12-31." in central.get(f"/central/compare?{period}&lang=en").text
+
+
 def test_drill_down_shows_aggregates_only(central, compare_data):
     resp = central.get(f"/central/compare/banjarmasin?{PERIOD_ARGS}&lang=en")
     assert resp.status_code == 200
