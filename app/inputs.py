@@ -82,6 +82,19 @@ def parse_id(value: object) -> int | None:
     return number
 
 
+#: The highest page number a list accepts: far beyond any list, small enough for any OFFSET.
+MAX_PAGE = 1_000_000
+
+
+def page_number(value: str) -> int:
+    """A ``?page=`` value for ``request.args.get("page", 1, type=page_number)``: at least 1, at most
+    MAX_PAGE (a page past the end is the list's own business), so OFFSET never overflows.
+
+    :raises ValueError: when it is not a whole number (the ``get`` then answers its default).
+    """
+    return min(max(int(value), 1), MAX_PAGE)
+
+
 def check_date(value: date) -> date:
     """``value`` when it lies between MIN_DATE and MAX_DATE.
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from app.accounts.access import central_admin_required
 from app.central import exports, reports
-from app.inputs import OutOfRange, date_range_message, parse_date
+from app.inputs import OutOfRange, date_range_message, page_number, parse_date
 
 bp = Blueprint("central_compare", __name__)
 
@@ -79,7 +79,7 @@ def compare():
     # 552 regions on one page were 1.2 MB of HTML and ~400 ms of rendering: a page of PER_PAGE, ranked
     # across all (or the province's) regions; the exports keep every region.
     pages = max(1, -(-len(rows) // PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = min(request.args.get("page", 1, type=page_number), pages)
     offset = (page - 1) * PER_PAGE
     months = reports.month_range(start, end)
     return render_template(

@@ -39,6 +39,7 @@ from app.complaints.uploads import MAX_FILES, UploadError, attachment_response, 
 from app.complaints.workflow import TransitionError
 from app.deadlines.calendar import calendar_for_tenant
 from app.extensions import db, limiter
+from app.inputs import page_number
 from app.onboarding.access import portal_closed
 from app.tenancy.models import utcnow
 
@@ -445,7 +446,7 @@ def attachment(code: str, att_id: int):
 @bp.route("/transparansi")
 def transparency():
     """Public reports of the region with their answers, and how many were handled in time."""
-    page = request.args.get("page", 1, type=int) or 1
+    page = request.args.get("page", 1, type=page_number)
     result = reports.transparency_page(page)
     if page > 1 and page > result.pages:
         abort(404)

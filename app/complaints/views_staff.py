@@ -29,6 +29,7 @@ from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, 
 from app.complaints.uploads import attachment_response, read_attachment
 from app.complaints.workflow import StaleComplaint, TransitionError
 from app.extensions import db
+from app.inputs import page_number
 from app.privacy import forms as privacy_forms
 from app.tenancy.models import utcnow
 
@@ -344,7 +345,7 @@ def _filters(form: f.InboxFilterForm) -> inbox.InboxFilters:
         status=ok(form.status), complaint_class=ok(form.complaint_class), category_id=ok(form.category_id),
         agency_id=ok(form.agency_id), deadline=ok(form.deadline), date_from=ok(form.date_from),
         date_to=ok(form.date_to), q=ok(form.q), sort=ok(form.sort) or "newest",
-        page=request.args.get("page", 1, type=int) or 1,
+        page=request.args.get("page", 1, type=page_number),
     )
 
 

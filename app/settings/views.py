@@ -18,6 +18,7 @@ from app.complaints.inbox import class_label
 from app.complaints.models import CLASSES
 from app.extensions import db
 from app.i18n import role_label
+from app.inputs import page_number
 from app.onboarding import forms as onboarding_forms
 from app.onboarding import service as onboarding
 from app.onboarding.views import _add_errors, _invite_link
@@ -439,7 +440,7 @@ PER_PAGE = 50
 @admin_required
 def audit():
     """Every change to the region's set-up: who, when, before and after."""
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = request.args.get("page", 1, type=page_number)
     rows, total = service.audit_events(PER_PAGE, (page - 1) * PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     return render_template("settings/audit.html", rows=rows, page=page, pages=pages, total=total)

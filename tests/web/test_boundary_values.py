@@ -72,6 +72,16 @@ def test_staff_inbox_filters_out_of_range_are_a_form_error(app, db, bjm, make_us
     assert resp.status_code == 400 and 'class="errors' in resp.text
 
 
+@pytest.mark.parametrize("page", [str(10**20), str(2**63), "-" + str(10**20)])
+def test_a_huge_page_number_is_no_server_error(app, db, bjm, make_user, page):
+    # OFFSET (page - 1) * size beyond 64 bits was an OverflowError on the public transparency page.
+    assert app.test_client().get(f"/banjarmasin/transparansi?page={page}").status_code in (200, 404)
+    officer = login(app, bjm, make_staff(make_user, bjm, "officer"))
+    assert officer.get(f"/banjarmasin/staff/complaints?page={page}").status_code == 200
+    admin = login(app, bjm, make_staff(make_user, bjm, "tenant_admin"))
+    assert admin.get(f"/banjarmasin/staff/settings/audit?page={page}").status_code == 200
+
+
 def test_the_shared_parsers_bound_ids_and_dates():
     from datetime import UTC, date, datetime
 
