@@ -181,7 +181,7 @@ def account_email(value: str | None) -> str:
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidEmail(f"{address!r} is not a valid email address: {exc}") from None
+        raise InvalidEmail(f"not a valid email address for an account: {exc}") from None  # no address: logs
     return address
 
 
