@@ -114,7 +114,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "WEBHOOK_TIMEOUT": float(env.get("WEBHOOK_TIMEOUT", 10)),
         "WEBHOOK_MAX_ATTEMPTS": int(env.get("WEBHOOK_MAX_ATTEMPTS", 8)),
         "WEBHOOK_RETRY_BASE_SECONDS": int(env.get("WEBHOOK_RETRY_BASE_SECONDS", 60)),
-        # Deliveries to loopback/private addresses are refused unless allowed (on outside production).
+        # Deliveries to (and saving) loopback/private/reserved addresses are refused unless allowed (allowed
+        # outside production, for local test receivers); see app.integrations.outbound.
         "WEBHOOK_ALLOW_PRIVATE_HOSTS": _bool(env.get("WEBHOOK_ALLOW_PRIVATE_HOSTS"), app_env != "production"),
         # SP4N-LAPOR! bridge (app.integrations.sp4n): the national base URL (a region may override it in
         # tenant.toml [settings.sp4n]) and one token per region from SP4N_TOKEN_<SLUG>.
@@ -122,6 +123,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SP4N_TOKENS": {k[len("SP4N_TOKEN_"):].lower().replace("_", "-"): v
                         for k, v in env.items() if k.startswith("SP4N_TOKEN_") and v},
         "SP4N_TIMEOUT": float(env.get("SP4N_TIMEOUT", 15)),
+        # As for webhooks: the bridge refuses loopback/private addresses unless allowed (on outside production).
+        "SP4N_ALLOW_PRIVATE_HOSTS": _bool(env.get("SP4N_ALLOW_PRIVATE_HOSTS"), app_env != "production"),
         # Jobs run in-process when there is no Redis (demo); tests may force it either way.
         "JOBS_INLINE": _bool(env.get("JOBS_INLINE"), not env.get("REDIS_URL")),
         # A dispatched outbox row still unprocessed after this many seconds has its RQ job checked by the
