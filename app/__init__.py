@@ -141,6 +141,9 @@ def _register_errors(app: Flask) -> None:
         def handler(exc):
             from app.api.errors import unrouted_error
 
+            if getattr(exc, "response", None) is not None:  # a view built its own answer (the limited report form)
+                return exc.response
+
             # an unknown URL or method under the REST API or Open311: no route, so no blueprint handler
             response = unrouted_error(exc)
             if response is not None:

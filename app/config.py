@@ -94,6 +94,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         # Per API key (by its prefix): an integration that loops is slowed down, the service is not.
+        # The public report form: unset, each region's settings.rate_limits.submit (tenant.toml) applies;
+        # set, it overrides every region (load tests).
+        "SUBMIT_RATE_LIMIT": env.get("SUBMIT_RATE_LIMIT") or None,
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute;5000 per hour"),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         # Seconds a reporter's one-time link to their personal data stays valid (UU PDP access right).
