@@ -141,6 +141,9 @@ def _register_errors(app: Flask) -> None:
         def handler(exc):
             from app.api.errors import unrouted_error
 
+            if getattr(exc, "response", None) is not None:  # a view built its own answer (the limited report form)
+                return exc.response
+
             # an unknown URL or method under the REST API or Open311: no route, so no blueprint handler
             response = unrouted_error(exc)
             if response is not None:
@@ -167,6 +170,33 @@ def _register_errors(app: Flask) -> None:
         return {"tenant": getattr(g, "tenant", None)}
 
 
+#: Seconds a client is asked to wait when the database cannot be reached.
+DATABASE_RETRY_AFTER = 30
+
+
+def _machine_outage_answer(retry_after: int):
+    """The database-unavailable 503 for the REST API, Open311 or the inbound gateway, in that interface's
+    error format with ``Retry-After``; None for a web page. Needs no database."""
+    from flask import request
+    from flask_babel import gettext as _
+
+    from app.api.errors import error_response, is_api_path, is_open311_path
+
+    message = _("The service is temporarily unavailable; retry in %(seconds)s seconds.", seconds=retry_after)
+    headers = {"Retry-After": str(retry_after)}
+    if is_api_path():
+        return error_response(503, "service_unavailable", message, headers=headers)
+    if is_open311_path():
+        from app.api.open311 import errors_answer
+
+        return errors_answer(503, [message], headers)
+    if request.blueprint == "tenant.inbound":
+        from app.integrations.views import gateway_error
+
+        return gateway_error(message, 503, headers)
+    return None
+
+
 def _database_unavailable(exc):
     """The database cannot be reached: a translated 503 page instead of a stack trace.
 
@@ -191,9 +221,13 @@ def _database_unavailable(exc):
     if chosen not in languages:
         chosen = request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(chosen):
+        # machine clients (REST, Open311, the SMS/WhatsApp gateway) get their own documented error format
+        response = _machine_outage_answer(DATABASE_RETRY_AFTER)
+        if response is not None:
+            return response
         html = render_template("errors/503_database.html", lang=chosen)
     response = current_app.response_class(html, 503, mimetype="text/html")
-    response.headers["Retry-After"] = "30"
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
     response.headers["Cache-Control"] = "no-store"
     return response
 

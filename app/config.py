@@ -98,6 +98,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         # Per API key (by its prefix): an integration that loops is slowed down, the service is not.
+        # The public report form: unset, each region's settings.rate_limits.submit (tenant.toml) applies;
+        # set, it overrides every region (load tests).
+        "SUBMIT_RATE_LIMIT": env.get("SUBMIT_RATE_LIMIT") or None,
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute;5000 per hour"),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         # Seconds a reporter's one-time link to their personal data stays valid (UU PDP access right).
@@ -118,7 +121,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "WEBHOOK_TIMEOUT": float(env.get("WEBHOOK_TIMEOUT", 10)),
         "WEBHOOK_MAX_ATTEMPTS": int(env.get("WEBHOOK_MAX_ATTEMPTS", 8)),
         "WEBHOOK_RETRY_BASE_SECONDS": int(env.get("WEBHOOK_RETRY_BASE_SECONDS", 60)),
-        # Deliveries to loopback/private addresses are refused unless allowed (on outside production).
+        # Deliveries to (and saving) loopback/private/reserved addresses are refused unless allowed (allowed
+        # outside production, for local test receivers); see app.integrations.outbound.
         "WEBHOOK_ALLOW_PRIVATE_HOSTS": _bool(env.get("WEBHOOK_ALLOW_PRIVATE_HOSTS"), app_env != "production"),
         # SP4N-LAPOR! bridge (app.integrations.sp4n): the national base URL (a region may override it in
         # tenant.toml [settings.sp4n]) and one token per region from SP4N_TOKEN_<SLUG>.
@@ -126,6 +130,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SP4N_TOKENS": {k[len("SP4N_TOKEN_"):].lower().replace("_", "-"): v
                         for k, v in env.items() if k.startswith("SP4N_TOKEN_") and v},
         "SP4N_TIMEOUT": float(env.get("SP4N_TIMEOUT", 15)),
+        # As for webhooks: the bridge refuses loopback/private addresses unless allowed (on outside production).
+        "SP4N_ALLOW_PRIVATE_HOSTS": _bool(env.get("SP4N_ALLOW_PRIVATE_HOSTS"), app_env != "production"),
         # Jobs run in-process when there is no Redis (demo); tests may force it either way.
         "JOBS_INLINE": _bool(env.get("JOBS_INLINE"), not env.get("REDIS_URL")),
         # A dispatched outbox row still unprocessed after this many seconds has its RQ job checked by the

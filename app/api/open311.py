@@ -162,6 +162,12 @@ def _errors(status: int, descriptions: list[str], headers: dict | None = None) -
     return response
 
 
+def errors_answer(status: int, descriptions: list[str], headers: dict | None = None) -> Response:
+    """An error answer in the GeoReport v2 format (JSON or XML as the URL asks) for callers outside this
+    module (the application's database-unavailable handler)."""
+    return _errors(status, descriptions, headers)
+
+
 def _on_open311_error(exc: Open311Error) -> Response:
     return _errors(exc.status, exc.descriptions)
 

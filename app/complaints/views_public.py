@@ -6,9 +6,13 @@ tracking link (code + secret token) is what lets a citizen act; the code alone o
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import re
+import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -23,15 +27,17 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
+from app.accounts.models import Role
 from app.complaints import access, reports, service, workflow
 from app.complaints import forms as f
 from app.complaints.models import Complaint, Privacy, Status
@@ -55,8 +61,61 @@ DEADLINE_LABELS = {
 }
 
 
+#: Reports from one address to one region when neither SUBMIT_RATE_LIMIT nor the region's tenant.toml
+#: (settings.rate_limits.submit) says otherwise. Generous: a mobile carrier's CGNAT puts many citizens
+#: behind one address, and a report is seldom sent twice a minute by one person.
+DEFAULT_SUBMIT_LIMIT = "10 per minute;60 per hour"
+
+
+def _rate_settings() -> dict:
+    tenant = getattr(g, "tenant", None)
+    return ((tenant.settings or {}).get("rate_limits") or {}) if tenant is not None else {}
+
+
 def _submit_limit() -> str:
-    return current_app.config.get("SUBMIT_RATE_LIMIT", "5 per minute;30 per hour")
+    """SUBMIT_RATE_LIMIT (a platform-wide override, e.g. for load tests), else the region's own limit."""
+    return (current_app.config.get("SUBMIT_RATE_LIMIT") or _rate_settings().get("submit")
+            or DEFAULT_SUBMIT_LIMIT)
+
+
+def _submit_key() -> str:
+    """One counter per region and client address: a busy address in one region does not block another."""
+    tenant = getattr(g, "tenant", None)
+    return f"{tenant.id if tenant is not None else '-'}:{get_remote_address()}"
+
+
+def _submit_exempt() -> bool:
+    """A front desk is not limited: a signed-in staff member of this region typing reports for walk-in
+    citizens, or an address in the region's trusted networks (settings.rate_limits.trusted_networks)."""
+    tenant = getattr(g, "tenant", None)
+    if tenant is None:
+        return False
+    if (current_user.is_authenticated and getattr(current_user, "role", None) in Role.STAFF
+            and getattr(current_user, "tenant_id", None) == tenant.id):
+        return True
+    networks = _rate_settings().get("trusted_networks") or []
+    try:
+        address = ipaddress.ip_address(get_remote_address() or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(net, strict=False) for net in networks)
+
+
+def _submit_limited(limit) -> Response:
+    """Past the limit the report is not lost: the form comes back with everything typed (files must be
+    chosen again) and when to send it, with 429 and Retry-After."""
+    wait = max(1, math.ceil(limit.reset_at - time.time()))
+    form = f.SubmitForm()
+    _setup_submit_form(form)
+    if not SUBMISSION_KEY.match(form.submission_key.data or ""):
+        form.submission_key.data = uuid.uuid4().hex
+    posted_files = [fs for fs in request.files.getlist(form.attachments.name) if fs and fs.filename]
+    message = _("Many reports were sent from your network in a short time, so this report was not sent yet. "
+                "Everything you typed is still below: please send it again %(when)s.",
+                when=format_timedelta(timedelta(seconds=wait), add_direction=True))
+    response = _render_submit(form, 429, files_dropped=bool(posted_files), limited=message)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _action_limit() -> str:
@@ -179,17 +238,19 @@ def _add_errors(form: FlaskForm, errors: dict) -> None:
             target.errors.append(str(message))
 
 
-def _render_submit(form: f.SubmitForm, status: int = 200, files_dropped: bool = False):
+def _render_submit(form: f.SubmitForm, status: int = 200, files_dropped: bool = False, limited: str | None = None):
     html = render_template("complaints/public/submit.html", form=form, citizen=_citizen(),
                            has_errors=any(fld.errors for fld in form),
-                           standard=reports.service_standard(g.tenant), files_dropped=files_dropped)
+                           standard=reports.service_standard(g.tenant), files_dropped=files_dropped,
+                           limited=limited)
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"  # a "back" reloads the page with a fresh submission key
     return response
 
 
 @bp.route("/lapor", methods=["GET", "POST"])
-@limiter.limit(_submit_limit, methods=["POST"])
+@limiter.limit(_submit_limit, methods=["POST"], key_func=_submit_key, exempt_when=_submit_exempt,
+               on_breach=_submit_limited)
 def submit():
     """Send a report (no account needed); answers with the tracking code."""
     if portal_closed():  # before go-live: a clear page, nothing created (staff may send a test report)

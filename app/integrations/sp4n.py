@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.integrations import outbound
 from app.integrations.models import BridgeItem, BridgeLink
 from app.jobs import job
 from app.jobs.outbox import enqueue
@@ -83,12 +84,14 @@ class Sp4nAdapter(Protocol):
 class HttpSp4nAdapter:
     """JSON over HTTP with a bearer token (see the module docstring for the shape)."""
 
-    def __init__(self, base_url: str, token: str, timeout: float = 15):
+    def __init__(self, base_url: str, token: str, timeout: float = 15, allow_private: bool = False):
         if not base_url.startswith(("https://", "http://")):
             raise ValueError("the SP4N-LAPOR! base URL must be http(s)")
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        #: Loopback/private destinations only when configured (SP4N_ALLOW_PRIVATE_HOSTS); see outbound.
+        self.allow_private = allow_private
 
     def _call(self, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
@@ -97,7 +100,7 @@ class HttpSp4nAdapter:
             headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json",
                      **({"Content-Type": "application/json"} if data else {}), **(headers or {})})
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+            with outbound.open_checked(req, self.timeout, self.allow_private) as resp:
                 return json.loads(resp.read() or b"{}")
         except urllib.error.HTTPError as exc:
             raise Sp4nError(f"SP4N-LAPOR! answered HTTP {exc.code}") from exc
@@ -137,7 +140,8 @@ def adapter_for(tenant: Tenant) -> Sp4nAdapter | None:
     found = bridge_settings(tenant)
     if found is None:
         return None
-    return HttpSp4nAdapter(found[0], found[1], timeout=current_app.config["SP4N_TIMEOUT"])
+    return HttpSp4nAdapter(found[0], found[1], timeout=current_app.config["SP4N_TIMEOUT"],
+                           allow_private=current_app.config["SP4N_ALLOW_PRIVATE_HOSTS"])
 
 
 def link_of(complaint_id: int) -> BridgeLink | None:

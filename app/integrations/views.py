@@ -162,6 +162,16 @@ def _answer(payload: dict, status: int):
     return jsonify(payload), status
 
 
+def gateway_error(message: str, status: int, headers: dict | None = None):
+    """An error answer to the gateway (``{"error": …}``, or the text alone), e.g. the database outage's 503."""
+    body, status, *rest = _answer({"error": str(message)}, status)
+    response = make_response(body, status, *rest)
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
 def _receive(channel: str):
     """POST a message as JSON or form fields (message_id, from and the text; see README)."""
     if inbound.authenticate(_bearer()) is None:

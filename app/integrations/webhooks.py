@@ -20,11 +20,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -39,6 +37,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from app.extensions import db
+from app.integrations import outbound
 from app.integrations.models import (
     WEBHOOK_EVENTS,
     DeliveryStatus,
@@ -106,6 +105,13 @@ def _validate(url: str, events: list[str]) -> tuple[str, list[str]]:
         errors["url"] = _l("Enter a full http(s) address.")
     elif parts.scheme != "https" and current_app.config["APP_ENV"] == "production":
         errors["url"] = _l("Use an https address.")
+    elif not _allow_private():
+        # the same check as each delivery makes, so a loopback or metadata address is refused when saved
+        try:
+            outbound.check_url(url)
+        except outbound.DestinationRefused:
+            errors["url"] = _l("This address is not reachable from the internet (a private, loopback or "
+                               "reserved address, or a name that does not resolve); use a public address.")
     events = [e for e in WEBHOOK_EVENTS if e in set(events or [])]
     if not events:
         errors["events"] = _l("Choose at least one event.")
@@ -268,31 +274,16 @@ def retry_policy() -> Retry:
     return Retry(max=retries, interval=[cfg["WEBHOOK_RETRY_BASE_SECONDS"] * 2 ** i for i in range(retries)])
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # a redirect is an answer, not a delivery
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def _check_destination(url: str) -> None:
-    """Refuse loopback, private and link-local destinations unless allowed (server-side request forgery)."""
-    if current_app.config["WEBHOOK_ALLOW_PRIVATE_HOSTS"]:
-        return
-    host = urllib.parse.urlsplit(url).hostname or ""
-    for info in socket.getaddrinfo(host, None):
-        addr = ipaddress.ip_address(info[4][0])
-        if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast:
-            raise OSError("destination address not allowed")
+def _allow_private() -> bool:
+    return bool(current_app.config["WEBHOOK_ALLOW_PRIVATE_HOSTS"])
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str | None]:
-    """POST once; returns (status code, error) where error is None for a 2xx answer."""
+    """POST once to the checked address of the URL's host (no second DNS lookup, no redirects); returns
+    (status code, error) where error is None for a 2xx answer."""
     try:
-        _check_destination(url)
         req = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
-        with _opener.open(req, timeout=current_app.config["WEBHOOK_TIMEOUT"]) as resp:  # noqa: S310 (http/s only)
+        with outbound.open_checked(req, current_app.config["WEBHOOK_TIMEOUT"], _allow_private()) as resp:
             resp.read(1024)
             return resp.status, None if 200 <= resp.status < 300 else f"HTTP {resp.status}"
     except urllib.error.HTTPError as exc:

@@ -64,7 +64,8 @@
       var marker = window.L.circleMarker([p.lat, p.lng], {
         radius: p.state === "overdue" ? 11 : 8, color: "#0c141c", weight: 2, fillColor: color, fillOpacity: 0.9
       });
-      marker.bindTooltip(p.code + " · " + p.title + " · " + p.status_label);
+      // Leaflet inserts a string tooltip as HTML; a DOM node built with textContent stays text.
+      marker.bindTooltip(el("span", "", [p.code, p.title, p.status_label].join(" · ")));
       marker.addTo(pinLayer);
       bounds.push([p.lat, p.lng]);
     });

@@ -8,6 +8,7 @@ the file and the field.
 from __future__ import annotations
 
 import copy
+import ipaddress
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,12 +31,14 @@ TENANT_KEYS = {
 REQUIRED_TENANT_KEYS = {"slug", "name", "type", "province", "region_code", "code_prefix", "timezone"}
 SETTINGS_KEYS = {
     "due_soon_working_days", "reopen_window_working_days", "sender_name", "deadlines", "classes",
-    "local_holidays", "inbound", "sp4n", "retention_years",
+    "local_holidays", "inbound", "sp4n", "retention_years", "rate_limits",
 }
 #: SMS/WhatsApp messages that become complaints (app.integrations.inbound).
 INBOUND_KEYS = {"complaint_class", "category", "privacy", "append_window_days"}
 #: The SP4N-LAPOR! bridge (app.integrations.sp4n); its token comes from the environment, never a file.
 SP4N_KEYS = {"enabled", "base_url"}
+#: Public report form limits (app.complaints.views_public): per client address, and networks not limited.
+RATE_LIMIT_KEYS = {"submit", "trusted_networks"}
 DEADLINE_KEYS = {"verification", "coordination", "auto_close"}
 CLASS_KEYS = {"name_id", "name_en", "followup_days"}
 BRANDING_KEYS = {"primary_color", "tagline", "logo"}
@@ -104,6 +107,27 @@ def _positive_int(path: Path, name: str, value) -> None:
         raise TenantConfigError(path, name, "must be a whole number of working days, 0 or more")
 
 
+def _check_rate_limits(path: Path, rate_limits: dict) -> None:
+    from limits import parse_many
+
+    _check_keys(path, "settings.rate_limits", rate_limits, RATE_LIMIT_KEYS)
+    if "submit" in rate_limits:
+        try:
+            parse_many(str(rate_limits["submit"]))
+        except ValueError as exc:
+            raise TenantConfigError(path, "settings.rate_limits.submit",
+                                    'must be a limit such as "10 per minute;60 per hour"') from exc
+    networks = rate_limits.get("trusted_networks", [])
+    if not isinstance(networks, list):
+        raise TenantConfigError(path, "settings.rate_limits.trusted_networks", "must be a list of CIDR networks")
+    for i, net in enumerate(networks):
+        try:
+            ipaddress.ip_network(str(net), strict=False)
+        except ValueError as exc:
+            raise TenantConfigError(path, f"settings.rate_limits.trusted_networks[{i}]",
+                                    "must be a network such as 203.0.113.0/28") from exc
+
+
 def _validate_file(path: Path, data: dict, kind: str) -> None:
     """Check one file's shape (keys and types) before merging."""
     if kind == "tenant.toml":
@@ -129,6 +153,7 @@ def _validate_file(path: Path, data: dict, kind: str) -> None:
         base_url = settings.get("sp4n", {}).get("base_url")
         if base_url is not None and not str(base_url).startswith(("https://", "http://")):
             raise TenantConfigError(path, "settings.sp4n.base_url", "must be an http(s) URL")
+        _check_rate_limits(path, settings.get("rate_limits", {}))
         for i, item in enumerate(settings.get("local_holidays", [])):
             if not isinstance(item, dict) or set(item) != {"date", "name"}:
                 raise TenantConfigError(path, f"settings.local_holidays[{i}]", "needs exactly date and name")

@@ -136,6 +136,17 @@ def test_a_push_repeated_after_a_crash_returns_the_same_external_record(app, db,
     assert links(db, bjm) == [(c_id, first, None)]
 
 
+def test_a_loopback_bridge_address_is_refused_unless_allowed(app, db, bjm, officer, national, monkeypatch):
+    """The bridge's base URL (tenant.toml) goes through the same SSRF guard as webhooks (issue 15 item 4)."""
+    monkeypatch.setitem(app.config, "SP4N_ALLOW_PRIVATE_HOSTS", False)
+    bridge_on(db, bjm, national.server.url)
+    submit_and_verify(db, bjm, officer)
+    assert relay()["failed"] == 1
+    assert national.server.requests == [] and links(db, bjm) == []
+    monkeypatch.setitem(app.config, "SP4N_ALLOW_PRIVATE_HOSTS", True)
+    assert relay()["ran"] == 1 and len(national.posts()) == 1
+
+
 def test_a_failed_push_waits_in_the_outbox_and_goes_through_later(app, db, bjm, officer, national):
     bridge_on(db, bjm, national.server.url)
     national.fail_next = 1

@@ -367,9 +367,9 @@ def test_only_the_tenant_admin_manages_webhooks(app, db, bjm, make_user, client,
 
 
 def test_private_addresses_are_refused_when_not_allowed(app, db, bjm, monkeypatch):
-    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
     with ok_receiver() as receiver:
-        register(db, bjm, receiver.url)
+        register(db, bjm, receiver.url)  # saved while allowed (as in development), then not allowed
+        monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
         submit(db, bjm)
         relay()
     assert receiver.requests == []
@@ -399,3 +399,111 @@ def test_switching_a_webhook_off_cancels_waiting_deliveries_and_a_finished_one_c
     (d,) = deliveries(db, bjm)
     assert (d.status, d.attempts) == ("succeeded", 2)
     assert attempts(db, bjm, d.id) == [(1, 500, "HTTP 500"), (2, 204, None)]
+
+
+# ------------------------------------------------------------------ server-side request forgery (issue 15 item 4)
+
+PUBLIC_IP = "93.184.215.14"
+
+
+def test_dns_rebinding_between_check_and_connection_never_reaches_loopback(app, db, bjm, monkeypatch):
+    """The name answers a public address to the check and 127.0.0.1 afterwards: the delivery must go to the
+    checked address (here refused by the sandbox's fake network), never to the loopback receiver."""
+    import socket
+
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.create_connection
+    lookups: list[str] = []
+    connections: list[tuple] = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "hooks.rebind.example":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        lookups.append(host)
+        ip = PUBLIC_IP if len(lookups) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
+
+    def connect(address, *args, **kwargs):
+        connections.append(address)
+        if address[0] == PUBLIC_IP:
+            raise ConnectionRefusedError("the test has no internet")
+        return real_connect(address, *args, **kwargs)
+
+    with ok_receiver() as receiver:
+        port = receiver.url.split(":")[2].split("/")[0]
+        register(db, bjm, f"http://hooks.rebind.example:{port}/hook")
+        monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+        monkeypatch.setattr(socket, "create_connection", connect)
+        submit(db, bjm)
+        relay()
+        monkeypatch.undo()
+    assert receiver.requests == []
+    assert lookups == ["hooks.rebind.example"]  # resolved once
+    assert [a for a in connections if a[0] in ("127.0.0.1", "hooks.rebind.example")] == []
+    assert (PUBLIC_IP, int(port)) in connections
+    (d,) = deliveries(db, bjm)
+    assert d.status == "retrying" and "the test has no internet" in d.last_error
+
+
+def test_the_pinned_connection_keeps_the_host_name_in_the_host_header(app, db, bjm, monkeypatch):
+    """Connecting to the checked address must not change what the receiver sees as the host."""
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def named(host, port, *args, **kwargs):
+        if host == "hooks.named.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", named)
+    with ok_receiver() as receiver:
+        port = receiver.url.split(":")[2].split("/")[0]
+        register(db, bjm, f"http://hooks.named.example:{port}/hook")  # private allowed: the test receiver
+        submit(db, bjm)
+        relay()
+    (req,) = receiver.requests
+    assert req.headers["Host"] == f"hooks.named.example:{port}"
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1/",
+                                 "http://[::ffff:127.0.0.1]/", "http://100.64.0.1/", "http://10.1.2.3/",
+                                 "http://[::1]:8080/", "http://0.0.0.0/", "http://[2002:7f00:1::]/",
+                                 "http://[64:ff9b::a9fe:a9fe]/", "http://224.0.0.1/", "http://192.168.1.1/"])
+def test_loopback_private_and_metadata_addresses_are_refused_when_saved(app, db, bjm, make_user, client,
+                                                                        monkeypatch, url):
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
+    admin = make_user(bjm, "tenant_admin")
+    login(client, bjm, admin.email)
+    resp = client.post("/banjarmasin/staff/integrations/webhooks/new",
+                       data={"url": url, "events": ["complaint.created"]})
+    assert resp.status_code == 400
+    assert "Alamat ini tidak dapat dijangkau dari internet" in resp.text
+    with tenant_scope(bjm.id):
+        assert db.session.scalar(select(func.count(Webhook.id))) == 0
+        with pytest.raises(webhooks.WebhookError):
+            webhooks.create_webhook(url, ["complaint.created"])
+
+
+def test_a_public_address_is_accepted_when_saved(app, db, bjm, monkeypatch):
+    import socket
+
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC_IP, port))])
+    with tenant_scope(bjm.id):
+        hook, _secret = webhooks.create_webhook("https://hooks.contoh.id/lapor", ["complaint.created"])
+        assert hook.id
+
+
+def test_a_name_with_any_private_address_is_refused(app, monkeypatch):
+    import socket
+
+    from app.integrations import outbound
+
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC_IP, port)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", port))])
+    with pytest.raises(outbound.DestinationRefused):
+        outbound.check_url("https://mixed.example/")
+    assert outbound.check_url("https://mixed.example/", allow_private=True) == PUBLIC_IP
