@@ -17,6 +17,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(db_roles_cli)
+    app.cli.add_command(secrets_cli)
 
 
 @click.group("tenants", help="Region configuration files under tenants/.")
@@ -194,6 +195,21 @@ def jobs_purge_identities(slug: str | None) -> None:
     from app.privacy.retention import purge_all_tenants
 
     click.echo(purge_all_tenants(slug=slug))
+
+
+@click.group("secrets", help="Secrets stored encrypted with SECRETS_KEY (TOTP secrets).")
+def secrets_cli() -> None:
+    pass
+
+
+@secrets_cli.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret with the newest key of SECRETS_KEY (idempotent). Afterwards the
+    older keys can be removed from SECRETS_KEY."""
+    from app.crypto import rotate_all
+
+    for table, count in rotate_all().items():
+        click.echo(f"{table}: {count} re-encrypted")
 
 
 @click.group("db-roles", help="PostgreSQL roles: lapor_owner (migrations), lapor_app (runtime), lapor_reporting.")
