@@ -10,6 +10,8 @@ Create Date: 2026-12-04 16:00:00
    holds the signing key(s) (``rls_key``); ``app_current_tenant()`` (SECURITY DEFINER, owned by
    lapor_owner) verifies ``app.tenant_id`` and every tenant_isolation policy compares with it. A runtime
    role that runs ``set_config('app.tenant_id', '<other id>', true)`` then sees nothing.
+3. PostgreSQL: the BYPASSRLS reporting role loses the tables with personal data or secrets, except the
+   columns the cross-region comparison reads.
 
 Self-contained: it names its tables and writes its SQL here, not through today's models.
 """
@@ -27,6 +29,25 @@ PRIVATE = "lapor_private"
 PLAIN = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::int"
 SIGNED = "tenant_id = (SELECT app_current_tenant())"
 FERNET_PREFIX = "gAAAAA"
+# The reporting role's columns of tables with personal data at this revision (empty: none).
+REPORTING_COLUMNS = {
+    "complaint": ("id", "tenant_id", "status", "complaint_class", "submitted_at", "first_response_at",
+                  "closed_at", "verified_on_time", "answered_on_time", "reopen_count"),
+    "complaint_event": ("id", "tenant_id", "at"),
+    "rating": ("id", "tenant_id", "complaint_id", "score"),
+    "user_account": ("id", "tenant_id", "role", "last_login_at"),
+    # The console's region list shows why a region was suspended (the "after" of that change).
+    "tenant_audit_event": ("id", "tenant_id", "kind", "at", "after"),
+    # Tenant tables: which region a row belongs to, nothing else.
+    **{table: ("id", "tenant_id") for table in (
+        "api_key", "attachment", "data_access_request", "follow_up", "follower", "inbound_message",
+        "inbound_token", "notification", "outbox_message", "security_event", "user_session", "webhook",
+        "webhook_delivery")},
+    # Platform tables: nothing.
+    **{table: () for table in (
+        "platform_admin", "platform_message", "platform_security_event", "platform_session",
+        "tenant_application")},
+}
 
 FUNCTION = """
 CREATE OR REPLACE FUNCTION public.app_current_tenant() RETURNS integer
@@ -134,6 +155,13 @@ def upgrade():
                  {"k": setting_key(current_app.config)})
     op.execute(FUNCTION % {"hmac": f'"{schema}".hmac'})
     _set_policies(conn, SIGNED)
+    # 3. The BYPASSRLS reporting role keeps only the columns the comparison reads of tables with personal
+    #    data (app.tenancy.roles.REPORTING_COLUMNS, re-applied by `flask db-roles create`).
+    if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = 'lapor_reporting'")).first():
+        for table, columns in REPORTING_COLUMNS.items():
+            op.execute(f'REVOKE SELECT ON "{table}" FROM lapor_reporting')
+            if columns:
+                op.execute(f'GRANT SELECT ({", ".join(columns)}) ON "{table}" TO lapor_reporting')
 
 
 def downgrade():
@@ -141,6 +169,11 @@ def downgrade():
 
     conn = op.get_bind()
     if _pg():
+        if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = 'lapor_reporting'")).first():
+            for table, columns in REPORTING_COLUMNS.items():
+                if columns:
+                    op.execute(f'REVOKE SELECT ({", ".join(columns)}) ON "{table}" FROM lapor_reporting')
+                op.execute(f'GRANT SELECT ON "{table}" TO lapor_reporting')
         _set_policies(conn, PLAIN)
         op.execute("DROP FUNCTION IF EXISTS public.app_current_tenant()")
         op.execute(f"DROP SCHEMA IF EXISTS {PRIVATE} CASCADE")
