@@ -263,3 +263,10 @@ def test_enable_rls_sql_forces_the_policy_on_a_table():
     assert any(s.startswith(f'CREATE POLICY {POLICY} ON "api_key"') and "WITH CHECK" in s for s in statements)
     with pytest.raises(ValueError):
         enable_rls_sql("agency; DROP TABLE tenant")
+
+
+def test_the_rls_key_command_stores_the_signing_key_idempotently(pg, app):
+    url = app.config["MIGRATION_DATABASE_URL"]
+    for _ in range(2):
+        result = app.test_cli_runner().invoke(args=["db-roles", "rls-key", "--admin-url", url])
+        assert result.exit_code == 0 and "key(s) accepted" in result.output, result.output
