@@ -8,12 +8,15 @@ connection. With no tenant bound the setting is empty and every tenant table loo
 inserts (fail closed).
 
 The setting is signed, so SQL injected into the runtime role's statements cannot name another tenant:
-its value is ``<tenant id>.<backend pid>.<HMAC-SHA256>`` made with :func:`setting_key`, and the policies
-call ``app_current_tenant()``, a ``SECURITY DEFINER`` function owned by ``lapor_owner`` that checks the
-signature against the keys in ``lapor_private.rls_key`` (a schema the runtime and reporting roles cannot
-enter) and returns the tenant id, or NULL. The pid binds a value to one database session, so a value
-seen in one session is worthless in another. Written ``tenant_id = (SELECT app_current_tenant())``, the
-check runs once per statement (an InitPlan), not per row.
+its value is ``<tenant id>.<platform 0/1>.<backend pid>.<HMAC-SHA256>`` made with :func:`setting_key`
+(:func:`signed_setting`), and the policies call ``app_current_tenant()``, a ``SECURITY DEFINER``
+function owned by ``lapor_owner`` that checks the signature against the keys in
+``lapor_private.rls_key`` (a schema the runtime and reporting roles cannot enter) and returns the
+tenant id, or NULL. The pid binds a value to one database session, so a value seen in one session is
+worthless in another. Written ``tenant_id = (SELECT app_current_tenant())``, the
+check runs once per statement (an InitPlan), not per row. The platform's own tables (central
+administrators, applications) have a policy of their own, ``platform_only``: ``app_platform_access()``
+is true unless the setting was made inside a region's request (:func:`deny_platform_tables`).
 
 Roles (``app.tenancy.roles``): the app runs as ``lapor_app`` (not owner, not superuser, no BYPASSRLS),
 migrations as ``lapor_owner`` (owns the tables; FORCE makes the policy apply to it too, so a data
@@ -31,6 +34,7 @@ import hmac
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
@@ -61,13 +65,43 @@ def setting_key(config) -> bytes:
     return hmac.new(config["SECRET_KEY"].encode(), b"lapor rls tenant setting", hashlib.sha256).hexdigest().encode()
 
 
-def signed_setting(tenant_id: int, backend_pid: int, key: bytes) -> str:
-    """The value of ``app.tenant_id`` that ``app_current_tenant()`` accepts in session ``backend_pid``."""
-    message = f"{int(tenant_id)}.{int(backend_pid)}"
+def signed_setting(tenant_id: int | None, backend_pid: int, key: bytes, platform: bool = False) -> str:
+    """The value of ``app.tenant_id`` that the database accepts in session ``backend_pid``:
+    ``<tenant id or empty>.<platform 0/1>.<pid>.<HMAC>``. ``app_current_tenant()`` returns the tenant id,
+    ``app_platform_access()`` whether the platform tables may be used (see :func:`deny_platform_tables`)."""
+    message = f"{'' if tenant_id is None else int(tenant_id)}.{1 if platform else 0}.{int(backend_pid)}"
     return f"{message}.{hmac.new(key, message.encode(), hashlib.sha256).hexdigest()}"
+
 
 #: The only modules that may read across tenants through the reporting role.
 CROSS_TENANT_READERS = ("app.central.reports",)
+
+
+# ---------------------------------------------------------------- the platform side
+
+#: The platform's own tables: central administrators, their sessions and security log, platform mail,
+#: and applications of new regions. Row-level security (policy PLATFORM_POLICY) hides them from a
+#: transaction whose signed setting does not grant the platform side.
+PLATFORM_POLICY = "platform_only"
+PLATFORM_PREDICATE = "(SELECT app_platform_access())"
+
+_platform_access: ContextVar[bool] = ContextVar("lapor_platform_access", default=True)
+
+
+def platform_access() -> bool:
+    """Whether this request or job may use the platform tables (not inside a region's request)."""
+    return _platform_access.get()
+
+
+def deny_platform_tables():
+    """For the rest of a region's request: the platform tables look empty and refuse writes, so SQL
+    injected through a region's pages, API or gateway cannot reach central administrators or
+    applications. Returns a token for :func:`restore_platform_tables`."""
+    return _platform_access.set(False)
+
+
+def restore_platform_tables(token) -> None:
+    _platform_access.reset(token)
 
 
 def tenant_tables() -> list[str]:
@@ -126,12 +160,14 @@ def install_tenant_setting(engine, key: bytes | None = None) -> None:
     if engine.dialect.name != "postgresql":
         return
 
-    def _value(dbapi_conn, tenant_id) -> str:
-        if tenant_id is None:
+    def _value(dbapi_conn, want) -> str:
+        tenant_id, platform = want
+        if tenant_id is None and not platform:
             return ""
         from flask import current_app
 
-        return signed_setting(tenant_id, dbapi_conn.info.backend_pid, key or setting_key(current_app.config))
+        return signed_setting(tenant_id, dbapi_conn.info.backend_pid, key or setting_key(current_app.config),
+                              platform=platform)
 
     def _note(conn, value) -> None:
         # A connection that died mid-transaction (database gone) refuses even .info until rolled back:
@@ -164,8 +200,10 @@ def install_tenant_setting(engine, key: bytes | None = None) -> None:
     def _before(conn, cursor, statement, parameters, context, executemany) -> None:
         if statement.lstrip()[:9].upper().startswith(_TX_CONTROL):
             return  # a ROLLBACK TO SAVEPOINT would undo a setting made right before it
-        want = bound_tenant_id()
+        want = (bound_tenant_id(), platform_access())
         have = conn.info.get(_KEY, _UNKNOWN)
+        if have is None:
+            have = (None, False)  # nothing set yet in this transaction: no tenant, no platform side
         if have is not _UNKNOWN and have == want:
             return
         try:

@@ -38,8 +38,9 @@ REPORTING_COLUMNS: dict[str, tuple[str, ...]] = {
         "tenant_application")},
 }
 
-#: Platform tables with personal data that the runtime role reads without row-level security, and why
-#: it must: they belong to no region, and the central console and the public sign-up run in the web app.
+#: Platform tables with personal data that the runtime role reads, and why it must: they belong to no
+#: region, and the central console and the public sign-up run in the web app. Their policy
+#: ``platform_only`` (app.tenancy.rls) hides them inside a region's request, forged settings included.
 PLATFORM_TABLES_FOR_APP: dict[str, str] = {
     "platform_admin": "central administrators sign in to the web app",
     "platform_session": "their server-side sessions",

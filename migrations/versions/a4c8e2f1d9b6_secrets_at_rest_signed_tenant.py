@@ -10,6 +10,8 @@ Create Date: 2026-12-04 16:00:00
    holds the signing key(s) (``rls_key``); ``app_current_tenant()`` (SECURITY DEFINER, owned by
    lapor_owner) verifies ``app.tenant_id`` and every tenant_isolation policy compares with it. A runtime
    role that runs ``set_config('app.tenant_id', '<other id>', true)`` then sees nothing.
+   The platform's own tables get a policy too: ``app_platform_access()`` (same signed setting) is false
+   inside a region's request, so they look empty there.
 3. PostgreSQL: the BYPASSRLS reporting role loses the tables with personal data or secrets, except the
    columns the cross-region comparison reads.
 
@@ -49,8 +51,10 @@ REPORTING_COLUMNS = {
         "tenant_application")},
 }
 
+# '<tenant id or empty>.<platform 0/1>.<backend pid>.<hex HMAC-SHA256 of the first three>', made by
+# app.tenancy.rls.signed_setting; anything else (unsigned, another session's, a wrong key) grants nothing.
 FUNCTION = """
-CREATE OR REPLACE FUNCTION public.app_current_tenant() RETURNS integer
+CREATE OR REPLACE FUNCTION public.%(name)s() RETURNS %(returns)s
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -58,24 +62,31 @@ DECLARE
     v text := current_setting('app.tenant_id', true);
     parts text[];
 BEGIN
-    -- '<tenant id>.<backend pid>.<hex HMAC-SHA256 of the first two>'; anything else is no tenant.
     IF v IS NULL OR v = '' THEN
-        RETURN NULL;
+        RETURN %(none)s;
     END IF;
     parts := string_to_array(v, '.');
-    IF array_length(parts, 1) <> 3 OR parts[1] !~ '^[0-9]{1,9}$'
-       OR parts[2] <> pg_backend_pid()::text THEN
-        RETURN NULL;
+    IF array_length(parts, 1) <> 4 OR parts[1] !~ '^[0-9]{0,9}$' OR parts[2] !~ '^[01]$'
+       OR parts[3] <> pg_backend_pid()::text THEN
+        RETURN %(none)s;
     END IF;
     IF EXISTS (SELECT 1 FROM lapor_private.rls_key k
-               WHERE encode(%(hmac)s(convert_to(parts[1] || '.' || parts[2], 'UTF8'), k.key, 'sha256'), 'hex')
-                     = parts[3]) THEN
-        RETURN parts[1]::integer;
+               WHERE encode(%(hmac)s(convert_to(parts[1] || '.' || parts[2] || '.' || parts[3], 'UTF8'),
+                                     k.key, 'sha256'), 'hex') = parts[4]) THEN
+        RETURN %(result)s;
     END IF;
-    RETURN NULL;
+    RETURN %(none)s;
 END
 $fn$
 """
+FUNCTIONS = (
+    {"name": "app_current_tenant", "returns": "integer", "none": "NULL", "result": "NULLIF(parts[1], '')::integer"},
+    {"name": "app_platform_access", "returns": "boolean", "none": "false", "result": "parts[2] = '1'"},
+)
+# The platform's own tables: hidden from a region's requests (app.tenancy.rls.deny_platform_tables).
+PLATFORM_TABLES = ("platform_admin", "platform_message", "platform_security_event", "platform_session",
+                   "tenant_application")
+PLATFORM = "(SELECT app_platform_access())"
 
 
 def _pg() -> bool:
@@ -153,8 +164,14 @@ def upgrade():
         op.execute(f"REVOKE ALL ON {PRIVATE}.rls_key FROM {role}")
     conn.execute(sa.text(f"INSERT INTO {PRIVATE}.rls_key (key) VALUES (:k) ON CONFLICT DO NOTHING"),
                  {"k": setting_key(current_app.config)})
-    op.execute(FUNCTION % {"hmac": f'"{schema}".hmac'})
+    for function in FUNCTIONS:
+        op.execute(FUNCTION % {**function, "hmac": f'"{schema}".hmac'})
     _set_policies(conn, SIGNED)
+    for table in PLATFORM_TABLES:
+        op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
+        op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
+        op.execute(f'DROP POLICY IF EXISTS platform_only ON "{table}"')
+        op.execute(f'CREATE POLICY platform_only ON "{table}" USING ({PLATFORM}) WITH CHECK ({PLATFORM})')
     # 3. The BYPASSRLS reporting role keeps only the columns the comparison reads of tables with personal
     #    data (app.tenancy.roles.REPORTING_COLUMNS, re-applied by `flask db-roles create`).
     if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = 'lapor_reporting'")).first():
@@ -175,7 +192,12 @@ def downgrade():
                     op.execute(f'REVOKE SELECT ({", ".join(columns)}) ON "{table}" FROM lapor_reporting')
                 op.execute(f'GRANT SELECT ON "{table}" TO lapor_reporting')
         _set_policies(conn, PLAIN)
-        op.execute("DROP FUNCTION IF EXISTS public.app_current_tenant()")
+        for table in PLATFORM_TABLES:
+            op.execute(f'DROP POLICY IF EXISTS platform_only ON "{table}"')
+            op.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
+            op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
+        for function in FUNCTIONS:
+            op.execute(f"DROP FUNCTION IF EXISTS public.{function['name']}()")
         op.execute(f"DROP SCHEMA IF EXISTS {PRIVATE} CASCADE")
     for table, _ in ENCRYPTED:
         _rewrite(conn, table, lambda v: decrypt(v) if v.startswith(FERNET_PREFIX) else v)

@@ -71,7 +71,7 @@ def test_the_test_connection_is_the_runtime_role(pg):
 def test_no_tenant_set_sees_no_row_of_any_tenant_table_and_cannot_insert(filled, pg):
     conn = _conn(pg)
     bjm_id, _ = filled
-    assert conn.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar() in (None, "")
+    assert conn.execute(text("SELECT app_current_tenant()")).scalar() is None
     for table in tenant_tables():
         assert conn.execute(_count(table)).scalar() == 0, table
     # The same rows exist: the reporting role (BYPASSRLS) sees both regions in every table.
@@ -166,7 +166,7 @@ def test_the_setting_does_not_leak_into_the_next_transaction_of_a_pooled_connect
             conn.rollback()
         with engine.connect() as conn:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == pid  # the same pooled connection
-            assert conn.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar() in (None, "")
+            assert conn.execute(text("SELECT app_current_tenant()")).scalar() is None
             assert conn.execute(text("SELECT current_user")).scalar() == APP_ROLE
     finally:
         engine.dispose()
