@@ -128,9 +128,9 @@ def rotate_all() -> dict[str, int]:
 
     from app.extensions import db
     from app.tenancy.models import Tenant
-    from app.tenancy.scope import TenantScoped, tenant_scope
+    from app.tenancy.scope import tenant_owned_models, tenant_scope
 
-    tenant_tables = {m.__table__.name for m in TenantScoped.__subclasses__() if hasattr(m, "__table__")}
+    tenant_tables = {m.__table__.name for m in tenant_owned_models()}
     tenant_ids = list(db.session.execute(select(Tenant.id).order_by(Tenant.id)).scalars())
     done: dict[str, int] = {}
 
