@@ -20,7 +20,7 @@ is true unless the setting was made inside a region's request (:func:`deny_platf
 
 Roles (``app.tenancy.roles``): the app runs as ``lapor_app`` (not owner, not superuser, no BYPASSRLS),
 migrations as ``lapor_owner`` (owns the tables; FORCE makes the policy apply to it too, so a data
-migration must bind each tenant with ``set_config`` or it sees no rows), and the cross-region
+migration must bind each tenant with a signed ``set_config`` or it sees no rows), and the cross-region
 comparison reads through ``lapor_reporting`` (read-only, BYPASSRLS) via :func:`cross_tenant_reads`,
 the one privileged path, allowed only to ``app.central.reports``.
 
