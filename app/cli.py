@@ -17,6 +17,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(db_roles_cli)
+    app.cli.add_command(secrets_cli)
 
 
 @click.group("tenants", help="Region configuration files under tenants/.")
@@ -196,6 +197,21 @@ def jobs_purge_identities(slug: str | None) -> None:
     click.echo(purge_all_tenants(slug=slug))
 
 
+@click.group("secrets", help="Secrets stored encrypted with SECRETS_KEY (TOTP secrets).")
+def secrets_cli() -> None:
+    pass
+
+
+@secrets_cli.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret with the newest key of SECRETS_KEY (idempotent). Afterwards the
+    older keys can be removed from SECRETS_KEY."""
+    from app.crypto import rotate_all
+
+    for table, count in rotate_all().items():
+        click.echo(f"{table}: {count} re-encrypted")
+
+
 @click.group("db-roles", help="PostgreSQL roles: lapor_owner (migrations), lapor_app (runtime), lapor_reporting.")
 def db_roles_cli() -> None:
     pass
@@ -229,6 +245,31 @@ def db_roles_create(admin_url: str, schema: str) -> None:
         create_roles(conn, engine.url.database, schema, passwords)
     for role, var in _PASSWORD_ENV.items():
         click.echo(f"{role}: ready ({'password set' if passwords[role] else f'password unchanged, {var} not set'})")
+
+
+@db_roles_cli.command("rls-key")
+@click.option("--admin-url", envvar="MIGRATION_DATABASE_URL", required=True,
+              help="URL of lapor_owner (default MIGRATION_DATABASE_URL) or a superuser.")
+@click.option("--only", is_flag=True, help="Remove every other key (once no process signs with an old one).")
+def db_roles_rls_key(admin_url: str, only: bool) -> None:
+    """Store the key that signs the tenant setting (RLS_SIGNING_KEY, else derived from SECRET_KEY) in
+    lapor_private.rls_key, where only lapor_owner can read it. Run it after changing either key."""
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from app.tenancy.rls import setting_key
+
+    if admin_url.startswith("postgres://"):
+        admin_url = "postgresql://" + admin_url[len("postgres://"):]
+    engine = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
+    key = setting_key(current_app.config)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO lapor_private.rls_key (key) VALUES (:k) ON CONFLICT DO NOTHING"), {"k": key})
+        if only:
+            conn.execute(sa.text("DELETE FROM lapor_private.rls_key WHERE key <> :k"), {"k": key})
+        count = conn.execute(sa.text("SELECT count(*) FROM lapor_private.rls_key")).scalar()
+    engine.dispose()
+    click.echo(f"tenant-setting key stored; {count} key(s) accepted")
 
 
 @db_roles_cli.command("sql")

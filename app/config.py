@@ -48,6 +48,12 @@ def load_config(overrides: dict | None = None) -> dict:
     cfg: dict = {
         "APP_ENV": app_env,
         "SECRET_KEY": env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
+        # Secrets at rest (app.crypto): Fernet keys, newest first, separated by commas. Empty outside
+        # production: a key derived from SECRET_KEY (below); production refuses to start without one.
+        "SECRETS_KEY": env.get("SECRETS_KEY") or "",
+        # Signs the per-transaction tenant setting that row-level security checks (app.tenancy.rls);
+        # default derived from SECRET_KEY. The database keeps a copy only lapor_owner can read.
+        "RLS_SIGNING_KEY": env.get("RLS_SIGNING_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'lapor.db'}",
         # hide_parameters: SQL logs and database error messages never carry the values (names, emails).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
@@ -170,8 +176,26 @@ def load_config(overrides: dict | None = None) -> dict:
     if overrides:
         cfg.update(overrides)
     cfg["TESTING"] = cfg.get("TESTING", False) or cfg["APP_ENV"] == "testing"
+    _secrets_keys(cfg)
     validate(cfg)
     return cfg
+
+
+def _secrets_keys(cfg: dict) -> None:
+    """``SECRETS_KEY`` → ``SECRETS_KEYS`` (a list, newest first); outside production a key derived from
+    ``SECRET_KEY`` when none is given, so development and tests need no set-up."""
+    from app.crypto import derived_key, parse_keys
+
+    if cfg.get("SECRETS_KEYS"):
+        return
+    try:
+        keys = parse_keys(cfg.get("SECRETS_KEY"))
+    except ValueError as exc:
+        raise ConfigError(f"{exc}; make one with `python -c 'from cryptography.fernet import Fernet; "
+                          "print(Fernet.generate_key().decode())'`") from None
+    if not keys and cfg["APP_ENV"] != "production":
+        keys = [derived_key(cfg["SECRET_KEY"])]
+    cfg["SECRETS_KEYS"] = keys
 
 
 def validate(cfg: dict) -> None:
@@ -198,4 +222,10 @@ def validate(cfg: dict) -> None:
                 "SECRET_KEY is missing or is the development default. In production set SECRET_KEY "
                 "to a random value of at least 32 characters, e.g. "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+            )
+        if not cfg.get("SECRETS_KEYS"):
+            raise ConfigError(
+                "SECRETS_KEY is missing. In production set SECRETS_KEY to one or more Fernet keys (newest "
+                "first, comma-separated) that encrypt stored secrets, e.g. `python -c 'from "
+                "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
             )

@@ -21,7 +21,10 @@ def load_user(session_id: str):
         user_id = int(raw_id)
     except (ValueError, AttributeError):
         return None
-    if kind == "p":
+    if kind == "p" and bound_tenant_id() is None:
+        # Central administrators are signed in on the platform only: a region's request cannot even read
+        # their table (row-level security, app.tenancy.rls.deny_platform_tables), so there, as a user of
+        # another region, they are nobody.
         user = db.session.get(PlatformAdmin, user_id)
     elif kind == "t" and bound_tenant_id() is not None:
         user = db.session.get(User, user_id)  # scoped: another tenant's user is simply not found

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.crypto import EncryptedString
 from app.extensions import db
 from app.tenancy.models import UTCDateTime, utcnow
 from app.tenancy.scope import TenantScoped, scoped_table_args, tenant_fk
@@ -59,8 +60,9 @@ class PasswordMixin:
 class SecurityMixin:
     """Two-factor authentication and failed-login backoff, shared by staff and central administrators."""
 
-    #: Base32 TOTP secret once two-factor authentication is enrolled (None: not enrolled).
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Base32 TOTP secret once two-factor authentication is enrolled (None: not enrolled). Stored
+    #: encrypted with SECRETS_KEY (app.crypto): a copy of the database alone cannot make codes.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString())
     #: The last accepted TOTP time step: a code is accepted once (replay protection).
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     #: Hashes of the unused single-use recovery codes (None or [] when there are none).

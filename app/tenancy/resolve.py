@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.tenancy.models import Tenant, TenantDomain, TenantStatus
+from app.tenancy.rls import deny_platform_tables, restore_platform_tables
 from app.tenancy.scope import bind_tenant, unbind_tenant
 
 #: Slugs that name platform pages and can never be tenants.
@@ -68,6 +69,8 @@ def _bind_tenant_from_url(endpoint, values) -> None:
         raise TenantSuspended(tenant, staff_area=(endpoint or "").startswith(SUSPENDED_READABLE_PREFIXES))
     g.tenant = tenant
     g._tenant_token = bind_tenant(tenant.id)
+    # A region's request never needs the platform's tables (row-level security hides them).
+    g._platform_token = deny_platform_tables()
 
 
 def _add_tenant_slug(endpoint, values) -> None:
@@ -79,6 +82,9 @@ def _release_tenant(exc=None) -> None:
     token = g.pop("_tenant_token", None)
     if token is not None:
         unbind_tenant(token)
+    token = g.pop("_platform_token", None)
+    if token is not None:
+        restore_platform_tables(token)
 
 
 class TenantHostMiddleware:

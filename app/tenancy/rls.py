@@ -7,9 +7,20 @@ connection, by :func:`install_tenant_setting`, so it cannot leak into the next t
 connection. With no tenant bound the setting is empty and every tenant table looks empty and refuses
 inserts (fail closed).
 
+The setting is signed, so SQL injected into the runtime role's statements cannot name another tenant:
+its value is ``<tenant id>.<platform 0/1>.<backend pid>.<HMAC-SHA256>`` made with :func:`setting_key`
+(:func:`signed_setting`), and the policies call ``app_current_tenant()``, a ``SECURITY DEFINER``
+function owned by ``lapor_owner`` that checks the signature against the keys in
+``lapor_private.rls_key`` (a schema the runtime and reporting roles cannot enter) and returns the
+tenant id, or NULL. The pid binds a value to one database session, so a value seen in one session is
+worthless in another. Written ``tenant_id = (SELECT app_current_tenant())``, the
+check runs once per statement (an InitPlan), not per row. The platform's own tables (central
+administrators, applications) have a policy of their own, ``platform_only``: ``app_platform_access()``
+is true unless the setting was made inside a region's request (:func:`deny_platform_tables`).
+
 Roles (``app.tenancy.roles``): the app runs as ``lapor_app`` (not owner, not superuser, no BYPASSRLS),
 migrations as ``lapor_owner`` (owns the tables; FORCE makes the policy apply to it too, so a data
-migration must bind each tenant with ``set_config`` or it sees no rows), and the cross-region
+migration must bind each tenant with a signed ``set_config`` or it sees no rows), and the cross-region
 comparison reads through ``lapor_reporting`` (read-only, BYPASSRLS) via :func:`cross_tenant_reads`,
 the one privileged path, allowed only to ``app.central.reports``.
 
@@ -18,9 +29,12 @@ SQLite has no row-level security: everything here is a no-op there.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
@@ -32,11 +46,62 @@ from app.tenancy.scope import TenantScoped, bound_tenant_id, tenant_scope
 POLICY = "tenant_isolation"
 #: The transaction-local setting that names the current tenant.
 TENANT_SETTING = "app.tenant_id"
-#: The row filter: an unset or empty setting matches nothing.
-TENANT_PREDICATE = f"tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::int"
+#: The row filter: an unset, empty, unsigned or forged setting matches nothing. The sub-select makes
+#: the planner evaluate the (STABLE) check once per statement.
+TENANT_PREDICATE = "tenant_id = (SELECT app_current_tenant())"
+#: The filter before the setting was signed (migrations older than the signed setting use it).
+PLAIN_TENANT_PREDICATE = f"tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::int"
+
+
+def setting_key(config) -> bytes:
+    """The key that signs ``app.tenant_id``: ``RLS_SIGNING_KEY``, else derived from ``SECRET_KEY``.
+
+    The database holds a copy in ``lapor_private.rls_key`` (written by the migration and by
+    ``flask db-roles rls-key``); the runtime role cannot read it.
+    """
+    explicit = config.get("RLS_SIGNING_KEY")
+    if explicit:
+        return explicit.encode()
+    return hmac.new(config["SECRET_KEY"].encode(), b"lapor rls tenant setting", hashlib.sha256).hexdigest().encode()
+
+
+def signed_setting(tenant_id: int | None, backend_pid: int, key: bytes, platform: bool = False) -> str:
+    """The value of ``app.tenant_id`` that the database accepts in session ``backend_pid``:
+    ``<tenant id or empty>.<platform 0/1>.<pid>.<HMAC>``. ``app_current_tenant()`` returns the tenant id,
+    ``app_platform_access()`` whether the platform tables may be used (see :func:`deny_platform_tables`)."""
+    message = f"{'' if tenant_id is None else int(tenant_id)}.{1 if platform else 0}.{int(backend_pid)}"
+    return f"{message}.{hmac.new(key, message.encode(), hashlib.sha256).hexdigest()}"
+
 
 #: The only modules that may read across tenants through the reporting role.
 CROSS_TENANT_READERS = ("app.central.reports",)
+
+
+# ---------------------------------------------------------------- the platform side
+
+#: The platform's own tables: central administrators, their sessions and security log, platform mail,
+#: and applications of new regions. Row-level security (policy PLATFORM_POLICY) hides them from a
+#: transaction whose signed setting does not grant the platform side.
+PLATFORM_POLICY = "platform_only"
+PLATFORM_PREDICATE = "(SELECT app_platform_access())"
+
+_platform_access: ContextVar[bool] = ContextVar("lapor_platform_access", default=True)
+
+
+def platform_access() -> bool:
+    """Whether this request or job may use the platform tables (not inside a region's request)."""
+    return _platform_access.get()
+
+
+def deny_platform_tables():
+    """For the rest of a region's request: the platform tables look empty and refuse writes, so SQL
+    injected through a region's pages, API or gateway cannot reach central administrators or
+    applications. Returns a token for :func:`restore_platform_tables`."""
+    return _platform_access.set(False)
+
+
+def restore_platform_tables(token) -> None:
+    _platform_access.reset(token)
 
 
 def tenant_tables() -> list[str]:
@@ -52,14 +117,18 @@ def _quote(table: str) -> str:
     return f'"{table}"'
 
 
-def enable_rls_sql(table: str) -> list[str]:
-    """Statements that put ``table`` behind the tenant policy (idempotent; for migrations)."""
+def enable_rls_sql(table: str, predicate: str = TENANT_PREDICATE) -> list[str]:
+    """Statements that put ``table`` behind the tenant policy (idempotent; for migrations).
+
+    The default needs ``app_current_tenant()`` (migration ``a4c8e2f1d9b6``); migrations older than it pass
+    :data:`PLAIN_TENANT_PREDICATE`.
+    """
     t = _quote(table)
     return [
         f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY",
         f"DROP POLICY IF EXISTS {POLICY} ON {t}",
-        f"CREATE POLICY {POLICY} ON {t} USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})",
+        f"CREATE POLICY {POLICY} ON {t} USING ({predicate}) WITH CHECK ({predicate})",
     ]
 
 
@@ -80,15 +149,25 @@ _UNKNOWN = object()  # after a rollback to a savepoint the setting may have reve
 _TX_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "BEGIN")
 
 
-def install_tenant_setting(engine) -> None:
+def install_tenant_setting(engine, key: bytes | None = None) -> None:
     """Keep ``app.tenant_id`` equal to the bound tenant in every transaction of ``engine`` (PostgreSQL).
 
     Before each statement, if the bound tenant differs from what this transaction has set (a new
     transaction starts with nothing set; a request or job may bind another tenant midway), one
     ``set_config(..., true)`` brings it in line. Transaction-local, so commit or rollback clears it.
+    The value is signed with ``key`` (default: :func:`setting_key` of the current app's config).
     """
     if engine.dialect.name != "postgresql":
         return
+
+    def _value(dbapi_conn, want) -> str:
+        tenant_id, platform = want
+        if tenant_id is None and not platform:
+            return ""
+        from flask import current_app
+
+        return signed_setting(tenant_id, dbapi_conn.info.backend_pid, key or setting_key(current_app.config),
+                              platform=platform)
 
     def _note(conn, value) -> None:
         # A connection that died mid-transaction (database gone) refuses even .info until rolled back:
@@ -121,14 +200,16 @@ def install_tenant_setting(engine) -> None:
     def _before(conn, cursor, statement, parameters, context, executemany) -> None:
         if statement.lstrip()[:9].upper().startswith(_TX_CONTROL):
             return  # a ROLLBACK TO SAVEPOINT would undo a setting made right before it
-        want = bound_tenant_id()
+        want = (bound_tenant_id(), platform_access())
         have = conn.info.get(_KEY, _UNKNOWN)
+        if have is None:
+            have = (None, False)  # nothing set yet in this transaction: no tenant, no platform side
         if have is not _UNKNOWN and have == want:
             return
         try:
+            value = _value(cursor.connection, want)
             with cursor.connection.cursor() as cur:
-                cur.execute("SELECT set_config(%s, %s, true)",
-                            (TENANT_SETTING, "" if want is None else str(int(want))))
+                cur.execute("SELECT set_config(%s, %s, true)", (TENANT_SETTING, value))
         except Exception:  # noqa: BLE001 (the statement itself will report a broken connection or
             # transaction; without the setting it sees no tenant rows, which fails closed)
             conn.info[_KEY] = _UNKNOWN

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import app.tenancy.models
-from app.tenancy.rls import disable_rls_sql, enable_rls_sql
+from app.tenancy.rls import PLAIN_TENANT_PREDICATE, disable_rls_sql, enable_rls_sql
 
 revision = '7ca098e0e86f'
 down_revision = '9b1e5c7d2a41'
@@ -40,7 +40,7 @@ def upgrade():
     with op.batch_alter_table('api_key', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_key_tenant_id'), ['tenant_id'], unique=False)
     if op.get_bind().dialect.name == "postgresql":
-        for statement in enable_rls_sql("api_key"):
+        for statement in enable_rls_sql("api_key", PLAIN_TENANT_PREDICATE):
             op.execute(statement)
 
 

@@ -9,7 +9,7 @@ tests/isolation/test_rls.py fails until it has one.
 """
 from alembic import op
 
-from app.tenancy.rls import disable_rls_sql, enable_rls_sql
+from app.tenancy.rls import PLAIN_TENANT_PREDICATE, disable_rls_sql, enable_rls_sql
 
 # revision identifiers, used by Alembic.
 revision = 'd7a1e5f0b2c3'
@@ -31,7 +31,7 @@ def upgrade():
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite has no row-level security; the ORM scoping is the only wall there
     for table in TABLES:
-        for statement in enable_rls_sql(table):
+        for statement in enable_rls_sql(table, PLAIN_TENANT_PREDICATE):
             op.execute(statement)
 
 

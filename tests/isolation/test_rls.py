@@ -71,7 +71,7 @@ def test_the_test_connection_is_the_runtime_role(pg):
 def test_no_tenant_set_sees_no_row_of_any_tenant_table_and_cannot_insert(filled, pg):
     conn = _conn(pg)
     bjm_id, _ = filled
-    assert conn.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar() in (None, "")
+    assert conn.execute(text("SELECT app_current_tenant()")).scalar() is None
     for table in tenant_tables():
         assert conn.execute(_count(table)).scalar() == 0, table
     # The same rows exist: the reporting role (BYPASSRLS) sees both regions in every table.
@@ -94,8 +94,8 @@ def _reporting():
 def test_with_tenant_a_set_only_a_rows_are_visible_and_b_cannot_be_written(filled, pg):
     bjm_id, ktg_id = filled
     conn = _conn(pg)
-    with tenant_scope(bjm_id):  # the hook sets app.tenant_id for this transaction
-        assert conn.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar() == str(bjm_id)
+    with tenant_scope(bjm_id):  # the hook sets app.tenant_id (signed) for this transaction
+        assert conn.execute(text("SELECT app_current_tenant()")).scalar() == bjm_id
         for table in tenant_tables():
             assert set(conn.execute(_distinct_tenants(table)).scalars()) == {bjm_id}, table
         assert "row-level security" in _refused(
@@ -115,8 +115,38 @@ def test_with_tenant_a_set_only_a_rows_are_visible_and_b_cannot_be_written(fille
             assert set(conn.execute(text("SELECT DISTINCT tenant_id FROM agency")).scalars()) == {ktg_id}
         assert set(conn.execute(text("SELECT DISTINCT tenant_id FROM agency")).scalars()) == {bjm_id}
     assert conn.execute(text("SELECT count(*) FROM agency")).scalar() == 0  # unbound again: nothing
-    # Set by hand, the same: the policy reads the setting, whoever makes it.
-    _set_tenant(conn, ktg_id)
+
+
+def test_a_tenant_setting_forged_from_sql_sees_no_row_of_the_other_tenant(filled, pg, app):
+    """SQL injected into the runtime role's statements can run set_config: it must not reach region B."""
+    from app.tenancy.rls import setting_key, signed_setting
+
+    bjm_id, ktg_id = filled
+    conn = _conn(pg)
+    pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    forgeries = [
+        str(ktg_id),  # the plain id, as the setting was before it was signed
+        signed_setting(ktg_id, pid + 1, setting_key(app.config)),  # a genuine value of another session
+        signed_setting(ktg_id, pid, b"a key guessed by the attacker"),
+        signed_setting(bjm_id, pid, setting_key(app.config)).replace(f"{bjm_id}.", f"{ktg_id}.", 1),
+        f"{ktg_id}.{pid}",
+    ]
+    with tenant_scope(bjm_id):
+        assert conn.execute(text("SELECT count(*) FROM complaint")).scalar() > 0
+        for value in forgeries:
+            _set_tenant(conn, value)
+            assert conn.execute(text("SELECT app_current_tenant()")).scalar() is None, value
+            for table in tenant_tables():
+                assert conn.execute(_count(table)).scalar() == 0, (table, value)
+            assert "row-level security" in _refused(
+                conn, "INSERT INTO agency (tenant_id, code, name, short_name, active) "
+                      "VALUES (:t, 'x-rls', 'X', 'X', true)", t=ktg_id)
+    # The key is out of the runtime role's reach, and so are the check and the policies.
+    assert "permission denied" in _refused(conn, "SELECT key FROM lapor_private.rls_key")
+    assert "permission denied" in _refused(conn, "CREATE OR REPLACE FUNCTION app_current_tenant() RETURNS integer "
+                                             "LANGUAGE sql AS 'SELECT 1'")
+    # The genuine value for this session works (the same check the app's hook passes).
+    _set_tenant(conn, signed_setting(ktg_id, pid, setting_key(app.config)))
     assert set(conn.execute(text("SELECT DISTINCT tenant_id FROM category")).scalars()) == {ktg_id}
 
 
@@ -129,14 +159,14 @@ def test_the_setting_does_not_leak_into_the_next_transaction_of_a_pooled_connect
         with engine.connect() as conn:
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
             with tenant_scope(4242):
-                assert conn.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar() == "4242"
+                assert conn.execute(text("SELECT app_current_tenant()")).scalar() == 4242
             conn.commit()
             with tenant_scope(4242):
                 conn.execute(text("SELECT set_config('app.tenant_id', '4343', true)"))  # by hand, too
             conn.rollback()
         with engine.connect() as conn:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == pid  # the same pooled connection
-            assert conn.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar() in (None, "")
+            assert conn.execute(text("SELECT app_current_tenant()")).scalar() is None
             assert conn.execute(text("SELECT current_user")).scalar() == APP_ROLE
     finally:
         engine.dispose()
@@ -233,3 +263,10 @@ def test_enable_rls_sql_forces_the_policy_on_a_table():
     assert any(s.startswith(f'CREATE POLICY {POLICY} ON "api_key"') and "WITH CHECK" in s for s in statements)
     with pytest.raises(ValueError):
         enable_rls_sql("agency; DROP TABLE tenant")
+
+
+def test_the_rls_key_command_stores_the_signing_key_idempotently(pg, app):
+    url = app.config["MIGRATION_DATABASE_URL"]
+    for _ in range(2):
+        result = app.test_cli_runner().invoke(args=["db-roles", "rls-key", "--admin-url", url])
+        assert result.exit_code == 0 and "key(s) accepted" in result.output, result.output

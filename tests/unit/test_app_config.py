@@ -7,13 +7,14 @@ import pytest
 from app.config import BASE_DIR, DEFAULT_SECRET_KEY, ConfigError, load_config
 
 GOOD_KEY = "k" * 48
+GOOD_SECRETS_KEY = "a7Yd0n2v1bB9xMHhm0lV3vWq3a8m5lR2q4l0Qd8QkqE="  # a Fernet key (32 bytes, url-safe base64)
 
 
 @pytest.fixture()
 def env(monkeypatch):
     """A clean environment: none of the variables load_config reads are inherited from the shell."""
     for name in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "JOBS_INLINE", "SESSION_COOKIE_SECURE",
-                 "RATELIMIT_STORAGE_URI", "PASSWORD_RESET_MAX_AGE"):
+                 "RATELIMIT_STORAGE_URI", "PASSWORD_RESET_MAX_AGE", "SECRETS_KEY"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -32,8 +33,10 @@ def test_production_refuses_a_missing_default_or_short_secret_key(env, key):
 def test_production_accepts_a_long_random_key_and_secures_the_cookie(env):
     env.setenv("APP_ENV", "production")
     env.setenv("SECRET_KEY", GOOD_KEY)
+    env.setenv("SECRETS_KEY", GOOD_SECRETS_KEY)
     cfg = load_config()
     assert cfg["SECRET_KEY"] == GOOD_KEY
+    assert cfg["SECRETS_KEYS"] == [GOOD_SECRETS_KEY]
     assert cfg["SESSION_COOKIE_SECURE"] is True
     assert cfg["TESTING"] is False
 
@@ -103,3 +106,25 @@ def test_image_pixel_limits_default_to_24_and_60_megapixels(env):
     env.delenv("MAX_IMAGE_PIXELS_PER_REQUEST", raising=False)
     cfg = load_config()
     assert (cfg["MAX_IMAGE_PIXELS"], cfg["MAX_IMAGE_PIXELS_PER_REQUEST"]) == (24_000_000, 60_000_000)
+
+
+def test_production_refuses_to_start_without_a_secrets_key(env):
+    env.setenv("APP_ENV", "production")
+    env.setenv("SECRET_KEY", GOOD_KEY)
+    with pytest.raises(ConfigError, match="SECRETS_KEY"):
+        load_config()
+
+
+def test_a_secrets_key_that_is_not_a_fernet_key_is_refused_by_name(env):
+    env.setenv("SECRETS_KEY", "not-a-key")
+    with pytest.raises(ConfigError, match="SECRETS_KEY"):
+        load_config()
+
+
+def test_development_derives_a_secrets_key_and_reads_a_list_newest_first(env):
+    from app.crypto import derived_key
+
+    assert load_config()["SECRETS_KEYS"] == [derived_key(DEFAULT_SECRET_KEY)]
+    old = derived_key("old")
+    env.setenv("SECRETS_KEY", f"{GOOD_SECRETS_KEY}, {old}")
+    assert load_config()["SECRETS_KEYS"] == [GOOD_SECRETS_KEY, old]

@@ -105,7 +105,8 @@ def test_the_regions_colour_comes_from_a_stylesheet_not_an_inline_style(app, db,
 def test_production_cookies_are_secure_httponly_and_samesite():
     from app.config import load_config
 
-    cfg = load_config({"APP_ENV": "production", "SECRET_KEY": "k" * 48})
+    cfg = load_config({"APP_ENV": "production", "SECRET_KEY": "k" * 48,
+                       "SECRETS_KEY": "a7Yd0n2v1bB9xMHhm0lV3vWq3a8m5lR2q4l0Qd8QkqE="})
     assert cfg["SESSION_COOKIE_SECURE"] and cfg["REMEMBER_COOKIE_SECURE"]
     assert cfg["SESSION_COOKIE_HTTPONLY"] and cfg["REMEMBER_COOKIE_HTTPONLY"]
     assert cfg["SESSION_COOKIE_SAMESITE"] == cfg["REMEMBER_COOKIE_SAMESITE"] == "Lax"
