@@ -59,6 +59,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://localhost:5000"),
         "TENANTS_DIR": env.get("TENANTS_DIR") or str(BASE_DIR / "tenants"),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
+        # Where attachments and logos live (app.storage): empty = UPLOAD_DIR on this machine;
+        # s3://bucket[/prefix] = an S3-compatible service shared by every web node (README "Object storage").
+        "STORAGE_URL": env.get("STORAGE_URL") or None,
+        "STORAGE_S3_ENDPOINT_URL": env.get("STORAGE_S3_ENDPOINT_URL") or None,
+        "STORAGE_S3_REGION": env.get("STORAGE_S3_REGION") or None,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 30 * 1024 * 1024)),
         "BABEL_DEFAULT_LOCALE": "id",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
