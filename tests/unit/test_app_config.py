@@ -86,3 +86,14 @@ def test_overrides_win_over_the_environment(env):
     env.setenv("PASSWORD_RESET_MAX_AGE", "60")
     assert load_config()["PASSWORD_RESET_MAX_AGE"] == 60
     assert load_config({"PASSWORD_RESET_MAX_AGE": 5})["PASSWORD_RESET_MAX_AGE"] == 5
+
+
+def test_behind_pgbouncer_psycopg_prepares_no_statements(monkeypatch):
+    # pgbouncer's transaction pooling may run the next transaction on another server connection,
+    # where a statement psycopg prepared earlier does not exist.
+    monkeypatch.setenv("DATABASE_PGBOUNCER", "1")
+    options = load_config()["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"] == {"prepare_threshold": None}
+    assert options["pool_pre_ping"] and options["hide_parameters"]
+    monkeypatch.delenv("DATABASE_PGBOUNCER")
+    assert "connect_args" not in load_config()["SQLALCHEMY_ENGINE_OPTIONS"]
