@@ -42,7 +42,7 @@ run: setup
 
 ## Tests: SQLite by default; TEST_DATABASE_URL and REDIS_URL select PostgreSQL and Redis.
 test: setup-dev
-	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/ruff check app tests benchmarks deploy
 	$(BIN)/python -m pytest -m "not e2e and not faults"
 
 ## Fault scenarios on real services: needs TEST_DATABASE_URL (PostgreSQL), REDIS_URL and redis-server.
@@ -64,10 +64,10 @@ cluster-down:
 CLUSTER_RUNS ?= 1
 test-cluster: setup-dev
 	deploy/cluster/cluster.sh up
-	$(BIN)/python -m deploy.cluster.scenarios --runs $(CLUSTER_RUNS); rc=$$?; deploy/cluster/cluster.sh down; exit $$rc
+	$(BIN)/python deploy/cluster/scenarios.py --runs $(CLUSTER_RUNS); rc=$$?; deploy/cluster/cluster.sh down; exit $$rc
 
 lint: setup-dev
-	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/ruff check app tests benchmarks deploy
 
 ## Benchmarks on PostgreSQL + Redis + gunicorn + RQ (see README "Benchmarks"); BENCH_SCALE=0.02 for a quick one.
 bench: setup-dev

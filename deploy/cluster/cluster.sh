@@ -112,6 +112,8 @@ export MAIL_SERVER=127.0.0.1 MAIL_PORT=$SMTP_PORT MAIL_USE_TLS=0 MAIL_DEFAULT_SE
 export PUBLIC_BASE_URL='http://localhost:$WEB_PORT'
 export SESSION_COOKIE_SECURE=0
 export RATELIMIT_ENABLED=0
+# A job lost while the database failed over is handed over again after a minute (default 10).
+export OUTBOX_STUCK_SECONDS=60
 export SENTRY_DSN=
 export LOG_LEVEL=WARNING
 export UPLOAD_DIR='$DIR/uploads-unused'
@@ -139,6 +141,18 @@ sync_standby_streaming() {
 import json, sys
 members = json.load(sys.stdin)["members"]
 sys.exit(0 if any(m["role"] == "sync_standby" and m["state"] in ("streaming", "running") for m in members) else 1)'
+}
+
+start_node() {  # start_node pg1|pg2|web1|web2: (re)start one node, e.g. after a fault scenario killed it
+    case "$1" in
+        pg1|pg2) start "$1" postgres /usr/bin/patroni "$DIR/$1/patroni.yml" ;;
+        web1|web2)
+            local port_var="WEB${1#web}_PORT"
+            start "$1" "$APP_USER" env -C "$REPO" bash -c "source '$DIR/app.env'; exec '$VENV/bin/gunicorn' \
+                -k gthread --workers 2 --threads 4 --bind 127.0.0.1:${!port_var} --timeout 60 --graceful-timeout 5 \
+                wsgi:app" ;;
+        *) die "unknown node $1" ;;
+    esac
 }
 
 down() {
@@ -193,9 +207,9 @@ up() {
     mkdir -p "$DIR/log/pg1-patroni" "$DIR/log/pg2-patroni"
     chown -R postgres: "$DIR/pg1" "$DIR/pg2" "$DIR/log/pg1-patroni" "$DIR/log/pg2-patroni"
     chmod 700 "$DIR/pg1" "$DIR/pg2"
-    start pg1 postgres /usr/bin/patroni "$DIR/pg1/patroni.yml"
+    start_node pg1
     wait_for 90 "the first leader" curl -sf "http://127.0.0.1:$REST1_PORT/primary"
-    start pg2 postgres /usr/bin/patroni "$DIR/pg2/patroni.yml"
+    start_node pg2
     wait_for 120 "the synchronous replica" sync_standby_streaming
 
     log "HAProxy: web :$WEB_PORT, writes :$HAPROXY_WRITE_PORT, reads :$HAPROXY_READ_PORT, stats :$HAPROXY_STATS_PORT"
@@ -243,10 +257,7 @@ boto3.client('s3', endpoint_url='$STORAGE_S3_ENDPOINT_URL', region_name='$STORAG
     chmod 600 "$DIR/app.env"
     chown "$APP_USER": "$DIR/app.env"
     for n in 1 2; do
-        local port_var="WEB${n}_PORT"
-        start "web$n" "$APP_USER" env -C "$REPO" bash -c "source '$DIR/app.env'; exec '$VENV/bin/gunicorn' \
-            -k gthread --workers 2 --threads 4 --bind 127.0.0.1:${!port_var} --timeout 60 --graceful-timeout 5 \
-            --access-logfile - wsgi:app"
+        start_node "web$n"
         start "worker$n" "$APP_USER" env -C "$REPO" bash -c "source '$DIR/app.env'; exec '$VENV/bin/rq' worker \
             -w app.jobs.worker.AppWorker --with-scheduler --url \"\$REDIS_URL\" notifications default periodic"
     done
@@ -273,5 +284,6 @@ case "${1:-}" in
     down) down ;;
     status) status ;;
     env) load_secrets; app_env ;;
-    *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+    start-node) [[ -n "${2:-}" ]] || die "start-node pg1|pg2|web1|web2"; start_node "$2" ;;
+    *) echo "usage: $0 up|down|status|env|start-node NAME" >&2; exit 2 ;;
 esac
