@@ -3,6 +3,8 @@
 During a burst of citizen submissions through the load balancer (real form with CSRF token and
 submission key, a distinct reporter email each):
 
+a0. only the leader's postgres is killed (`kill -9` of the postmaster): Patroni, still holding the leader
+   key, restarts it in place after crash recovery; the same counts as in a.
 a. the leader's node is lost: `kill -9` of its Patroni and its postgres. Patroni promotes the synchronous
    replica. Counted: acknowledged tracking codes missing afterwards (must be 0), submissions that
    failed (each must be the translated 503 page, and re-sent with the same form must land exactly
@@ -11,7 +13,7 @@ b. one web node is killed (`kill -9` of its gunicorn master and workers): no fai
    lost, the load balancer routes around it.
 c. the old leader's node is started again and rejoins as a (synchronous) replica.
 
-    python -m deploy.cluster.scenarios [--runs N] [--clients 6]
+    python deploy/cluster/scenarios.py [--runs N] [--clients 6]
 
 Exit status 0 only if every run met every condition; the figures are printed as a table.
 """
@@ -261,6 +263,11 @@ def kill_node(name: str) -> None:
     os.kill(postmaster, signal.SIGKILL)
 
 
+def kill_postmaster(name: str) -> None:
+    """Only the leader's postgres dies; its Patroni lives on and still holds the leader key."""
+    os.kill(int((DIR / name / "data" / "postmaster.pid").read_text().split()[0]), signal.SIGKILL)
+
+
 def kill_web(name: str) -> None:
     os.killpg(pids_of_group(name), signal.SIGKILL)
 
@@ -293,20 +300,32 @@ def web_up(name: str) -> bool:
         return False
 
 
+def recovery(burst: Burst, fault_at: float) -> float | None:
+    """Seconds from the fault until submissions succeed again (the first acknowledgement after the last
+    failure; with no failure, the first acknowledgement after the fault)."""
+    fails_after = [f[0] for f in burst.failures if f[0] >= fault_at]
+    last_fail = max(fails_after) if fails_after else fault_at
+    first_ok = min((t for t in burst.ok_times if t >= last_fail), default=None)
+    return round(first_ok - fault_at, 1) if first_ok else None
+
+
 def one_run(n: int, clients: int) -> dict:
     wait(healthy, 120, "a leader and a synchronous replica")
+    first = leader()
+    print(f"run {n}: a0. leader {first}: only its postgres is killed after 5 s (Patroni restarts it)", flush=True)
+    burst0, killed0 = run_burst(clients, 5, lambda: kill_postmaster(first), 25)
+    a0 = verify(burst0, "a0. leader's postgres killed")
+    a0["new_leader"] = f"{first}→{leader()}"
+    a0["recovered_s"] = recovery(burst0, killed0)
+    wait(healthy, 120, "a leader and a synchronous replica again")
+
     old = leader()
     print(f"run {n}: leader {old}; burst with {clients} clients, the leader's node is killed after 8 s", flush=True)
     burst, killed_at = run_burst(clients, 8, lambda: kill_node(old), 35)
     new = leader()
-    oks_after = [t for t in burst.ok_times if t > killed_at]
-    fails_after = [f[0] for f in burst.failures if f[0] >= killed_at]
-    # Until submissions succeed again: from the kill to the first acknowledgement after the last failure.
-    last_fail = max(fails_after) if fails_after else killed_at
-    recovered = min((t for t in oks_after if t >= last_fail), default=None)
-    a = verify(burst, "a. leader killed")
+    a = verify(burst, "a. leader's node killed")
     a["new_leader"] = f"{old}→{new}"
-    a["recovered_s"] = round(recovered - killed_at, 1) if recovered else None
+    a["recovered_s"] = recovery(burst, killed_at)
 
     print(f"run {n}: c. {old} started again", flush=True)
     t0 = time.time()
@@ -321,14 +340,18 @@ def one_run(n: int, clients: int) -> dict:
     b = verify(burst_b, "b. web node killed")
     start_node("web2")
     wait(lambda: web_up("web2"), 60, "web2 to come back")
-    return {"a": a, "b": b, "c": c}
+    return {"a0": a0, "a": a, "b": b, "c": c}
+
+
+def ok_database_fault(a: dict) -> bool:
+    return (a["lost"] == 0 and a["duplicates"] == 0 and a["gave_up"] == 0
+            and a["failed_posts"] == a["failed_translated_503"] and a["resent_landed_once"] == a["resent_forms"]
+            and a["emails_missing"] == 0 and a["emails_duplicated"] == 0 and a["recovered_s"] is not None)
 
 
 def ok(run: dict) -> bool:
-    a, b = run["a"], run["b"]
-    return (a["lost"] == 0 and a["duplicates"] == 0 and a["gave_up"] == 0
-            and a["failed_posts"] == a["failed_translated_503"] and a["resent_landed_once"] == a["resent_forms"]
-            and a["emails_missing"] == 0 and a["emails_duplicated"] == 0 and a["recovered_s"] is not None
+    b = run["b"]
+    return (ok_database_fault(run["a0"]) and ok_database_fault(run["a"])
             and b["lost"] == 0 and b["failed_posts"] == 0 and b["duplicates"] == 0
             and b["emails_missing"] == 0 and b["emails_duplicated"] == 0)
 
@@ -346,14 +369,18 @@ def main() -> int:
         run["ok"] = ok(run)
         results.append(run)
         print(json.dumps(run, indent=1), flush=True)
-    print("\nrun | leader | acked (a) | lost | dup | failed posts (503 translated) | re-sent landed once | "
-          "recovered s | emails exp/missing/dup | web kill: acked, failed, lost | rejoin s | ok")
+    print("\nrun | scenario | leader | acked | lost | dup | failed posts (translated 503) | re-sent landed once | "
+          "recovered s | emails expected/missing/dup")
     for i, r in enumerate(results, 1):
-        a, b, c = r["a"], r["b"], r["c"]
-        print(f"{i} | {a['new_leader']} | {a['acknowledged']} | {a['lost']} | {a['duplicates']} | "
-              f"{a['failed_posts']} ({a['failed_translated_503']}) | {a['resent_landed_once']}/{a['resent_forms']} | "
-              f"{a['recovered_s']} | {a['emails_expected']}/{a['emails_missing']}/{a['emails_duplicated']} | "
-              f"{b['acknowledged']}, {b['failed_posts']}, {b['lost']} | {c['rejoin_s']} | {r['ok']}")
+        for key in ("a0", "a", "b"):
+            x = r[key]
+            print(f"{i} | {x['scenario']} | {x.get('new_leader', '')} | {x['acknowledged']} | {x['lost']} | "
+                  f"{x['duplicates']} | {x['failed_posts']} ({x['failed_translated_503']}) | "
+                  f"{x['resent_landed_once']}/{x['resent_forms']} | {x.get('recovered_s', '')} | "
+                  f"{x['emails_expected']}/{x['emails_missing']}/{x['emails_duplicated']}")
+        c = r["c"]
+        print(f"{i} | {c['scenario']} | leader {c['leader_after']} | rejoined as {c['rejoined_as']} "
+              f"in {c['rejoin_s']} s | ok: {r['ok']}")
     out = DIR.parent / f"lapor-cluster-results-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(results, indent=1))
     print(f"figures written to {out}")
