@@ -62,8 +62,9 @@ ensure_packages() {
 # start NAME USER COMMAND...: a new session (its own process group, recorded in run/NAME.pid) as USER.
 start() {
     local name=$1 user=$2; shift 2
-    local pidfile="$DIR/run/$name.pid"
-    setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$pidfile" \
+    local pidfile="$DIR/run/$name.pid" home="$DIR/home/$user"
+    mkdir -p "$home" && chown "$user": "$home"   # HOME of the service (gunicorn keeps a control socket there)
+    HOME="$home" setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' _ "$pidfile" \
         setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups --inh-caps=-all --bounding-set=-all -- "$@" \
         >>"$DIR/log/$name.log" 2>&1 < /dev/null &
     for _ in $(seq 50); do [[ -s "$pidfile" ]] && break; sleep 0.1; done
@@ -185,6 +186,16 @@ up() {
     [[ $EUID -eq 0 ]] || die "run as root (services are switched to their own users)"
     ensure_packages
     down
+    # Refuse rather than fight another program for a port (e.g. a distribution's etcd or pgbouncer
+    # service started by its package): nothing but what this script recorded is ever stopped.
+    local port
+    for port in $ETCD_CLIENT_PORT $ETCD_PEER_PORT $PG1_PORT $PG2_PORT $HAPROXY_WRITE_PORT $HAPROXY_READ_PORT \
+                $REST1_PORT $REST2_PORT $WEB_PORT $HAPROXY_STATS_PORT $PGBOUNCER_PORT $WEB1_PORT $WEB2_PORT \
+                $S3_PORT $SMTP_PORT $REDIS_PORT; do
+        if ss -Hltn "sport = :$port" | grep -q .; then
+            die "port $port is in use by another program ($(ss -Hltnp "sport = :$port" | grep -o 'users:.*' | head -1))"
+        fi
+    done
     rm -rf "$DIR"
     mkdir -p "$DIR"/{run,log,secrets,etcd,pg1,pg2,redis,mail,uploads-unused}
     chmod 755 "$DIR"

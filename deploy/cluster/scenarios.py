@@ -34,6 +34,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -244,6 +245,7 @@ def verify(burst: Burst, label: str) -> dict:
     missing_mail |= {f"no email recorded for {n}" for n in range(len(burst.acked) - len(expected))}
     return {"scenario": label, "acknowledged": len(burst.acked), "lost": len(lost), "duplicates": duplicates,
             "failed_posts": len(burst.failures), "failed_translated_503": sum(1 for f in burst.failures if f[2]),
+            "failed_statuses": dict(Counter(str(f[1]) for f in burst.failures)),  # 0: no answer at all
             "resent_forms": len(burst.resent_keys), "resent_landed_once": resent_landed_once,
             "gave_up": burst.gave_up, "emails_expected": len(expected), "emails_missing": len(missing_mail),
             "emails_duplicated": dup_mail, "emails_wait_s": round(waited, 1)}
