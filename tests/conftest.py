@@ -75,6 +75,12 @@ def app():
     db_url = _database_url()
     redis_url = os.environ.get("REDIS_URL") or None
     _check_reachable(db_url, redis_url)
+    if redis_url:
+        from redis import Redis
+
+        # REDIS_URL's db number belongs to the test run (as the database does): start it empty, so
+        # nothing a previous run left (delivery marks, cached comparisons) meets rows with the same ids.
+        Redis.from_url(redis_url).flushdb()
     roles = _prepare_postgres_roles(db_url) if db_url.startswith("postgres") else {}
     application = create_app({
         "APP_ENV": "testing",

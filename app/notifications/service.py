@@ -77,11 +77,13 @@ def message_id(tenant_id: int, notification_id: int) -> str:
 DELIVERY_MARK_SECONDS = 7 * 24 * 3600
 
 
-def _delivery_mark(tenant_id: int, notification_id: int) -> str:
-    return f"lapor:delivered:{tenant_id}:{notification_id}"
+def _delivery_mark(note: Notification) -> str:
+    # The creation time too: a database restored from a backup hands out the same ids again.
+    created = int(note.created_at.timestamp() * 1_000_000) if note.created_at else 0
+    return f"lapor:delivered:{note.tenant_id}:{note.id}:{created}"
 
 
-def _delivered_before(tenant_id: int, notification_id: int) -> bool:
+def _delivered_before(note: Notification) -> bool:
     """Whether an earlier attempt handed this message over but its "sent" never reached the database.
 
     The gateway's acceptance and the database's commit cannot be one transaction: if the database fails
@@ -94,12 +96,12 @@ def _delivered_before(tenant_id: int, notification_id: int) -> bool:
     from app.jobs.queue import redis_connection
 
     try:
-        return bool(redis_connection().exists(_delivery_mark(tenant_id, notification_id)))
+        return bool(redis_connection().exists(_delivery_mark(note)))
     except RedisError:
         return False  # without the record, behave as before: at least once, same Message-ID
 
 
-def _remember_delivery(tenant_id: int, notification_id: int) -> None:
+def _remember_delivery(note: Notification) -> None:
     if not current_app.config.get("REDIS_URL"):
         return
     from redis.exceptions import RedisError
@@ -107,9 +109,9 @@ def _remember_delivery(tenant_id: int, notification_id: int) -> None:
     from app.jobs.queue import redis_connection
 
     try:
-        redis_connection().set(_delivery_mark(tenant_id, notification_id), 1, ex=DELIVERY_MARK_SECONDS)
+        redis_connection().set(_delivery_mark(note), 1, ex=DELIVERY_MARK_SECONDS)
     except RedisError:
-        log.warning("notification %s sent but its delivery mark could not be kept", notification_id)
+        log.warning("notification %s sent but its delivery mark could not be kept", note.id)
 
 
 @job("notifications.send", queue="notifications")
@@ -119,7 +121,7 @@ def send_notification(tenant_id: int, notification_id: int) -> str:
     note = db.session.get(Notification, notification_id)
     if note is None or note.status == "sent":
         return "skip"
-    if _delivered_before(tenant_id, note.id):
+    if _delivered_before(note):
         note.status = "sent"
         note.sent_at = note.sent_at or utcnow()
         note.last_error = None
@@ -139,7 +141,7 @@ def send_notification(tenant_id: int, notification_id: int) -> str:
         note.last_error = str(exc)[:500]
         db.session.flush()
         raise
-    _remember_delivery(tenant_id, note.id)
+    _remember_delivery(note)
     note.status = "sent"
     note.sent_at = utcnow()
     note.last_error = None
