@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 DEMO_ENV := APP_ENV=development PUBLIC_BASE_URL=http://localhost:$(PORT) DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/instance/lapor.db}
 
-.PHONY: run test test-faults test-e2e setup setup-dev translations extract-messages update-messages lint bench bench-micro clean
+.PHONY: run test test-faults test-e2e cluster cluster-down test-cluster setup setup-dev translations extract-messages update-messages lint bench bench-micro clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ run: setup
 
 ## Tests: SQLite by default; TEST_DATABASE_URL and REDIS_URL select PostgreSQL and Redis.
 test: setup-dev
-	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/ruff check app tests benchmarks deploy
 	$(BIN)/python -m pytest -m "not e2e and not faults"
 
 ## Fault scenarios on real services: needs TEST_DATABASE_URL (PostgreSQL), REDIS_URL and redis-server.
@@ -53,8 +53,21 @@ test-faults: setup-dev
 test-e2e: setup-dev
 	$(BIN)/python -m pytest -m e2e tests/e2e
 
+## Local production-shaped cluster (README "Production at scale"); as root, installs Debian packages if missing.
+cluster: translations
+	deploy/cluster/cluster.sh up
+
+cluster-down:
+	deploy/cluster/cluster.sh down
+
+## Fault scenarios on a fresh cluster (leader killed mid-burst, a web node killed, the old leader rejoining).
+CLUSTER_RUNS ?= 1
+test-cluster: setup-dev
+	deploy/cluster/cluster.sh up
+	$(BIN)/python deploy/cluster/scenarios.py --runs $(CLUSTER_RUNS); rc=$$?; deploy/cluster/cluster.sh down; exit $$rc
+
 lint: setup-dev
-	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/ruff check app tests benchmarks deploy
 
 ## Benchmarks on PostgreSQL + Redis + gunicorn + RQ (see README "Benchmarks"); BENCH_SCALE=0.02 for a quick one.
 bench: setup-dev

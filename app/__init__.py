@@ -200,8 +200,10 @@ def _machine_outage_answer(retry_after: int):
 def _database_unavailable(exc):
     """The database cannot be reached: a translated 503 page instead of a stack trace.
 
-    Only disconnects and pool time-outs are an outage; any other database error is a bug (500). The page
-    touches nothing that needs the database: no signed-in user, no tenant attributes (both would query).
+    Only disconnects, pool time-outs and a write refused because the server is read-only (SQLSTATE 25006:
+    during a failover, the new leader a moment before its promotion ends) are an outage; any other
+    database error is a bug (500). The page touches nothing that needs the database: no signed-in user,
+    no tenant attributes (both would query).
     """
     from flask import request
     from flask_babel import force_locale
@@ -209,7 +211,9 @@ def _database_unavailable(exc):
 
     from app.extensions import db
 
-    if isinstance(exc, DBAPIError) and not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+    read_only = getattr(getattr(exc, "orig", None), "sqlstate", None) == "25006"
+    if isinstance(exc, DBAPIError) and not (isinstance(exc, OperationalError) or exc.connection_invalidated
+                                            or read_only):
         raise exc
     try:
         db.session.rollback()  # nothing half-written survives; the connection is discarded if it is dead

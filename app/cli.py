@@ -1,4 +1,5 @@
-"""Command line: `flask tenants …`, `flask accounts …`, `flask demo …`, `flask jobs …`, `flask db-roles …`."""
+"""Command line: `flask tenants …`, `flask accounts …`, `flask demo …`, `flask jobs …`, `flask db-roles …`,
+`flask storage …`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(db_roles_cli)
     app.cli.add_command(secrets_cli)
+
+
+    app.cli.add_command(storage_cli)
 
 
 @click.group("tenants", help="Region configuration files under tenants/.")
@@ -210,6 +214,32 @@ def secrets_rotate() -> None:
 
     for table, count in rotate_all().items():
         click.echo(f"{table}: {count} re-encrypted")
+
+
+@click.group("storage", help="Attachments and logos: local folder or S3-compatible bucket (STORAGE_URL).")
+def storage_cli() -> None:
+    pass
+
+
+@storage_cli.command("migrate-local")
+@click.option("--from", "source_dir", default=None, help="The local folder (default: UPLOAD_DIR).")
+def storage_migrate_local(source_dir: str | None) -> None:
+    """Copy every file of the local folder into the configured storage (STORAGE_URL) under the same key.
+
+    Idempotent: files already there with the same content are skipped, so it can be run again after an
+    interruption, and once more just before switching the web nodes over.
+    """
+    from pathlib import Path
+
+    from app.storage import LocalStorage, migrate_local_to, storage
+
+    source = LocalStorage(source_dir or current_app.config["UPLOAD_DIR"])
+    target = storage()
+    if isinstance(target, LocalStorage) and Path(target.root).resolve() == Path(source.root).resolve():
+        click.echo("Error: STORAGE_URL points at the source folder itself; set STORAGE_URL=s3://…", err=True)
+        sys.exit(1)
+    result = migrate_local_to(target, source)
+    click.echo(f"copied {result['copied']}, already there {result['skipped']}")
 
 
 @click.group("db-roles", help="PostgreSQL roles: lapor_owner (migrations), lapor_app (runtime), lapor_reporting.")

@@ -61,6 +61,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # role (lapor_app), MIGRATION_DATABASE_URL the owner that `flask db upgrade` uses (lapor_owner),
         # REPORTING_DATABASE_URL the read-only role of the cross-region comparison (lapor_reporting).
         "MIGRATION_DATABASE_URL": env.get("MIGRATION_DATABASE_URL") or None,
+        # DATABASE_URL points at pgbouncer in transaction pooling mode (README "Production at scale"):
+        # consecutive transactions may run on different server connections, so no server-side prepared
+        # statements (psycopg prepares a query after 5 runs; pgbouncer 1.18 cannot route them).
+        "DATABASE_PGBOUNCER": _bool(env.get("DATABASE_PGBOUNCER")),
         "REPORTING_DATABASE_URL": env.get("REPORTING_DATABASE_URL") or None,
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SENTRY_DSN": env.get("SENTRY_DSN") or None,
@@ -69,6 +73,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://localhost:5000"),
         "TENANTS_DIR": env.get("TENANTS_DIR") or str(BASE_DIR / "tenants"),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
+        # Where attachments and logos live (app.storage): empty = UPLOAD_DIR on this machine;
+        # s3://bucket[/prefix] = an S3-compatible service shared by every web node (README "Object storage").
+        "STORAGE_URL": env.get("STORAGE_URL") or None,
+        "STORAGE_S3_ENDPOINT_URL": env.get("STORAGE_S3_ENDPOINT_URL") or None,
+        "STORAGE_S3_REGION": env.get("STORAGE_S3_REGION") or None,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 30 * 1024 * 1024)),
         "BABEL_DEFAULT_LOCALE": "id",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
@@ -175,6 +184,10 @@ def load_config(overrides: dict | None = None) -> dict:
             cfg[key] = "postgresql://" + cfg[key][len("postgres://"):]
     if overrides:
         cfg.update(overrides)
+    if cfg.get("DATABASE_PGBOUNCER"):
+        options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     cfg["TESTING"] = cfg.get("TESTING", False) or cfg["APP_ENV"] == "testing"
     _secrets_keys(cfg)
     validate(cfg)

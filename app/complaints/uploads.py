@@ -179,22 +179,23 @@ def prepare_uploads(files) -> list[PreparedUpload]:
 
 
 def upload_root() -> Path:
+    """The local folder of the disk backend (also the source of `flask storage migrate-local`)."""
     return Path(current_app.config["UPLOAD_DIR"])
 
 
 def save_attachments(c: Complaint, event: ComplaintEvent, uploads: list[PreparedUpload], public: bool) -> list:
-    """Write files under UPLOAD_DIR/<tenant_id>/ and record them; files are removed if the flush fails."""
+    """Store files under <tenant_id>/ (app.storage) and record them; files are removed if the flush fails."""
     from app.extensions import db
+    from app.storage import storage
 
-    written: list[Path] = []
+    store = storage()
+    written: list[str] = []
     rows = []
     try:
         for up in uploads:
             key = f"{c.tenant_id}/{uuid.uuid4().hex}.{_EXT[up.content_type]}"
-            path = upload_root() / key
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(up.data)
-            written.append(path)
+            store.put(key, up.data, up.content_type)
+            written.append(key)
             row = Attachment(complaint_id=c.id, event_id=event.id, filename=up.filename,
                              content_type=up.content_type, size=len(up.data),
                              sha256=hashlib.sha256(up.data).hexdigest(), storage_key=key, public=public)
@@ -202,18 +203,22 @@ def save_attachments(c: Complaint, event: ComplaintEvent, uploads: list[Prepared
             rows.append(row)
         db.session.flush()
     except Exception:
-        for path in written:
-            path.unlink(missing_ok=True)
+        for key in written:
+            store.delete(key)
         raise
     return rows
 
 
 def read_attachment(att: Attachment) -> bytes:
-    root = upload_root().resolve()
-    path = (root / att.storage_key).resolve()
-    if root not in path.parents or not att.storage_key.startswith(f"{att.tenant_id}/"):
+    """The stored bytes; the key must lie in the attachment's own tenant's folder.
+
+    :raises FileNotFoundError: for a missing file or a key outside the tenant's folder.
+    """
+    from app.storage import storage
+
+    if not att.storage_key.startswith(f"{att.tenant_id}/"):
         raise FileNotFoundError(att.storage_key)
-    return path.read_bytes()
+    return storage().get(att.storage_key)
 
 
 #: Served inline (shown in the browser); anything else is a download.

@@ -73,11 +73,59 @@ def message_id(tenant_id: int, notification_id: int) -> str:
     return f"<notification-{tenant_id}-{notification_id}@{domain}>"
 
 
+#: Seconds a delivery is remembered in Redis (longer than any job's retries).
+DELIVERY_MARK_SECONDS = 7 * 24 * 3600
+
+
+def _delivery_mark(note: Notification) -> str:
+    # The creation time too: a database restored from a backup hands out the same ids again.
+    created = int(note.created_at.timestamp() * 1_000_000) if note.created_at else 0
+    return f"lapor:delivered:{note.tenant_id}:{note.id}:{created}"
+
+
+def _delivered_before(note: Notification) -> bool:
+    """Whether an earlier attempt handed this message over but its "sent" never reached the database.
+
+    The gateway's acceptance and the database's commit cannot be one transaction: if the database fails
+    between the two (a failover, README "Production at scale"), the retry would send a second copy.
+    Redis, a separate failure domain, records each hand-over the moment the gateway accepts it."""
+    if not current_app.config.get("REDIS_URL"):
+        return False
+    from redis.exceptions import RedisError
+
+    from app.jobs.queue import redis_connection
+
+    try:
+        return bool(redis_connection().exists(_delivery_mark(note)))
+    except RedisError:
+        return False  # without the record, behave as before: at least once, same Message-ID
+
+
+def _remember_delivery(note: Notification) -> None:
+    if not current_app.config.get("REDIS_URL"):
+        return
+    from redis.exceptions import RedisError
+
+    from app.jobs.queue import redis_connection
+
+    try:
+        redis_connection().set(_delivery_mark(note), 1, ex=DELIVERY_MARK_SECONDS)
+    except RedisError:
+        log.warning("notification %s sent but its delivery mark could not be kept", note.id)
+
+
 @job("notifications.send", queue="notifications")
 def send_notification(tenant_id: int, notification_id: int) -> str:
-    """Deliver one recorded message; a second run finds it sent and does nothing."""
+    """Deliver one recorded message; a second run finds it sent (in the database, or marked in Redis by
+    an attempt whose commit was lost) and does nothing."""
     note = db.session.get(Notification, notification_id)
     if note is None or note.status == "sent":
+        return "skip"
+    if _delivered_before(note):
+        note.status = "sent"
+        note.sent_at = note.sent_at or utcnow()
+        note.last_error = None
+        db.session.flush()
         return "skip"
     tenant = current_tenant()
     sender = (tenant.settings or {}).get("sender_name") or tenant.name
@@ -93,6 +141,7 @@ def send_notification(tenant_id: int, notification_id: int) -> str:
         note.last_error = str(exc)[:500]
         db.session.flush()
         raise
+    _remember_delivery(note)
     note.status = "sent"
     note.sent_at = utcnow()
     note.last_error = None

@@ -106,13 +106,12 @@ def purge_tenant(tenant, now: datetime | None = None) -> tuple[dict, list[str]]:
 
 
 def _delete_files(tenant_id: int, keys: list[str]) -> None:
-    from app.complaints.uploads import upload_root
+    from app.storage import storage
 
-    root = upload_root().resolve()
+    store = storage()
     for key in keys:
-        path = (root / key).resolve()
-        if root in path.parents and key.startswith(f"{tenant_id}/"):
-            path.unlink(missing_ok=True)
+        if key.startswith(f"{tenant_id}/"):
+            store.delete(key)
 
 
 def purge_all_tenants(now: datetime | None = None, slug: str | None = None) -> dict:

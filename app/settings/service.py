@@ -12,7 +12,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -24,6 +23,7 @@ from app.complaints.models import CLASSES
 from app.extensions import db
 from app.onboarding.models import TenantAuditEvent
 from app.onboarding.service import OnboardingError, record
+from app.storage import storage
 from app.tenancy.models import Tenant
 
 #: The errors of settings forms carry field → translated message, like the onboarding ones.
@@ -94,14 +94,10 @@ def audit_events(limit: int = 200, offset: int = 0) -> tuple[list[TenantAuditEve
 
 # ---------------------------------------------------------------- branding and logo
 
-def _logo_path(key: str) -> Path:
-    return uploads.upload_root() / key
-
-
 def save_logo(tenant: Tenant, actor: User, filename: str, data: bytes) -> str:
     """Check the image by its content (as for complaint photos), strip its metadata and make it the logo.
 
-    The previous file stays on disk: if the transaction fails, the old branding still points at it.
+    The previous file stays in the storage: if the transaction fails, the old branding still points at it.
 
     :raises SettingsError: for anything but a PNG, JPEG or WebP image of at most 1 MB.
     """
@@ -114,9 +110,7 @@ def save_logo(tenant: Tenant, actor: User, filename: str, data: bytes) -> str:
     if prepared.content_type not in LOGO_TYPES:
         raise SettingsError({"logo": _l("The logo must be a PNG, JPEG or WebP image.")})
     key = f"{tenant.id}/branding/logo-{uuid.uuid4().hex}.{LOGO_TYPES[prepared.content_type]}"
-    path = _logo_path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(prepared.data)
+    storage().put(key, prepared.data, prepared.content_type)
     before = (tenant.branding or {}).get("logo_file")
     tenant.branding = {**(tenant.branding or {}), "logo_file": key, "logo_type": prepared.content_type}
     record(tenant, "branding.logo_updated", actor, before={"logo_file": before}, after={"logo_file": key})
@@ -135,17 +129,15 @@ def remove_logo(tenant: Tenant, actor: User) -> None:
     db.session.flush()
 
 
-def logo_file(tenant: Tenant) -> tuple[Path, str] | None:
-    """(path, content type) of the tenant's logo, or None; the key must lie in the tenant's own folder."""
+def logo_file(tenant: Tenant) -> tuple[str, str] | None:
+    """(storage key, content type) of the tenant's logo, or None; the key must lie in the tenant's own folder."""
     branding = tenant.branding or {}
     key, content_type = branding.get("logo_file"), branding.get("logo_type")
     if not key or content_type not in LOGO_TYPES or not key.startswith(f"{tenant.id}/branding/"):
         return None
-    root = uploads.upload_root().resolve()
-    path = _logo_path(key).resolve()
-    if root not in path.parents or not path.is_file():
+    if not storage().exists(key):
         return None
-    return path, content_type
+    return key, content_type
 
 
 # ---------------------------------------------------------------- agencies and liaisons

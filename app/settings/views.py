@@ -24,6 +24,7 @@ from app.onboarding import service as onboarding
 from app.onboarding.views import _add_errors, _invite_link
 from app.settings import forms as f
 from app.settings import service
+from app.storage import storage
 
 bp = Blueprint("settings", __name__, url_prefix="/staff/settings")
 #: The logo is public (shown on the region's pages): its own blueprint so the admin-only guard stays simple.
@@ -163,8 +164,12 @@ def logo_image():
     found = service.logo_file(g.tenant)
     if found is None:
         abort(404)
-    path, content_type = found
-    resp = Response(path.read_bytes(), mimetype=content_type)  # at most 1 MB
+    key, content_type = found
+    try:
+        data = storage().get(key)  # at most 1 MB
+    except FileNotFoundError:
+        abort(404)
+    resp = Response(data, mimetype=content_type)
     resp.headers["Cache-Control"] = "public, max-age=300"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

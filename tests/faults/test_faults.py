@@ -442,3 +442,24 @@ def test_the_same_form_posted_twice_at_the_same_moment_makes_one_report(app, bjm
     assert [e.kind for e in rows(app, bjm, ComplaintEvent)] == ["submit"]
     run_worker_burst(app)
     assert_each_sent_once(app, bjm, smtp, ["eka@contoh.id"])
+
+
+def test_a_message_sent_whose_sent_status_was_lost_with_the_database_is_not_sent_again(app, bjm, client, smtp):
+    """The gateway accepted the email, then the database failed before "sent" was committed (a
+    failover: make test-cluster saw one such duplicate). The retried job must not send a second copy."""
+    from app.notifications.service import send_notification
+
+    code_of(post_report(client, bjm, reporter_email="rina@contoh.id"))
+    (note,) = rows(app, bjm, Notification)
+    with app.app_context(), tenant_scope(bjm.id):
+        assert send_notification(bjm.id, note.id) != "skip"
+        db.session.rollback()  # the commit never happened: the row still says pending
+        db.session.remove()
+    (still,) = rows(app, bjm, Notification)
+    assert still.status == "pending" and len(smtp.delivered) == 1
+    with app.app_context(), tenant_scope(bjm.id):  # the retry
+        assert send_notification(bjm.id, note.id) == "skip"
+        db.session.commit()
+        db.session.remove()
+    (done,) = rows(app, bjm, Notification)
+    assert done.status == "sent" and [d.to for d in smtp.delivered] == [["rina@contoh.id"]]

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from app.central import reports
 from app.complaints import reports as tenant_reports
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, Follower, Status
-from app.complaints.uploads import upload_root
 from app.notifications.models import Notification
 from app.privacy import retention
 from app.tenancy.files import TenantConfigError, load_tenant_config
@@ -104,7 +103,7 @@ def test_retention_years_come_from_the_region_settings(db, bjm, ktg, compare_dat
     assert all(name is not None for _c, _s, name, _e, _p in _identities(db, bjm))
 
 
-def test_purge_deletes_attachments_rows_and_files_but_keeps_the_report_text(db, bjm, make_user):
+def test_purge_deletes_attachments_rows_and_files_but_keeps_the_report_text(db, bjm, make_user, storage_backend):
     from app.complaints import service
     from app.complaints.uploads import prepare_upload
 
@@ -117,9 +116,9 @@ def test_purge_deletes_attachments_rows_and_files_but_keeps_the_report_text(db, 
         service.archive(c, service.Actor.of(officer), "Di luar kewenangan")
         db.session.commit()
         key = db.session.execute(select(Attachment.storage_key)).scalar_one()
-    assert (upload_root() / key).exists()
+    assert storage_backend.exists(key)
     assert retention.purge_all_tenants(now=LATER, slug="banjarmasin") == {"purged": 1, "attachments": 1}
-    assert not (upload_root() / key).exists()
+    assert not storage_backend.exists(key)
     assert _count(db, bjm, Attachment) == 0
     db.session.expire_all()
     with tenant_scope(bjm.id):

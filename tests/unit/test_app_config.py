@@ -128,3 +128,14 @@ def test_development_derives_a_secrets_key_and_reads_a_list_newest_first(env):
     old = derived_key("old")
     env.setenv("SECRETS_KEY", f"{GOOD_SECRETS_KEY}, {old}")
     assert load_config()["SECRETS_KEYS"] == [GOOD_SECRETS_KEY, old]
+
+
+def test_behind_pgbouncer_psycopg_prepares_no_statements(monkeypatch):
+    # pgbouncer's transaction pooling may run the next transaction on another server connection,
+    # where a statement psycopg prepared earlier does not exist.
+    monkeypatch.setenv("DATABASE_PGBOUNCER", "1")
+    options = load_config()["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"] == {"prepare_threshold": None}
+    assert options["pool_pre_ping"] and options["hide_parameters"]
+    monkeypatch.delenv("DATABASE_PGBOUNCER")
+    assert "connect_args" not in load_config()["SQLALCHEMY_ENGINE_OPTIONS"]

@@ -100,3 +100,17 @@ def test_inbound_gateway_gets_json_or_text_when_the_database_is_down(app, client
                        headers={"Authorization": "Bearer t"})
     _outage_headers(resp)
     assert resp.mimetype == "text/plain" and "30" in resp.text
+
+
+def test_a_write_refused_by_a_server_still_read_only_during_a_failover_is_an_outage(app, client, bjm, monkeypatch):
+    # Patroni's /primary answers 200 as soon as the new leader holds the key, a moment before its
+    # promotion ends: writes routed there meanwhile fail with SQLSTATE 25006 (make test-cluster saw 41).
+    from psycopg.errors import ReadOnlySqlTransaction
+    from sqlalchemy.exc import InternalError
+
+    _fail_with(monkeypatch, InternalError("UPDATE code_counter", {}, ReadOnlySqlTransaction(
+        "cannot execute UPDATE in a read-only transaction")))
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    resp = client.get(f"/{bjm.slug}/lapor")
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "30"
+    assert "Layanan sementara tidak tersedia" in resp.text

@@ -127,6 +127,7 @@ def _jpeg_with_gps() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.usefixtures("storage_backend")
 def test_logo_upload_checks_the_content_strips_metadata_and_is_served_publicly(app, db, bjm, admin_client):
     data = _jpeg_with_gps()
     assert b"KameraMerek" in data

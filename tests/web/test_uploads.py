@@ -1,9 +1,10 @@
-"""Attachments through the citizen pages: metadata stripped, type checked by content, at most 5, who may download."""
+"""Attachments through the citizen pages: metadata stripped, type checked by content, at most 5, who may download.
+
+Every test runs on both storage backends (the local folder and an S3 bucket; see ``storage_backend``)."""
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pikepdf
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from app.complaints import service
 from app.complaints.models import Attachment, Complaint
+from app.storage import storage
 from app.tenancy.scope import tenant_scope
 from tests.web.citizen_support import (
     counts,
@@ -24,6 +26,8 @@ from tests.web.citizen_support import (
     token_from,
 )
 
+pytestmark = pytest.mark.usefixtures("storage_backend")
+
 
 @pytest.fixture(autouse=True)
 def english(client):
@@ -31,8 +35,8 @@ def english(client):
         session["lang"] = "en"
 
 
-def stored_files(app) -> set[Path]:
-    return {p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file()}
+def stored_files(app) -> set[str]:
+    return set(storage(app).keys())
 
 
 def attachments_of(db, tenant, complaint_id: int) -> list[Attachment]:
@@ -53,7 +57,7 @@ def test_uploaded_photo_is_stored_without_exif(app, client, db, bjm):
     c = the_complaint(db, bjm)
     [att] = attachments_of(db, bjm, c.id)
     assert att.content_type == "image/jpeg" and att.public is True
-    data = (Path(app.config["UPLOAD_DIR"]) / att.storage_key).read_bytes()
+    data = storage(app).get(att.storage_key)
     with Image.open(io.BytesIO(data)) as img:
         assert img.format == "JPEG" and img.size == (40, 30)
         exif = img.getexif()
@@ -141,7 +145,7 @@ def test_added_information_carries_private_cleaned_attachments(app, client, db, 
     assert resp.status_code == 303
     [att] = attachments_of(db, bjm, c.id)
     assert att.public is False
-    data = (Path(app.config["UPLOAD_DIR"]) / att.storage_key).read_bytes()
+    data = storage(app).get(att.storage_key)
     assert b"SpyCam" not in data
     bad = client.post(f"/banjarmasin/lacak/{c.code}/informasi", content_type="multipart/form-data", data={
         "t": token, "info-message": "Dokumen", "info-attachments": [(io.BytesIO(b"MZ\x90\x00"), "surat.pdf")]})
