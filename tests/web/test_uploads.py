@@ -169,7 +169,7 @@ def test_uploaded_pdf_is_stored_without_author_creator_or_xmp_and_keeps_its_cont
     c = the_complaint(db, bjm)
     [att] = attachments_of(db, bjm, c.id)
     assert att.content_type == "application/pdf"
-    data = (Path(app.config["UPLOAD_DIR"]) / att.storage_key).read_bytes()
+    data = storage(app).get(att.storage_key)
     assert b"Siti" not in data and b"Laptop" not in data
     with pikepdf.open(io.BytesIO(data)) as pdf:
         assert "/Info" not in pdf.trailer and "/Metadata" not in pdf.Root
