@@ -187,6 +187,16 @@ def jobs_sweep() -> None:
     click.echo(sweep_all_tenants())
 
 
+@jobs_cli.command("digests")
+def jobs_digests() -> None:
+    """Send the staff daily digests that are due (regions past 07.00 local time; once per user per day)."""
+    from app.jobs.outbox import relay
+    from app.notifications.digest import send_digests
+
+    click.echo(send_digests())
+    click.echo(relay())
+
+
 @jobs_cli.command("purge-identities")
 @click.option("--tenant", "slug", default=None, help="Only this region (default: all).")
 def jobs_purge_identities(slug: str | None) -> None:
