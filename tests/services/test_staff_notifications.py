@@ -110,7 +110,7 @@ def test_the_staff_header_counts_unread_and_the_list_marks_them_read(app, db, bj
     page = client.get("/banjarmasin/staff/notifications")
     assert page.status_code == 200
     assert c.code in page.text and "Siti" not in page.text
-    assert 'class="badge"' in page.text
+    assert 'class="badge unread"' in page.text
     from tests.conftest import login
 
     # Katingan's liaison marking "all" read touches only their own rows.
@@ -127,7 +127,7 @@ def test_the_staff_header_counts_unread_and_the_list_marks_them_read(app, db, bj
     with tenant_scope(bjm.id):
         assert db.session.scalar(select(func.count(StaffNotification.id)).where(
             StaffNotification.user_id == liaison.id, StaffNotification.read_at.is_(None))) == 0
-    assert 'class="badge"' not in client.get("/banjarmasin/staff/notifications").text
+    assert 'class="badge unread"' not in client.get("/banjarmasin/staff/notifications").text
 
 
 def test_preferences_page_saves_the_choice(app, db, bjm, people, login_as):
