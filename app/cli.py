@@ -192,6 +192,25 @@ def jobs_sweep() -> None:
     click.echo(sweep_all_tenants())
 
 
+@jobs_cli.command("digests")
+@click.option("--at", "at", default=None, help="Act as if it were this time (ISO 8601 with offset), e.g. to try "
+                                               "the next morning's digest in development.")
+def jobs_digests(at: str | None) -> None:
+    """Send the staff daily digests that are due (regions past 07.00 local time; once per user per day)."""
+    from datetime import datetime
+
+    from app.jobs.outbox import relay
+    from app.notifications.digest import send_digests
+
+    now = None
+    if at:
+        now = datetime.fromisoformat(at)
+        if now.tzinfo is None:
+            raise click.BadParameter("give a UTC offset, e.g. 2026-12-05T07:30+08:00", param_hint="--at")
+    click.echo(send_digests(now))
+    click.echo(relay())
+
+
 @jobs_cli.command("purge-identities")
 @click.option("--tenant", "slug", default=None, help="Only this region (default: all).")
 def jobs_purge_identities(slug: str | None) -> None:

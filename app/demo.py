@@ -12,6 +12,8 @@ from app.agencies.models import Agency
 from app.complaints.demo import seed_complaints
 from app.extensions import db
 from app.jobs.outbox import relay
+from app.notifications import rules
+from app.notifications.models import Mode
 from app.tenancy.files import sync_all
 from app.tenancy.scope import tenant_scope
 
@@ -42,6 +44,8 @@ STAFF = {
     ],
 }
 CENTRAL_ADMIN = ("pusat@lapor.demo", "Administrator Pusat")
+#: Demo staff who read their notifications as one morning digest (`flask jobs digests` sends it now).
+DIGEST_USERS = {"dishub@banjarmasin.demo"}
 
 def seed_demo() -> list[str]:
     """Idempotent: running it twice changes nothing. Returns the lines to print."""
@@ -64,7 +68,10 @@ def seed_demo() -> list[str]:
                                        agency_id=agencies.get(agency) if agency else None, is_unit_head=head)
                 if user.mfa_required:
                     _enrol_demo_admin(user)
-                lines.append(f"  {tenant.slug:<11} {role:<12} {email:<32} {base}/{tenant.slug}/login")
+                if email in DIGEST_USERS:  # idempotent: saves the same choice again
+                    rules.set_preferences(user, dict.fromkeys(rules.preferences_of(user), Mode.DIGEST))
+                note = "  (daily digest)" if email in DIGEST_USERS else ""
+                lines.append(f"  {tenant.slug:<11} {role:<12} {email:<32} {base}/{tenant.slug}/login{note}")
             made = seed_complaints(tenant)
             if made:
                 lines.append(f"  {tenant.slug:<11} {made} demo complaints created")

@@ -16,6 +16,7 @@ from app.complaints.models import (  # noqa: F401
     Rating,
     ResponseTemplate,
 )
+from app.integrations import events as _integration_events  # noqa: F401  (subscribes to complaint events)
 from app.integrations import sp4n as _sp4n_jobs  # noqa: F401  (registers jobs)
 from app.integrations import webhooks as _webhook_jobs  # noqa: F401  (registers jobs)
 from app.integrations.models import (  # noqa: F401
@@ -28,8 +29,14 @@ from app.integrations.models import (  # noqa: F401
     WebhookDelivery,
 )
 from app.jobs.outbox import OutboxMessage  # noqa: F401
+from app.notifications import rules as _notification_rules  # noqa: F401  (subscribes to complaint events)
 from app.notifications import service as _notification_jobs  # noqa: F401  (registers jobs)
-from app.notifications.models import MessageTemplate, Notification  # noqa: F401
+from app.notifications.models import (  # noqa: F401
+    MessageTemplate,
+    Notification,
+    NotificationPreference,
+    StaffNotification,
+)
 from app.onboarding.models import PlatformMessage, TenantApplication, TenantAuditEvent  # noqa: F401
 from app.privacy.models import DataAccessRequest  # noqa: F401
 from app.tenancy.models import Tenant, TenantDomain  # noqa: F401

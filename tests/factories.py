@@ -44,7 +44,7 @@ from app.integrations.models import (
     WebhookDelivery,
 )
 from app.jobs.outbox import OutboxMessage
-from app.notifications.models import MessageTemplate, Notification
+from app.notifications.models import MessageTemplate, Notification, NotificationPreference, StaffNotification
 from app.onboarding.models import TenantAuditEvent
 from app.privacy.models import DataAccessRequest
 from app.tenancy.models import utcnow
@@ -106,6 +106,18 @@ def _message_template(n):
 def _notification(n):
     return Notification(event_key=f"factory:{n}", channel="email", recipient=f"warga{n}@contoh.id",
                         subject="Subjek", body="Isi")
+
+
+@factory(NotificationPreference)
+def _notification_preference(n):
+    return NotificationPreference(user_id=make(User).id, group="citizen", mode="digest")
+
+
+@factory(StaffNotification)
+def _staff_notification(n):
+    event = make(ComplaintEvent)
+    return StaffNotification(user_id=make(User).id, event_id=event.id, complaint_id=event.complaint_id,
+                             kind="note", group="citizen", mode="immediate")
 
 
 @factory(Complaint)

@@ -239,7 +239,8 @@ class ReopenForm(VersionedForm):
 
 class MergeForm(VersionedForm):
     primary_code = StringField(_l("Tracking code of the main report"), validators=[DataRequired(), Length(max=20)],
-                               description=_l("This report becomes a duplicate; its reporter follows the main one."))
+                               description=_l("This report becomes a duplicate. Its reporter is told and sees the main "
+                                               "report's public progress on their own report's page."))
 
 
 class ResponseTemplateForm(FlaskForm):

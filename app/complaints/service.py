@@ -1,5 +1,6 @@
 """Complaint operations. Each takes the tenant-bound session, an actor and data; records one
-append-only event per change; queues notifications through the outbox; flushes, never commits.
+append-only event per change and emits it (app.complaints.events: notifications, webhooks and the
+SP4N-LAPOR! bridge subscribe there); flushes, never commits.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.agencies.models import Agency, Category
-from app.complaints import workflow
+from app.complaints import links, workflow
+from app.complaints.events import EventContext, emit
 from app.complaints.models import (
     CLASSES,
     CodeCounter,
@@ -117,7 +119,9 @@ def _snapshot(c: Complaint, keys: tuple[str, ...]) -> dict:
 
 
 def record_event(c: Complaint, actor: Actor, kind: str, message: str | None = None, before: dict | None = None,
-                 after: dict | None = None, visibility: str | None = None) -> ComplaintEvent:
+                 after: dict | None = None, visibility: str | None = None, *, notify_reporter: bool = True,
+                 agency_ids: tuple[int, ...] = (), deadline_changed: bool = False) -> ComplaintEvent:
+    """Append one event and emit it to the subscribers (who is told what is decided there, not here)."""
     t = workflow.TRANSITIONS.get(kind)
     event = ComplaintEvent(
         complaint_id=c.id, kind=kind, visibility=visibility or (t.visibility if t else Visibility.INTERNAL),
@@ -126,9 +130,9 @@ def record_event(c: Complaint, actor: Actor, kind: str, message: str | None = No
     )
     db.session.add(event)
     db.session.flush()
-    from app.integrations.events import complaint_event_recorded
-
-    complaint_event_recorded(c, event)  # webhooks and the SP4N-LAPOR! push, in this transaction
+    emit(c, event, EventContext(actor_role=actor.role, actor_user_id=event.actor_id,
+                                notify_reporter=notify_reporter, agency_ids=tuple(agency_ids),
+                                deadline_changed=deadline_changed))
     return event
 
 
@@ -188,30 +192,8 @@ def _on_time(c: Complaint, at: datetime) -> bool | None:
 
 
 def _tracking_link(c: Complaint) -> str:
-    from flask import current_app
-
-    tenant = current_tenant()
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/{tenant.slug}/lacak/{c.code}?t={c.access_token}"
-
-
-def notify_followers(c: Complaint, event: ComplaintEvent, template_key: str = "status_changed") -> int:
-    """Queue one message per follower for a public event (never twice for the same event)."""
-    from app.notifications.service import queue_message
-
-    if event.visibility != Visibility.PUBLIC:
-        return 0
-    sent = 0
-    followers = db.session.execute(select(Follower).filter_by(complaint_id=c.id)).scalars().all()
-    for f in followers:
-        note = queue_message(
-            event_key=f"event:{event.id}", channel=f.channel, recipient=f.recipient, template_key=template_key,
-            context={"code": c.code, "title": c.title, "status": workflow.status_label(c.status),
-                     "link": _tracking_link(c)},
-            locale=f.locale,
-        )
-        sent += note is not None
-    return sent
+    """The submitter's own private link, answered in the request that created ``c`` (see links.receipt_link)."""
+    return links.receipt_link(c)
 
 
 def next_code(tenant, at: datetime) -> str:
@@ -276,12 +258,7 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
         if existing is None:
             raise
         return existing, False
-    event = record_event(c, actor, "submit", after={"status": c.status, "class": c.complaint_class,
-                                                     "privacy": data.privacy})
-    if data.attachments:
-        from app.complaints.uploads import save_attachments
-
-        save_attachments(c, event, data.attachments, public=not c.anonymous and not c.confidential)
+    # The followers first: the receipt goes out from the event's subscribers.
     if c.reporter_email:
         db.session.add(Follower(complaint_id=c.id, channel="email", recipient=c.reporter_email,
                                 locale=data.locale, origin_complaint_id=c.id))
@@ -289,8 +266,13 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
         db.session.add(Follower(complaint_id=c.id, channel="sms", recipient=c.reporter_phone,
                                 locale=data.locale, origin_complaint_id=c.id))
     db.session.flush()
-    if data.notify_reporter:
-        notify_followers(c, event, template_key="complaint_received")
+    event = record_event(c, actor, "submit", after={"status": c.status, "class": c.complaint_class,
+                                                     "privacy": data.privacy},
+                         notify_reporter=data.notify_reporter)
+    if data.attachments:
+        from app.complaints.uploads import save_attachments
+
+        save_attachments(c, event, data.attachments, public=not c.anonymous and not c.confidential)
     log.info("complaint %s submitted", c.code)
     return c, True
 
@@ -343,9 +325,7 @@ def resume(c: Complaint, actor: Actor, expected_version: int | None = None) -> C
         c.paused_at = None
     before = _set_status(c, Status.SUBMITTED)
     _recompute_deadline(c)
-    event = record_event(c, actor, "resume", before=before, after={"status": c.status})
-    notify_followers(c, event)
-    return event
+    return record_event(c, actor, "resume", before=before, after={"status": c.status}, deadline_changed=True)
 
 
 def citizen_reply(c: Complaint, message: str) -> ComplaintEvent:
@@ -356,7 +336,7 @@ def citizen_reply(c: Complaint, message: str) -> ComplaintEvent:
     before = _set_status(c, Status.DISPOSED)
     _start_stage(c, "followup")
     return record_event(c, CITIZEN, "citizen_reply", message=message.strip(), before=before,
-                        after={"status": c.status})
+                        after={"status": c.status}, deadline_changed=True)
 
 
 def rate(c: Complaint, score: int, comment: str | None = None) -> Rating:
@@ -390,9 +370,8 @@ def reopen(c: Complaint, actor: Actor, reason: str, expected_version: int | None
     c.reopen_count += 1
     c.closed_at = None
     _start_stage(c, "followup")
-    event = record_event(c, actor, "reopen", message=reason.strip(), before=before, after={"status": c.status})
-    notify_followers(c, event)
-    return event
+    return record_event(c, actor, "reopen", message=reason.strip(), before=before, after={"status": c.status},
+                        deadline_changed=True)
 
 
 def can_citizen_reopen(c: Complaint, now: datetime | None = None) -> bool:
@@ -421,9 +400,7 @@ def verify(c: Complaint, actor: Actor, *, title: str | None = None, complaint_cl
     c.first_response_at = c.first_response_at or now
     _start_stage(c, "coordination", now)
     after = _snapshot(c, tuple(before))
-    event = record_event(c, actor, "verify", before=before, after=after)
-    notify_followers(c, event)
-    return event
+    return record_event(c, actor, "verify", before=before, after=after, deadline_changed=True)
 
 
 def edit(c: Complaint, actor: Actor, *, expected_version: int | None = None, **changes) -> ComplaintEvent | None:
@@ -475,9 +452,7 @@ def hold(c: Complaint, actor: Actor, message: str, expected_version: int | None 
     c.paused_at = utcnow()
     _recompute_deadline(c)
     c.first_response_at = c.first_response_at or c.paused_at
-    event = record_event(c, actor, "hold", message=message.strip(), before=before, after={"status": c.status})
-    notify_followers(c, event)
-    return event
+    return record_event(c, actor, "hold", message=message.strip(), before=before, after={"status": c.status})
 
 
 def refer(c: Complaint, actor: Actor, body: str, message: str | None = None,
@@ -491,10 +466,8 @@ def refer(c: Complaint, actor: Actor, body: str, message: str | None = None,
     c.closed_at = utcnow()
     c.first_response_at = c.first_response_at or c.closed_at
     _start_stage(c, None)
-    event = record_event(c, actor, "refer", message=(message or "").strip() or None, before=before,
-                         after={"status": c.status, "refer_to": c.refer_to})
-    notify_followers(c, event)
-    return event
+    return record_event(c, actor, "refer", message=(message or "").strip() or None, before=before,
+                        after={"status": c.status, "refer_to": c.refer_to})
 
 
 def archive(c: Complaint, actor: Actor, reason: str, expected_version: int | None = None) -> ComplaintEvent:
@@ -506,9 +479,7 @@ def archive(c: Complaint, actor: Actor, reason: str, expected_version: int | Non
     c.archive_reason = reason.strip()[:300]
     c.closed_at = utcnow()
     _start_stage(c, None)
-    event = record_event(c, actor, "archive", message=c.archive_reason, before=before, after={"status": c.status})
-    notify_followers(c, event)
-    return event
+    return record_event(c, actor, "archive", message=c.archive_reason, before=before, after={"status": c.status})
 
 
 def dispose(c: Complaint, actor: Actor, agency_ids: list[int], instruction: str | None = None,
@@ -524,16 +495,18 @@ def dispose(c: Complaint, actor: Actor, agency_ids: list[int], instruction: str 
         raise ValidationError({"agency_ids": _l("Choose agencies from the list.")})
     existing = {d.agency_id: d for d in db.session.execute(
         select(Disposition).filter_by(complaint_id=c.id)).scalars()}
-    added = []
+    added, added_ids = [], []
     for agency in agencies:
         d = existing.get(agency.id)
         if d is None:
             db.session.add(Disposition(complaint_id=c.id, agency_id=agency.id, instruction=instruction,
                                        created_by_id=getattr(actor.user, "id", None)))
-            added.append(agency.short_name)
-        elif not d.active:
+        elif d.active:
+            continue
+        else:
             d.active = True
-            added.append(agency.short_name)
+        added.append(agency.short_name)
+        added_ids.append(agency.id)
     if not added:
         raise TransitionError(_l("The report is already with these agencies."))
     before = {"status": c.status}
@@ -543,10 +516,10 @@ def dispose(c: Complaint, actor: Actor, agency_ids: list[int], instruction: str 
         _start_stage(c, "followup", c.disposed_at)
     db.session.flush()
     event = record_event(c, actor, "dispose", message=", ".join(added), before=before,
-                         after={"status": c.status, "agencies": added})
+                         after={"status": c.status, "agencies": added}, agency_ids=tuple(added_ids),
+                         deadline_changed=before["status"] != c.status)
     if instruction:
         record_event(c, actor, "note", message=instruction.strip())
-    notify_followers(c, event)
     return event
 
 
@@ -565,7 +538,6 @@ def public_reply(c: Complaint, actor: Actor, message: str) -> ComplaintEvent:
         raise ValidationError({"message": _l("Write a message.")})
     event = record_event(c, actor, "public_reply", message=message.strip())
     c.first_response_at = c.first_response_at or event.at
-    notify_followers(c, event)
     return event
 
 
@@ -631,10 +603,8 @@ def publish_followup(c: Complaint, actor: Actor, followup_id: int, body: str | N
     c.answered_at = now
     c.first_response_at = c.first_response_at or now
     _start_stage(c, "auto_close", now)
-    event = record_event(c, actor, "publish_followup", message=fu.body, before=before,
-                         after={"status": c.status, "follow_up": fu.id})
-    notify_followers(c, event, template_key="followup_published")
-    return event
+    return record_event(c, actor, "publish_followup", message=fu.body, before=before,
+                        after={"status": c.status, "follow_up": fu.id}, deadline_changed=True)
 
 
 def _followup_of(c: Complaint, followup_id: int) -> FollowUp:
@@ -650,25 +620,22 @@ def close(c: Complaint, actor: Actor, message: str | None = None, expected_versi
     before = _set_status(c, Status.CLOSED)
     c.closed_at = utcnow()
     _start_stage(c, None)
-    event = record_event(c, actor, "close", message=(message or "").strip() or None, before=before,
-                         after={"status": c.status})
-    notify_followers(c, event)
-    return event
+    return record_event(c, actor, "close", message=(message or "").strip() or None, before=before,
+                        after={"status": c.status})
 
 
 def merge(duplicate: Complaint, primary: Complaint, actor: Actor, expected_version: int | None = None):
-    """Merge a duplicate into a primary: the duplicate's followers follow the primary from now on."""
+    """Merge a duplicate into a primary.
+
+    The duplicate's followers stay with the duplicate: they are told about the merge with a link to their
+    own report, whose page shows the primary's public progress. They are never made followers of the
+    primary (that handed them the primary's private link, and with it the primary reporter's rights).
+    """
     if duplicate.id == primary.id:
         raise ValidationError({"primary_code": _l("A report cannot be merged into itself.")})
     _transition(duplicate, actor, "merge", expected_version)
     ensure_may_share(duplicate)  # a merge hands the reporter's contacts to another report
     workflow.check("receive_merged", primary.status, actor.role)
-    have = {(f.channel, f.recipient) for f in db.session.execute(
-        select(Follower).filter_by(complaint_id=primary.id)).scalars()}
-    for f in db.session.execute(select(Follower).filter_by(complaint_id=duplicate.id)).scalars().all():
-        if (f.channel, f.recipient) not in have:
-            db.session.add(Follower(complaint_id=primary.id, channel=f.channel, recipient=f.recipient,
-                                    locale=f.locale, origin_complaint_id=duplicate.id))
     before = _set_status(duplicate, Status.MERGED)
     duplicate.merged_into_id = primary.id
     duplicate.closed_at = utcnow()
@@ -676,7 +643,6 @@ def merge(duplicate: Complaint, primary: Complaint, actor: Actor, expected_versi
     event = record_event(duplicate, actor, "merge", message=primary.code, before=before,
                          after={"status": duplicate.status, "merged_into": primary.code})
     record_event(primary, actor, "receive_merged", message=duplicate.code)
-    notify_followers(duplicate, event)
     return event
 
 
@@ -699,9 +665,7 @@ def auto_close(c: Complaint, now: datetime | None = None) -> ComplaintEvent | No
     before = _set_status(c, Status.CLOSED)
     c.closed_at = now
     _start_stage(c, None)
-    event = record_event(c, SYSTEM, "auto_close", before=before, after={"status": c.status})
-    notify_followers(c, event)
-    return event
+    return record_event(c, SYSTEM, "auto_close", before=before, after={"status": c.status})
 
 
 def stage_days_for(c: Complaint) -> int | None:

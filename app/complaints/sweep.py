@@ -9,13 +9,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.accounts.models import Role, User
 from app.complaints import service
-from app.complaints.models import Complaint, Disposition, Status
+from app.complaints.models import Complaint, Status
 from app.extensions import db
-from app.i18n import format_dt
 from app.jobs.sweeps import SWEEPS
-from app.notifications.service import queue_message
 from app.tenancy.models import utcnow
 
 
@@ -41,22 +38,9 @@ def sweep_tenant(tenant, now: datetime | None = None) -> dict:
 
 
 def escalate(c: Complaint, tenant) -> None:
-    """Tell the complaint unit's head and the agency liaisons once per stage."""
+    """Escalate once per stage; who is told (unit, unit head, the agencies' liaisons) is a notification rule."""
     c.escalated_stage = c.due_stage
-    event = service.record_event(c, service.SYSTEM, "escalate", after={"stage": c.due_stage})
-    recipients = list(db.session.execute(select(User).where(User.is_unit_head.is_(True), User.active)).scalars())
-    if c.status == Status.DISPOSED:
-        agency_ids = [d.agency_id for d in db.session.execute(
-            select(Disposition).filter_by(complaint_id=c.id, active=True)).scalars()]
-        recipients += list(db.session.execute(select(User).where(
-            User.role == Role.LIAISON, User.agency_id.in_(agency_ids), User.active)).scalars())
-    link = f"{service._tracking_link(c).split('/lacak/')[0]}/staff/complaints/{c.id}"
-    for user in recipients:
-        queue_message(event_key=f"event:{event.id}", channel="email", recipient=user.email,
-                      template_key="escalation",
-                      context={"code": c.code, "title": c.title, "link": link,
-                               "deadline": format_dt(c.due_at, tenant.timezone, user.locale or tenant.locale)},
-                      locale=user.locale or tenant.locale)
+    service.record_event(c, service.SYSTEM, "escalate", after={"stage": c.due_stage})
 
 
 SWEEPS.append(sweep_tenant)

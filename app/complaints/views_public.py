@@ -363,6 +363,21 @@ def _action_forms(c: Complaint, failed: dict | None = None) -> dict[str, FlaskFo
     return {key: failed.get(key) or cls(prefix=key, formdata=None) for key, cls in wanted.items()}
 
 
+def _merged_progress(c: Complaint) -> dict | None:
+    """For a merged duplicate: the primary's progress exactly as the public sees it by its code
+    (status, deadline, public history; content and answers only when the public may see them).
+    Never the primary's private link, its reporter's data or actions."""
+    if c.merged_into_id is None:
+        return None
+    primary = db.session.get(Complaint, c.merged_into_id)
+    if primary is None:
+        return None
+    public_content = not primary.confidential and primary.verified_at is not None
+    return {"c": primary, "show_content": public_content, "events": access.timeline(primary, for_staff=False),
+            "answers": reports.published_followups([primary.id])[primary.id] if public_content else [],
+            "badge": reports.deadline_badge(primary, g.tenant)}
+
+
 def _render_track(c: Complaint, token: str | None, failed: dict | None = None, status: int = 200):
     private = token is not None
     # Codes are sequential: by code alone, content shows only once the complaint unit has verified
@@ -381,6 +396,7 @@ def _render_track(c: Complaint, token: str | None, failed: dict | None = None, s
         hold_request = next((e for e in reversed(events) if e.kind == "hold"), None)
     html = render_template(
         "complaints/public/track.html", c=c, token=token, private=private, show_content=show_content,
+        merged=_merged_progress(c),
         events=events, attachments=attachments, answers=answers, hold_request=hold_request,
         badge=reports.deadline_badge(c, g.tenant), deadline_labels=DEADLINE_LABELS,
         forms=_action_forms(c, failed) if private else {},

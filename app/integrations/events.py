@@ -1,4 +1,4 @@
-"""The one place complaint events reach integrations; called by ``complaints.service.record_event``.
+"""How integrations subscribe to complaint events (app.complaints.events): the core never imports them.
 
 Everything here writes rows and outbox entries in the caller's transaction: if it rolls back, no
 webhook fires and nothing is pushed; if Redis is down, the outbox rows wait for the relay.
@@ -6,10 +6,15 @@ webhook fires and nothing is pushed; if Redis is down, the outbox rows wait for 
 
 from __future__ import annotations
 
+from app.complaints.events import EventContext, subscribe
 
-def complaint_event_recorded(complaint, event) -> None:
+
+def complaint_event_recorded(complaint, event, context: EventContext | None = None) -> None:
     from app.integrations import sp4n, webhooks
 
     webhooks.queue_event(complaint, event)
     if event.kind == "verify":
         sp4n.queue_push(complaint)
+
+
+subscribe(complaint_event_recorded, order=10)

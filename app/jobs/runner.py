@@ -73,3 +73,10 @@ def warm_comparison() -> dict:
     from app.central.reports import warm_default_comparison
 
     return _run(warm_default_comparison)
+
+
+def send_digests() -> dict:
+    """Periodic: staff daily digests, each region in its local morning (once per user per day)."""
+    from app.notifications.digest import send_digests as run
+
+    return _run(run)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.tenancy.models import UTCDateTime, utcnow
-from app.tenancy.scope import TenantScoped, scoped_table_args
+from app.tenancy.scope import TenantScoped, scoped_table_args, tenant_fk
 
 
 class MessageTemplate(TenantScoped, db.Model):
@@ -22,6 +22,8 @@ class MessageTemplate(TenantScoped, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(10))
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
+    #: The SMS/WhatsApp text: one GSM-7 message where possible, never identity or confidential content.
+    sms: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = scoped_table_args(sa.UniqueConstraint("tenant_id", "key", "locale"))
 
@@ -46,3 +48,56 @@ class Notification(TenantScoped, db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = scoped_table_args(sa.UniqueConstraint("tenant_id", "event_key", "channel", "recipient"))
+
+
+class Mode:
+    """How a staff user hears about one group of events (the in-app list always records them)."""
+
+    IMMEDIATE = "immediate"  # one email per event
+    DIGEST = "digest"  # one email a day, in the region's morning
+    OFF = "off"  # no email
+    ALL = (IMMEDIATE, DIGEST, OFF)
+
+
+class NotificationPreference(TenantScoped, db.Model):
+    """A staff user's choice for one event group; no row means the group's default."""
+
+    __tablename__ = "notification_preference"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.Integer)
+    group: Mapped[str] = mapped_column(sa.String(20))
+    mode: Mapped[str] = mapped_column(sa.String(12))
+
+    __table_args__ = scoped_table_args(
+        sa.UniqueConstraint("tenant_id", "user_id", "group"),
+        tenant_fk(["user_id"], "user_account", ondelete="CASCADE"),
+        sa.CheckConstraint(f"mode IN {Mode.ALL!r}", name="mode"),
+    )
+
+
+class StaffNotification(TenantScoped, db.Model):
+    """One event in one staff user's in-app list; the unique key makes "once per event" a fact."""
+
+    __tablename__ = "staff_notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.Integer)
+    event_id: Mapped[int] = mapped_column(sa.Integer)
+    complaint_id: Mapped[int] = mapped_column(sa.Integer)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    group: Mapped[str] = mapped_column(sa.String(20))
+    #: immediate | digest | off: what the user's preference was when the event happened.
+    mode: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set when a daily digest included it.
+    digested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = scoped_table_args(
+        sa.UniqueConstraint("tenant_id", "user_id", "event_id"),
+        tenant_fk(["user_id"], "user_account", ondelete="CASCADE"),
+        tenant_fk(["event_id"], "complaint_event", ondelete="CASCADE"),
+        tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),
+        sa.Index("ix_staff_notification_tenant_user_read", "tenant_id", "user_id", "read_at"),
+    )

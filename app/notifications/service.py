@@ -15,6 +15,7 @@ from app.jobs import job
 from app.jobs.outbox import enqueue
 from app.notifications import channels
 from app.notifications.models import MessageTemplate, Notification
+from app.notifications.sms import fit_sms
 from app.tenancy.models import utcnow
 from app.tenancy.scope import current_tenant
 
@@ -26,15 +27,32 @@ class _SafeDict(dict):
         return "{" + key + "}"
 
 
-def render_message(key: str, locale: str, context: dict) -> tuple[str, str]:
-    """Render a tenant's message template; falls back to Indonesian."""
+def render_message(key: str, locale: str, context: dict, channel: str = "email") -> tuple[str, str]:
+    """Render a tenant's message template in ``locale`` (falls back to Indonesian).
+
+    For the ``sms`` channel the template's short text is used (fitted to one message where possible),
+    or its body when the template has none.
+    """
     rows = {r.locale: r for r in db.session.execute(select(MessageTemplate).filter_by(key=key)).scalars()}
     tpl = rows.get(locale) or rows.get("id")
     if tpl is None:
         raise LookupError(f"no message template {key!r}")
     fmt = string.Formatter()
     values = _SafeDict({k: "" if v is None else str(v) for k, v in context.items()})
-    return fmt.vformat(tpl.subject, (), values), fmt.vformat(tpl.body, (), values)
+    subject = fmt.vformat(tpl.subject, (), values)
+    if channel == "sms" and tpl.sms:
+        return "", fit_sms(fmt.vformat(tpl.sms, (), values), keep=values.get("link", "") or "")
+    return subject, _tidy(fmt.vformat(tpl.body, (), values))
+
+
+def _tidy(body: str) -> str:
+    """Drop the lines an empty optional placeholder left blank (a template keeps one blank line)."""
+    out: list[str] = []
+    for line in body.splitlines():
+        if not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line.rstrip())
+    return "\n".join(out).strip()
 
 
 def queue_message(event_key: str, channel: str, recipient: str, template_key: str, context: dict,
@@ -55,7 +73,7 @@ def queue_message(event_key: str, channel: str, recipient: str, template_key: st
     tenant = current_tenant()
     locale = locale or tenant.locale
     subject, body = render_message(template_key, locale, {
-        "service": tenant.service_name or tenant.name, "tenant": tenant.name, **context})
+        "service": tenant.service_name or tenant.name, "tenant": tenant.name, **context}, channel=channel)
     note = Notification(event_key=event_key, channel=channel, recipient=recipient, subject=subject, body=body)
     try:
         with db.session.begin_nested():

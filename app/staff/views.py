@@ -12,7 +12,7 @@ from app.accounts.forms import ActionForm, StaffRoleForm
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, Category
 from app.central import reports
-from app.complaints import inbox
+from app.complaints import access, inbox
 from app.complaints.models import Status
 from app.extensions import db
 
@@ -114,3 +114,95 @@ def audit_log():
     ).all()
     return render_template("accounts/audit.html", rows=rows, action_label=action_label,
                            detail_text=detail_text)
+
+
+# ---------------------------------------------------------------- notifications (in-app list, preferences)
+
+
+def _notification_rows(user, limit: int = 100):
+    from app.complaints.models import Complaint
+    from app.notifications.models import StaffNotification
+
+    # Only the user's own rows; the complaint is shown only while they may still open it.
+    items = db.session.execute(
+        select(StaffNotification).filter_by(user_id=user.id)
+        .order_by(StaffNotification.read_at.is_not(None), StaffNotification.id.desc()).limit(limit)).scalars().all()
+    ids = {i.complaint_id for i in items}
+    complaints = {c.id: c for c in db.session.execute(
+        access.staff_complaints_query(user).where(Complaint.id.in_(ids))).scalars()} if ids else {}
+    return [(i, complaints.get(i.complaint_id)) for i in items]
+
+
+@bp.route("/notifications")
+@staff_required
+def notifications():
+    """The staff user's own notifications, unread first."""
+    from app.complaints import workflow
+
+    user = current_user._get_current_object()
+    return render_template("staff/notifications.html", rows=_notification_rows(user), action_form=ActionForm(),
+                           event_label=workflow.event_label)
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@staff_required
+def mark_notifications_read():
+    """Mark one notification (``id``) or all of the user's own as read."""
+    from sqlalchemy import update
+
+    from app.notifications.models import StaffNotification
+    from app.tenancy.models import utcnow
+
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    stmt = update(StaffNotification).where(StaffNotification.user_id == current_user.id,
+                                           StaffNotification.read_at.is_(None))
+    item_id = request.form.get("id", type=int)
+    if item_id is not None:
+        stmt = stmt.where(StaffNotification.id == item_id)
+    db.session.execute(stmt.values(read_at=utcnow()))
+    db.session.commit()
+    return redirect(url_for(".notifications"), 303)
+
+
+@bp.route("/notifications/preferences", methods=["GET", "POST"])
+@staff_required
+def notification_preferences():
+    """Per event group: an email right away, one daily digest in the morning, or no email."""
+    from app.notifications import rules
+    from app.notifications.models import Mode
+
+    user = current_user._get_current_object()
+    current = rules.preferences_of(user)
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        chosen = {group: request.form.get(f"mode-{group}", "") for group in current}
+        if any(mode not in Mode.ALL for mode in chosen.values()):
+            abort(400)
+        rules.set_preferences(user, chosen)
+        db.session.commit()
+        flash(_("Your notification settings were saved."), "info")
+        return redirect(url_for(".notification_preferences"), 303)
+    modes = {Mode.IMMEDIATE: _("Email right away"), Mode.DIGEST: _("Daily digest (morning)"),
+             Mode.OFF: _("No email (in-app list only)")}
+    return render_template("staff/notification_preferences.html", form=form, current=current,
+                           groups=rules.GROUPS, modes=modes)
+
+
+@bp.app_context_processor
+def _unread_notifications() -> dict:
+    """The staff header's unread count (0 for everyone else)."""
+
+    def staff_unread_count() -> int:
+        from app.notifications.models import StaffNotification
+
+        if not (current_user.is_authenticated and getattr(current_user, "is_staff", False)
+                and g.get("tenant") is not None):
+            return 0
+        return db.session.scalar(select(func.count(StaffNotification.id)).where(
+            StaffNotification.user_id == current_user.id, StaffNotification.read_at.is_(None))) or 0
+
+    return {"staff_unread_count": staff_unread_count}

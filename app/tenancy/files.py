@@ -44,7 +44,7 @@ CLASS_KEYS = {"name_id", "name_en", "followup_days"}
 BRANDING_KEYS = {"primary_color", "tagline", "logo"}
 AGENCY_KEYS = {"code", "name", "short_name", "active"}
 CATEGORY_KEYS = {"code", "name_id", "name_en", "agency", "active"}
-MESSAGE_KEYS = {"subject_id", "subject_en", "body_id", "body_en"}
+MESSAGE_KEYS = {"subject_id", "subject_en", "body_id", "body_en", "sms_id", "sms_en"}
 LOCALES = ("id", "en")
 
 
@@ -379,6 +379,7 @@ def sync_tenant(config: TenantConfig, status: str | None = None) -> Tenant:
                 row = existing.get((key, loc)) or MessageTemplate(key=key, locale=loc)
                 row.subject = msg.get(f"subject_{loc}", msg.get("subject_id", ""))
                 row.body = msg.get(f"body_{loc}", msg.get("body_id", ""))
+                row.sms = msg.get(f"sms_{loc}", msg.get("sms_id"))
                 db.session.add(row)
         db.session.flush()
     return tenant

@@ -7,6 +7,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from app.complaints import service
+from app.complaints.events import EventContext
 from app.complaints.models import (
     AppendOnlyViolation,
     Complaint,
@@ -18,6 +19,7 @@ from app.complaints.models import (
     Visibility,
 )
 from app.complaints.workflow import StaleComplaint, TransitionError, allowed_actions
+from app.notifications import rules
 from app.notifications.models import Notification
 from app.tenancy.models import frozen_time
 from app.tenancy.scope import tenant_scope
@@ -186,7 +188,7 @@ def test_hold_pauses_the_clock_and_citizen_information_resumes_it(db, bjm, offic
         assert c.due_at == datetime(2026, 3, 31, 15, 59, 59, tzinfo=UTC)
 
 
-def test_merge_moves_followers_to_the_primary(db, bjm, officer):
+def test_merge_keeps_followers_with_their_own_report_and_tells_them_with_their_own_link(db, bjm, officer):
     with tenant_scope(bjm.id):
         primary, _ = submit(db, bjm, reporter_email="a@contoh.id")
         dup, _ = submit(db, bjm, reporter_email="b@contoh.id", reporter_phone="081234567890")
@@ -195,19 +197,23 @@ def test_merge_moves_followers_to_the_primary(db, bjm, officer):
         assert dup.status == Status.MERGED and dup.merged_into_id == primary.id
         followers = {(f.channel, f.recipient) for f in db.session.execute(
             select(Follower).filter_by(complaint_id=primary.id)).scalars()}
-        assert followers == {("email", "a@contoh.id"), ("email", "b@contoh.id"), ("sms", "081234567890")}
-        service.verify(primary, service.Actor.of(officer))
+        assert followers == {("email", "a@contoh.id")}
+        event = service.verify(primary, service.Actor.of(officer))
         db.session.commit()
-        recipients = {n.recipient for n in db.session.execute(
-            select(Notification).where(Notification.event_key.like("event:%"))).scalars()}
-        assert {"a@contoh.id", "b@contoh.id", "081234567890"} <= recipients
+        notes = {n.recipient: n for n in db.session.execute(
+            select(Notification).filter_by(event_key=f"event:{event.id}")).scalars()}
+        assert set(notes) == {"a@contoh.id", "b@contoh.id", "081234567890"}
+        assert f"t={primary.access_token}" in notes["a@contoh.id"].body
+        for recipient in ("b@contoh.id", "081234567890"):
+            assert primary.access_token not in notes[recipient].body
+            assert f"/lacak/{dup.code}?t={dup.access_token}" in notes[recipient].body
 
 
 def test_each_follower_gets_one_message_per_event_even_if_notified_twice(db, bjm, officer):
     with tenant_scope(bjm.id):
         c, _ = submit(db, bjm)
         event = service.verify(c, service.Actor.of(officer))
-        again = service.notify_followers(c, event)
+        again = rules.notify_citizens(c, event, EventContext(actor_role="officer", actor_user_id=officer.id))
         db.session.commit()
         assert again == 0
         count = db.session.scalar(select(func.count(Notification.id)).filter_by(event_key=f"event:{event.id}"))
