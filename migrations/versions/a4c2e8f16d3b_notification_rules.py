@@ -72,6 +72,12 @@ def upgrade():
         for table in TABLES:
             for statement in enable_rls_sql(table):
                 op.execute(statement)
+        # Staff users' reading habits are theirs: the BYPASSRLS reporting role sees which region a row
+        # belongs to, nothing else (app.tenancy.roles.REPORTING_COLUMNS).
+        if op.get_bind().execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = 'lapor_reporting'")).first():
+            for table in TABLES:
+                op.execute(f'REVOKE SELECT ON "{table}" FROM lapor_reporting')
+                op.execute(f'GRANT SELECT (id, tenant_id) ON "{table}" TO lapor_reporting')
 
 
 def downgrade():
