@@ -24,7 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_logging(app)
     db.init_app(app)
     with app.app_context():
-        _configure_engine(db.engine)
+        _configure_engine(db.engine, pooled=app.config["DATABASE_PGBOUNCER"])
     from app.tenancy import rls
 
     rls.init_reporting(app)
@@ -61,12 +61,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-def _configure_engine(engine) -> None:
-    """PostgreSQL: the bound tenant goes into each transaction (row-level security).
+def _configure_engine(engine, pooled: bool = False) -> None:
+    """PostgreSQL: the bound tenant goes into each transaction (row-level security; ``pooled``: behind
+    pgbouncer's transaction pooling).
     SQLite: enforce foreign keys (tenant-safe references) and let SAVEPOINTs work."""
     from app.tenancy.rls import install_tenant_setting
 
-    install_tenant_setting(engine)
+    install_tenant_setting(engine, pooled=pooled)
     if engine.dialect.name != "sqlite":
         return
     from sqlalchemy import event

@@ -149,13 +149,28 @@ _UNKNOWN = object()  # after a rollback to a savepoint the setting may have reve
 _TX_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "BEGIN")
 
 
-def install_tenant_setting(engine, key: bytes | None = None) -> None:
+def _server_pid(dbapi_conn, pooled: bool) -> int:
+    """The pid of the PostgreSQL backend that runs this transaction.
+
+    Behind pgbouncer's transaction pooling the pid the driver saw at connect time is pgbouncer's own
+    key, and each transaction may run on another server connection: ask the server, inside the
+    transaction that the setting is for (one round trip, only when pooled).
+    """
+    if not pooled:
+        return dbapi_conn.info.backend_pid
+    with dbapi_conn.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        return cur.fetchone()[0]
+
+
+def install_tenant_setting(engine, key: bytes | None = None, pooled: bool = False) -> None:
     """Keep ``app.tenant_id`` equal to the bound tenant in every transaction of ``engine`` (PostgreSQL).
 
     Before each statement, if the bound tenant differs from what this transaction has set (a new
     transaction starts with nothing set; a request or job may bind another tenant midway), one
     ``set_config(..., true)`` brings it in line. Transaction-local, so commit or rollback clears it.
-    The value is signed with ``key`` (default: :func:`setting_key` of the current app's config).
+    The value is signed with ``key`` (default: :func:`setting_key` of the current app's config) for the
+    server backend of the transaction; ``pooled`` (``DATABASE_PGBOUNCER``) asks the server for it.
     """
     if engine.dialect.name != "postgresql":
         return
@@ -166,8 +181,8 @@ def install_tenant_setting(engine, key: bytes | None = None) -> None:
             return ""
         from flask import current_app
 
-        return signed_setting(tenant_id, dbapi_conn.info.backend_pid, key or setting_key(current_app.config),
-                              platform=platform)
+        signing_key = key or setting_key(current_app.config)
+        return signed_setting(tenant_id, _server_pid(dbapi_conn, pooled), signing_key, platform=platform)
 
     def _note(conn, value) -> None:
         # A connection that died mid-transaction (database gone) refuses even .info until rolled back:
