@@ -93,12 +93,16 @@ load_secrets() {
     SUPERUSER_PASSWORD=$(secret postgres) REPLICATION_PASSWORD=$(secret replicator) REWIND_PASSWORD=$(secret rewinder)
     APP_PASSWORD=$(secret lapor_app) OWNER_PASSWORD=$(secret lapor_owner) REPORTING_PASSWORD=$(secret lapor_reporting)
     SECRET_KEY=$(secret secret_key)$(secret secret_key)
+    # A Fernet key (url-safe base64 of 32 random bytes) for the secrets stored encrypted (TOTP).
+    [[ -s "$DIR/secrets/secrets_key" ]] || (umask 077; head -c 32 /dev/urandom | base64 | tr '+/' '-_' > "$DIR/secrets/secrets_key")
+    SECRETS_KEY=$(cat "$DIR/secrets/secrets_key")
 }
 
 app_env() {
     cat <<EOF
 export APP_ENV=production
 export SECRET_KEY='$SECRET_KEY'
+export SECRETS_KEY='$SECRETS_KEY'
 export DATABASE_URL='postgresql://lapor_app:$APP_PASSWORD@127.0.0.1:$PGBOUNCER_PORT/lapor'
 export DATABASE_PGBOUNCER=1
 export MIGRATION_DATABASE_URL='postgresql://lapor_owner:$OWNER_PASSWORD@127.0.0.1:$HAPROXY_WRITE_PORT/lapor'
