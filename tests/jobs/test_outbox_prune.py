@@ -75,6 +75,13 @@ def test_prune_works_in_batches_and_follows_the_setting(app, db, bjm):
     assert _tags(db, bjm.id) == ["stuck"]
 
 
+def test_operators_can_prune_from_the_command_line(app, db, bjm):
+    _history(db, bjm.id, "b")
+    result = app.test_cli_runner().invoke(args=["jobs", "prune-outbox"])
+    assert result.exit_code == 0 and "'deleted': 2" in result.output
+    assert _tags(db, bjm.id) == ["b-old-stuck", "b-recent-done", "b-waiting"]
+
+
 def test_prune_is_in_the_periodic_schedule():
     from rq import cron
 
