@@ -220,6 +220,14 @@ def jobs_purge_identities(slug: str | None) -> None:
     click.echo(purge_all_tenants(slug=slug))
 
 
+@jobs_cli.command("prune-outbox")
+def jobs_prune_outbox() -> None:
+    """Delete outbox rows processed longer ago than OUTBOX_RETENTION_DAYS, in every region (idempotent)."""
+    from app.jobs.outbox import prune_processed
+
+    click.echo(prune_processed())
+
+
 @click.group("secrets", help="Secrets stored encrypted with SECRETS_KEY (TOTP secrets).")
 def secrets_cli() -> None:
     pass

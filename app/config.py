@@ -152,6 +152,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # A dispatched outbox row still unprocessed after this many seconds has its RQ job checked by the
         # periodic relay; a lost job (Redis restarted empty, worker killed mid-job) is handed over again.
         "OUTBOX_STUCK_SECONDS": int(env.get("OUTBOX_STUCK_SECONDS", 600)),
+        # Processed outbox rows are deleted this many days after processing (their payloads may name
+        # people); unprocessed rows are never deleted. Keeps the table, and the relay's reads, bounded.
+        "OUTBOX_RETENTION_DAYS": int(env.get("OUTBOX_RETENTION_DAYS", 14)),
         # Photos are refused above this many pixels, checked from the header before any decoding (decoding
         # costs ~4-8 bytes a pixel); and the photos of one request together may not exceed the second.
         "MAX_IMAGE_PIXELS": int(env.get("MAX_IMAGE_PIXELS", 24_000_000)),

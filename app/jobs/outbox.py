@@ -35,12 +35,17 @@ class OutboxMessage(TenantScoped, db.Model):
     payload: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Set when handed to RQ; in-process mode sets it together with processed_at.
-    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
 
-    __table_args__ = scoped_table_args()
+    # The relay asks only about unprocessed rows (waiting ones, stuck ones), a few among the whole
+    # history: a partial index holds exactly those, so its reads do not grow with processed rows.
+    __table_args__ = scoped_table_args(
+        sa.Index("ix_outbox_message_unprocessed", "tenant_id", "dispatched_at",
+                 postgresql_where=sa.text("processed_at IS NULL"), sqlite_where=sa.text("processed_at IS NULL")),
+    )
 
     @property
     def rq_job_id(self) -> str:
@@ -124,9 +129,21 @@ def _rows_by_tenant(limit: int, *where, tenant_ids: set[int] | None = None) -> l
 
 
 def _waiting_rows(limit: int, tenant_ids: set[int] | None = None) -> list[tuple[int, int]]:
-    """Undispatched rows, oldest first."""
-    return _rows_by_tenant(limit, OutboxMessage.dispatched_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS,
-                           tenant_ids=tenant_ids)
+    """Undispatched rows, oldest first. (A processed row always has dispatched_at; ``processed_at IS NULL``
+    is stated anyway so that the planner may use the partial index on unprocessed rows.)"""
+    return _rows_by_tenant(limit, *waiting_filter(), tenant_ids=tenant_ids)
+
+
+def waiting_filter() -> tuple:
+    """What the relay asks for waiting rows (tests EXPLAIN it)."""
+    return (OutboxMessage.processed_at.is_(None), OutboxMessage.dispatched_at.is_(None),
+            OutboxMessage.attempts < MAX_ATTEMPTS)
+
+
+def stuck_filter(cutoff: datetime) -> tuple:
+    """What the stuck-row check asks: dispatched before ``cutoff`` and still unprocessed (tests EXPLAIN it)."""
+    return (OutboxMessage.processed_at.is_(None), OutboxMessage.dispatched_at.is_not(None),
+            OutboxMessage.dispatched_at < cutoff, OutboxMessage.attempts < MAX_ATTEMPTS)
 
 
 def relay(limit: int = 200, release: bool = True, tenant_ids: set[int] | None = None) -> dict:
@@ -196,8 +213,7 @@ def release_stuck(limit: int = 200) -> int:
     from app.jobs.queue import redis_connection
 
     cutoff = utcnow() - timedelta(seconds=current_app.config.get("OUTBOX_STUCK_SECONDS", 600))
-    rows = _rows_by_tenant(limit, OutboxMessage.dispatched_at.is_not(None), OutboxMessage.dispatched_at < cutoff,
-                           OutboxMessage.processed_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+    rows = _rows_by_tenant(limit, *stuck_filter(cutoff))
     if not rows:
         return 0
     released = 0
@@ -235,6 +251,65 @@ def release_stuck(limit: int = 200) -> int:
         db.session.rollback()
         log.warning("outbox stuck-row check paused: %s", type(exc).__name__)
     return released
+
+
+# ---------------------------------------------------------------- pruning processed rows
+#
+# Processed rows are only history: the RQ job id and the "already processed" check need them only while
+# a duplicate job could still arrive (minutes). Kept forever they grow every tenant's table and hold
+# payloads that may name people, so the daily prune deletes those processed more than
+# OUTBOX_RETENTION_DAYS ago, tenant by tenant in its own scope (as the relay reads: the runtime role
+# under row-level security, no wider right), in small batches so that no long lock or transaction
+# holds up submissions. Unprocessed rows are never deleted, whatever their age.
+
+PRUNE_BATCH = 1000
+
+
+def prune_tenant(tenant_id: int, cutoff: datetime, batch: int = PRUNE_BATCH) -> int:
+    """Delete one tenant's rows processed before ``cutoff``, ``batch`` rows per transaction; returns how many."""
+    deleted = 0
+    with tenant_scope(tenant_id):
+        while True:
+            ids = db.session.execute(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.tenant_id == tenant_id, OutboxMessage.processed_at.is_not(None),
+                       OutboxMessage.processed_at < cutoff)
+                .order_by(OutboxMessage.id).limit(batch)).scalars().all()
+            if not ids:
+                db.session.commit()
+                return deleted
+            db.session.execute(
+                sa.delete(OutboxMessage)
+                .where(OutboxMessage.tenant_id == tenant_id, OutboxMessage.id.in_(ids),
+                       OutboxMessage.processed_at.is_not(None), OutboxMessage.processed_at < cutoff)
+                .execution_options(synchronize_session=False))
+            db.session.commit()
+            deleted += len(ids)
+            if len(ids) < batch:
+                return deleted
+
+
+def prune_processed(now: datetime | None = None, tenant_ids: set[int] | None = None,
+                    batch: int = PRUNE_BATCH) -> dict:
+    """The periodic job: delete processed rows older than OUTBOX_RETENTION_DAYS in every tenant (or those
+    given). Idempotent; a failing tenant is logged and skipped."""
+    from app.tenancy.models import Tenant
+
+    cutoff = (now or utcnow()) - timedelta(days=current_app.config.get("OUTBOX_RETENTION_DAYS", 14))
+    if tenant_ids is None:
+        tenant_ids = set(db.session.execute(select(Tenant.id)).scalars().all())
+    totals = {"deleted": 0}
+    for tenant_id in sorted(tenant_ids):
+        try:
+            count = prune_tenant(tenant_id, cutoff, batch)
+        except Exception:  # noqa: BLE001 (one tenant's failure must not stop the others)
+            db.session.rollback()
+            log.exception("outbox prune failed for tenant %s", tenant_id)
+            continue
+        if count:
+            log.info("outbox prune: %s processed rows of tenant %s", count, tenant_id)
+        totals["deleted"] += count
+    return totals
 
 
 def relay_after_request(response):

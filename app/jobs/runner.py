@@ -47,6 +47,13 @@ def relay_outbox() -> dict:
     return _run(relay)
 
 
+def prune_outbox() -> dict:
+    """Periodic: delete outbox rows processed more than OUTBOX_RETENTION_DAYS ago (never unprocessed ones)."""
+    from app.jobs.outbox import prune_processed
+
+    return _run(prune_processed)
+
+
 def sweep_deadlines() -> dict:
     """Periodic: flag due-soon and overdue complaints, escalate, auto-close (all tenants)."""
     from app.jobs.sweeps import sweep_all_tenants
