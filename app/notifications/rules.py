@@ -192,9 +192,13 @@ def notify_merged_followers(primary: Complaint, event: ComplaintEvent) -> int:
 # ---------------------------------------------------------------- staff
 
 
-def preference(user: User, group: str) -> str:
-    row = db.session.execute(select(NotificationPreference.mode).filter_by(user_id=user.id, group=group)).first()
-    return row[0] if row else GROUPS[group].default
+def _modes(users: list[User], group: str) -> dict[int, str]:
+    """Each user's mode for ``group`` (the group's default where none is saved), in one query."""
+    ids = [u.id for u in users]
+    saved = dict(db.session.execute(select(NotificationPreference.user_id, NotificationPreference.mode)
+                                    .where(NotificationPreference.user_id.in_(ids),
+                                           NotificationPreference.group == group)).all()) if ids else {}
+    return {uid: saved.get(uid, GROUPS[group].default) for uid in ids}
 
 
 def preferences_of(user: User) -> dict[str, str]:
@@ -285,8 +289,9 @@ def notify_staff(c: Complaint, event: ComplaintEvent, ctx: EventContext) -> int:
         return 0
     tenant = current_tenant()
     emailed = 0
+    modes = _modes(users, rule.group)
     for user in users:
-        mode = preference(user, rule.group)
+        mode = modes[user.id]
         item = StaffNotification(user_id=user.id, event_id=event.id, complaint_id=c.id, kind=event.kind,
                                  group=rule.group, mode=mode)
         try:
