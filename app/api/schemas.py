@@ -9,7 +9,8 @@ Answers (``Meta.unknown = RAISE``) are documented as closed objects (``additiona
 
 Parsing only maps and type-checks the API's field names, with one translated message per bad field; the
 business rules (minimum lengths, coordinates, contact formats, categories…) are the complaint service's,
-which reports its own field errors. Text is stripped, and blank text counts as absent.
+which reports its own field errors. Text is stripped and blank text counts as null; absent fields stay out
+of the values.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class Text(fields.String):
         if _nothing(value):
             if self.required:
                 raise ValidationError(_("This field is required."))
-            return None
+            return missing if value is missing else None
         return self._deserialize(value, attr, data, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -86,7 +87,7 @@ class WholeNumber(fields.Integer):
         if value is None or value is missing:
             if self.required:
                 raise ValidationError(_("This field is required."))
-            return None
+            return value
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValidationError(_("Give a whole number here."))
         return value
@@ -95,7 +96,7 @@ class WholeNumber(fields.Integer):
 class Number(fields.Float):
     def deserialize(self, value, attr=None, data=None, **kwargs):
         if value is None or value is missing:
-            return None
+            return value
         if isinstance(value, bool) or not isinstance(value, int | float) or (
                 isinstance(value, float) and math.isnan(value)):
             raise ValidationError(_("Give a number here."))
@@ -114,7 +115,7 @@ class TextList(fields.List):
         if value is None or value is missing:
             if self.required:
                 raise ValidationError(_("This field is required."))
-            return None
+            return value
         if (not isinstance(value, list) or len(value) > self.max_items
                 or not all(isinstance(v, str) and len(v) <= self.max_len for v in value)):
             raise ValidationError(_("Give a list of at most %(n)s texts.", n=self.max_items))
@@ -126,7 +127,7 @@ class Object(fields.Nested):
 
     def deserialize(self, value, attr=None, data=None, **kwargs):
         if value is None or value is missing:
-            return None
+            return value
         if not isinstance(value, dict):
             raise ValidationError(_("Give an object here."))
         return self._deserialize(value, attr, data, **kwargs)
