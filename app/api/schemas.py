@@ -16,6 +16,7 @@ of the values.
 from __future__ import annotations
 
 import math
+from datetime import UTC
 
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, missing
@@ -195,8 +196,6 @@ class QueryInstant(fields.DateTime):
     """An ISO 8601 instant; without an offset it is UTC."""
 
     def deserialize(self, value, attr=None, data=None, **kwargs):
-        from datetime import UTC
-
         if _nothing(value):
             return None
         try:
