@@ -1,4 +1,5 @@
-"""One error shape for every JSON API answer: ``{"error": {"status", "code", "message", "fields"?}}``."""
+"""One error shape for every JSON API answer: ``{"error": {"status", "code", "message", "fields"?}}``
+(:class:`app.api.schemas.ErrorSchema`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import re
 
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
+
+from app.api.schemas import ErrorSchema
 
 
 class ApiError(Exception):
@@ -18,11 +21,14 @@ class ApiError(Exception):
         self.fields, self.headers = fields or {}, headers or {}
 
 
+_ERROR = ErrorSchema()
+
+
 def error_response(status: int, code: str, message: str, fields: dict | None = None, headers: dict | None = None):
     body = {"status": status, "code": code, "message": str(message)}
     if fields:
         body["fields"] = {k: str(v) for k, v in fields.items()}
-    response = jsonify({"error": body})
+    response = jsonify(_ERROR.dump({"error": body}))
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     for name, value in (headers or {}).items():

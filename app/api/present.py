@@ -9,25 +9,22 @@ dates, deadline, agencies and the privacy flag.
 Event messages written by the reporter (added information, replies, reopening reasons) are never passed on:
 they are free text from a person and often carry their identity.
 
-Times are ISO 8601 in UTC with a ``Z`` suffix.
+Times are ISO 8601 in UTC with a ``Z`` suffix. The functions here gather what an answer shows; the schemas
+of :mod:`app.api.schemas` serialise it (and document it in the OpenAPI document).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from sqlalchemy import and_, select
 
 from app.agencies.models import Agency, Category
+from app.api import schemas
+from app.api.schemas import iso  # noqa: F401  (webhooks use it)
 from app.complaints import workflow
 from app.complaints.models import Complaint, ComplaintEvent, Disposition, FollowUp, FollowUpStatus, Visibility
 from app.extensions import db
-
-
-def iso(value: datetime | None) -> str | None:
-    """UTC, ISO 8601, ``Z`` suffix (the stored datetimes are aware UTC)."""
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 def has_content(c: Complaint) -> bool:
@@ -68,18 +65,20 @@ def categories_by_id(complaints: Iterable[Complaint]) -> dict[int, Category]:
 # ---------------------------------------------------------------- representations
 
 
-def complaint_core(c: Complaint, category: Category | None, agencies: list[str]) -> dict:
+_CORE = schemas.ComplaintCoreSchema()
+_LIST = schemas.ComplaintListSchema()
+_RESPONSE = schemas.ComplaintResponseSchema()
+_CATEGORIES = schemas.CategoryListSchema()
+_AGENCIES = schemas.AgencyListSchema()
+
+
+def _core(c: Complaint, category: Category | None, agencies: list[str]) -> dict:
     """The fields a webhook carries and every REST complaint starts with (see the module docstring)."""
     data: dict = {
-        "code": c.code,
-        "status": c.status,
-        "class": c.complaint_class,
+        "code": c.code, "status": c.status, "class": c.complaint_class,
         "category": {"code": category.code, "name": category.name_id} if category is not None else None,
-        "privacy": c.privacy,
-        "source": c.source,
-        "submitted_at": iso(c.submitted_at),
-        "verified_at": iso(c.verified_at),
-        "due_at": iso(c.due_at),
+        "privacy": c.privacy, "source": c.source,
+        "submitted_at": c.submitted_at, "verified_at": c.verified_at, "due_at": c.due_at,
         # No clock runs (on hold, closed…): no deadline state either, rather than a misleading "on_time".
         "deadline_state": c.deadline_state if c.due_at is not None else None,
         "agencies": agencies,
@@ -90,40 +89,35 @@ def complaint_core(c: Complaint, category: Category | None, agencies: list[str])
     return data
 
 
+def complaint_core(c: Complaint, category: Category | None, agencies: list[str]) -> dict:
+    return _CORE.dump(_core(c, category, agencies))
+
+
 def webhook_complaint(c: Complaint) -> dict:
     """:func:`complaint_core` with its category and agencies loaded (one complaint, for a webhook)."""
     agencies = [agency.short_name for _d, agency in active_dispositions([c.id])[c.id]]
     return complaint_core(c, category_of(c), agencies)
 
 
-def complaint_summary(c: Complaint, category: Category | None,
-                      dispositions: list[tuple[Disposition, Agency]]) -> dict:
+def _summary(c: Complaint, category: Category | None, dispositions: list[tuple[Disposition, Agency]]) -> dict:
     """One complaint in the REST API's list: the core plus the state an integration synchronises on."""
-    data = complaint_core(c, category, [agency.short_name for _d, agency in dispositions])
+    data = _core(c, category, [agency.short_name for _d, agency in dispositions])
     data.update(
         status_label=workflow.status_label(c.status),
         deadline_stage=c.due_stage if c.due_at is not None else None,
-        answered_at=iso(c.answered_at),
-        closed_at=iso(c.closed_at),
-        updated_at=iso(c.updated_at),
-        version=c.version,
+        answered_at=c.answered_at, closed_at=c.closed_at, updated_at=c.updated_at, version=c.version,
     )
     if has_content(c):
         data["tags"] = list(c.tags or [])
     return data
 
 
-def complaint_summaries(complaints: list[Complaint]) -> list[dict]:
-    """Summaries of a page of complaints with two extra queries in all (categories, dispositions)."""
+def complaint_list(complaints: list[Complaint], meta: dict, links: dict) -> dict:
+    """A page of complaints (two extra queries in all: categories, dispositions) with its meta and links."""
     categories = categories_by_id(complaints)
     dispositions = active_dispositions(c.id for c in complaints)
-    return [complaint_summary(c, categories.get(c.category_id), dispositions[c.id]) for c in complaints]
-
-
-def _agency(agency: Agency | None) -> dict | None:
-    if agency is None:
-        return None
-    return {"code": agency.code, "short_name": agency.short_name, "name": agency.name}
+    data = [_summary(c, categories.get(c.category_id), dispositions[c.id]) for c in complaints]
+    return _LIST.dump({"data": data, "meta": meta, "links": links})
 
 
 def public_events(c: Complaint) -> list[dict]:
@@ -136,7 +130,7 @@ def public_events(c: Complaint) -> list[dict]:
         item = {
             "kind": e.kind,
             "label": workflow.event_label(e.kind),
-            "at": iso(e.at),
+            "at": e.at,
             "actor": e.actor_type,  # citizen | staff | system; never a person's name
             "from_status": (e.before or {}).get("status"),
             "to_status": (e.after or {}).get("status"),
@@ -154,31 +148,33 @@ def published_follow_ups(c: Complaint) -> list[dict]:
             .order_by(FollowUp.published_at, FollowUp.id))
     out = []
     for fu in db.session.execute(stmt).scalars():
-        item = {"agency": _agency(fu.agency), "published_at": iso(fu.published_at)}
+        item = {"agency": fu.agency, "published_at": fu.published_at}
         if has_content(c):
             item["body"] = fu.body
         out.append(item)
     return out
 
 
-def complaint_detail(c: Complaint) -> dict:
-    """One complaint with its dispositions, published follow-ups and public timeline."""
+def complaint_response(c: Complaint) -> dict:
+    """``{"data": …}``: one complaint with its dispositions, published follow-ups and public timeline."""
     dispositions = active_dispositions([c.id])[c.id]
-    data = complaint_summary(c, category_of(c), dispositions)
-    data["dispositions"] = [{"agency": _agency(agency), "since": iso(d.created_at)} for d, agency in dispositions]
+    data = _summary(c, category_of(c), dispositions)
+    data["dispositions"] = [{"agency": agency, "since": d.created_at} for d, agency in dispositions]
     merged_into = db.session.get(Complaint, c.merged_into_id) if c.merged_into_id else None
     data["merged_into"] = merged_into.code if merged_into is not None else None
     if has_content(c):
         data["refer_to"] = c.refer_to
     data["follow_ups"] = published_follow_ups(c)
     data["events"] = public_events(c)
-    return data
+    return _RESPONSE.dump({"data": data})
 
 
-def category_resource(cat: Category) -> dict:
-    return {"code": cat.code, "name": cat.name_id, "name_en": cat.name_en,
-            "default_agency": cat.default_agency.code if cat.default_agency is not None else None}
+def category_list(categories: list[Category]) -> dict:
+    return _CATEGORIES.dump({"data": [
+        {"code": cat.code, "name": cat.name_id, "name_en": cat.name_en,
+         "default_agency": cat.default_agency.code if cat.default_agency is not None else None}
+        for cat in categories]})
 
 
-def agency_resource(agency: Agency) -> dict:
-    return {"code": agency.code, "short_name": agency.short_name, "name": agency.name}
+def agency_list(agencies: list[Agency]) -> dict:
+    return _AGENCIES.dump({"data": agencies})  # AgencySchema reads code, short_name and name

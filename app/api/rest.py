@@ -11,7 +11,8 @@ verify, hold, resume, refer, archive, dispose, close, reopen and note. Follow-up
 liaison and reviewed by the unit) and merges (which hand the reporter's contacts to another report) stay
 with people on the staff pages.
 
-The OpenAPI document describing all of this is :mod:`app.api.openapi`; keep the two in step.
+Requests are parsed, and answers serialised, with the schemas of :mod:`app.api.schemas`, from which
+:mod:`app.api.openapi` generates the OpenAPI document; a route added here needs its operation there.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, Response, g, jsonify, request, url_for
@@ -29,28 +30,22 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.agencies.models import Agency, Category
-from app.api import errors, present
+from app.api import errors, present, schemas
 from app.api.auth import require_key
 from app.api.errors import ApiError
 from app.complaints import access, service
 from app.complaints.forms import PHONE_PATTERN
 from app.complaints.inbox import local_day_bounds
-from app.complaints.models import CLASSES, Complaint, Disposition, Privacy, Status
+from app.complaints.models import Complaint, Disposition, Privacy
 from app.complaints.workflow import StaleComplaint, TransitionError
 from app.extensions import csrf, db
-from app.inputs import OutOfRange, clean_text, date_range_message, parse_date, parse_datetime
+from app.inputs import clean_text
 from app.tenancy.resolve import TenantSuspended
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 errors.register(bp)
 
-PER_PAGE = 25
-MAX_PER_PAGE = 100
-MAX_PAGE = 100_000
-DEADLINE_STATES = ("on_time", "due_soon", "overdue", "none")
-LOCALES = ("id", "en")
-#: Idempotency-Key: printable ASCII without spaces, as most clients generate (UUIDs, hashes, ids).
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_IDEMPOTENCY_KEY = re.compile(schemas.IDEMPOTENCY_KEY_PATTERN)
 _PHONE = re.compile(PHONE_PATTERN)
 
 
@@ -122,83 +117,6 @@ def _body() -> dict:
     return _cleaned(data)
 
 
-class Fields:
-    """Reads typed values from a JSON object, collecting one translated message per bad field."""
-
-    def __init__(self, data: dict, prefix: str = ""):
-        self.data, self.prefix = data, prefix
-        self.errors: dict[str, str] = {}
-
-    def _error(self, name: str, message: str) -> None:
-        self.errors.setdefault(self.prefix + name, message)
-
-    def text(self, name: str, *, required: bool = False, max_len: int | None = None) -> str | None:
-        value = self.data.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self._error(name, _("This field is required."))
-            return None
-        if not isinstance(value, str):
-            self._error(name, _("Give text here."))
-            return None
-        value = value.strip()
-        if max_len is not None and len(value) > max_len:
-            self._error(name, _("At most %(n)s characters.", n=max_len))
-            return None
-        return value
-
-    def choice(self, name: str, choices, *, required: bool = False) -> str | None:
-        value = self.text(name, required=required)
-        if value is not None and value not in choices:
-            self._error(name, _("Use one of: %(values)s.", values=", ".join(choices)))
-            return None
-        return value
-
-    def integer(self, name: str, *, required: bool = False) -> int | None:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                self._error(name, _("This field is required."))
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self._error(name, _("Give a whole number here."))
-            return None
-        return value
-
-    def number(self, name: str) -> float | None:
-        value = self.data.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN
-            self._error(name, _("Give a number here."))
-            return None
-        return float(value)
-
-    def text_list(self, name: str, *, required: bool = False, max_items: int = 20,
-                  max_len: int = 100) -> list[str] | None:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                self._error(name, _("This field is required."))
-            return None
-        if (not isinstance(value, list) or len(value) > max_items
-                or not all(isinstance(v, str) and len(v) <= max_len for v in value)):
-            self._error(name, _("Give a list of at most %(n)s texts.", n=max_items))
-            return None
-        return [v.strip() for v in value if v.strip()]
-
-    def obj(self, name: str) -> Fields | None:
-        value = self.data.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self._error(name, _("Give an object here."))
-            return None
-        nested = Fields(value, prefix=f"{self.prefix}{name}.")
-        nested.errors = self.errors  # one error map for the whole body
-        return nested
-
-
 #: Service error keys → the API's field names.
 _FIELD_NAMES = {"complaint_class": "class", "category_id": "category", "agency_ids": "agencies",
                 "location_text": "location.text", "latitude": "location.latitude",
@@ -210,14 +128,25 @@ def _service_fields(exc: service.ValidationError) -> dict:
     return {_FIELD_NAMES.get(k, k): str(v) for k, v in exc.errors.items()}
 
 
-def _category_id(code: str | None, fields: Fields, name: str = "category") -> int | None:
+def _category_id(code: str | None, errors_: dict, name: str = "category") -> int | None:
     if code is None:
         return None
     cat_id = db.session.execute(select(Category.id).where(Category.code == code, Category.active.is_(True))
                                 ).scalar_one_or_none()
     if cat_id is None:
-        fields.errors[name] = _("Choose a category from the list.")
+        errors_[name] = _("Choose a category from the list.")
     return cat_id
+
+
+def _commit(work: Callable[[], object]):
+    """Run ``work`` and commit; roll back on any error (the API's one place that commits)."""
+    try:
+        result = work()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result
 
 
 # ---------------------------------------------------------------- reading
@@ -244,69 +173,24 @@ def _multi(name: str) -> list[str]:
 
 
 def _parse_list_query() -> ListQuery:
-    args, fields = request.args, {}
-
-    def values_of(name: str, allowed) -> list[str]:
-        values = _multi(name)
-        bad = [v for v in values if v not in allowed]
-        if bad:
-            fields[name] = _("Unknown value “%(value)s”; use one of: %(values)s.", value=bad[0][:40],
-                             values=", ".join(allowed))
-        return values
+    raw = {**request.args.to_dict(), "status": _multi("status"), "class": _multi("class")}
+    values, fields = schemas.load(schemas.ListQuerySchema, raw)
 
     def code_of(name: str, model) -> int | None:
-        code = (args.get(name) or "").strip()
-        if not code:
+        if (code := values.get(name)) is None:
             return None
-        row_id = db.session.execute(select(model.id).where(model.code == code[:40])).scalar_one_or_none()
+        row_id = db.session.execute(select(model.id).where(model.code == code)).scalar_one_or_none()
         if row_id is None:
             fields[name] = (_("Choose a category from the list.") if model is Category
                             else _("No agency has this code."))
         return row_id
 
-    def day(name: str) -> date | None:
-        value = (args.get(name) or "").strip()
-        if not value:
-            return None
-        try:
-            return parse_date(value)
-        except OutOfRange:
-            fields[name] = date_range_message()
-        except ValueError:
-            fields[name] = _("Give a date as YYYY-MM-DD.")
-        return None
-
-    def integer(name: str, default: int, low: int, high: int) -> int:
-        value = (args.get(name) or "").strip()
-        if not value:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            number = low - 1
-        if not low <= number <= high:
-            fields[name] = _("Give a whole number from %(low)s to %(high)s.", low=low, high=high)
-            return default
-        return number
-
-    updated_since = None
-    if (raw := (args.get("updated_since") or "").strip()):
-        try:
-            updated_since = parse_datetime(raw, UTC)  # documented: without an offset the time is UTC
-        except OutOfRange:
-            fields["updated_since"] = date_range_message()
-        except ValueError:
-            fields["updated_since"] = _("Give a date and time as ISO 8601, e.g. 2026-03-17T08:00:00Z.")
-    deadline = (args.get("deadline_state") or "").strip() or None
-    if deadline is not None and deadline not in DEADLINE_STATES:
-        fields["deadline_state"] = _("Unknown value “%(value)s”; use one of: %(values)s.", value=deadline[:40],
-                                     values=", ".join(DEADLINE_STATES))
     query = ListQuery(
-        statuses=values_of("status", Status.ALL), classes=values_of("class", CLASSES),
+        statuses=values.get("status") or [], classes=values.get("class") or [],
         category_id=code_of("category", Category), agency_id=code_of("agency", Agency),
-        submitted_from=day("submitted_from"), submitted_to=day("submitted_to"), updated_since=updated_since,
-        deadline_state=deadline, q=(args.get("q") or "").strip()[:100] or None,
-        page=integer("page", 1, 1, MAX_PAGE), per_page=integer("per_page", PER_PAGE, 1, MAX_PER_PAGE),
+        submitted_from=values.get("submitted_from"), submitted_to=values.get("submitted_to"),
+        updated_since=values.get("updated_since"), deadline_state=values.get("deadline_state"), q=values.get("q"),
+        page=values.get("page") or 1, per_page=values.get("per_page") or schemas.PER_PAGE,
     )
     if query.submitted_from and query.submitted_to and query.submitted_from > query.submitted_to:
         fields["submitted_to"] = _("The end date is before the start date.")
@@ -372,13 +256,12 @@ def list_complaints():
              "last": _page_link(pages, query.per_page),
              "prev": _page_link(query.page - 1, query.per_page) if query.page > 1 else None,
              "next": _page_link(query.page + 1, query.per_page) if query.page < pages else None}
-    return _json({"data": present.complaint_summaries(rows),
-                  "meta": {"total": total, "page": query.page, "per_page": query.per_page, "pages": pages},
-                  "links": links})
+    meta = {"total": total, "page": query.page, "per_page": query.per_page, "pages": pages}
+    return _json(present.complaint_list(rows, meta, links))
 
 
 def _detail_response(c: Complaint, status: int = 200, headers: dict | None = None) -> Response:
-    return _json({"data": present.complaint_detail(c)}, status, headers)
+    return _json(present.complaint_response(c), status, headers)
 
 
 @bp.get("/complaints/<code>")
@@ -396,7 +279,7 @@ def categories():
     """The region's active categories (codes for filters and submissions)."""
     stmt = (select(Category).where(Category.active.is_(True)).options(selectinload(Category.default_agency))
             .order_by(Category.name_id, Category.id))
-    return _json({"data": [present.category_resource(c) for c in db.session.execute(stmt).scalars()]})
+    return _json(present.category_list(list(db.session.execute(stmt).scalars())))
 
 
 @bp.get("/agencies")
@@ -405,7 +288,7 @@ def categories():
 def agencies():
     """The region's active agencies (codes for filters and dispositions)."""
     stmt = select(Agency).where(Agency.active.is_(True)).order_by(Agency.name, Agency.id)
-    return _json({"data": [present.agency_resource(a) for a in db.session.execute(stmt).scalars()]})
+    return _json(present.agency_list(list(db.session.execute(stmt).scalars())))
 
 
 # ---------------------------------------------------------------- submitting
@@ -418,37 +301,28 @@ def submission_key(idempotency_key: str) -> str:
 
 
 def _submit_data(body: dict) -> service.SubmitData:
-    f = Fields(body)
-    title = f.text("title", required=True, max_len=200)
-    description = f.text("description", required=True, max_len=10_000)
-    complaint_class = f.choice("class", CLASSES, required=True)
-    category_id = _category_id(f.text("category", max_len=40), f)
-    privacy = f.choice("privacy", Privacy.ALL) or Privacy.PUBLIC
-    locale = f.choice("locale", LOCALES) or (g.tenant.locale if g.tenant.locale in LOCALES else "id")
-    location_text = latitude = longitude = None
-    if (loc := f.obj("location")) is not None:
-        location_text = loc.text("text", max_len=300)
-        latitude, longitude = loc.number("latitude"), loc.number("longitude")
-    name = email = phone = None
-    if (who := f.obj("reporter")) is not None:
-        name = who.text("name", max_len=120)
-        email = who.text("email", max_len=255)
-        phone = who.text("phone", max_len=30)
-        if email is not None:
-            try:
-                email = validate_email(email, check_deliverability=False).normalized
-            except EmailNotValidError:
-                f.errors["reporter.email"] = _("Enter a valid email address.")
-        if phone is not None and not _PHONE.match(phone):
-            f.errors["reporter.phone"] = _("Enter a phone number such as 0812 3456 7890.")
+    values, fields = schemas.load(schemas.SubmitComplaintSchema, body)
+    category_id = _category_id(values.get("category"), fields)
+    loc, who = values.get("location") or {}, values.get("reporter") or {}
+    email, phone = who.get("email"), who.get("phone")
+    if email is not None:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            fields["reporter.email"] = _("Enter a valid email address.")
+    if phone is not None and not _PHONE.match(phone):
+        fields["reporter.phone"] = _("Enter a phone number such as 0812 3456 7890.")
     data = service.SubmitData(
-        title=title or "", description=description or "", complaint_class=complaint_class or "",
-        category_id=category_id, location_text=location_text, latitude=latitude, longitude=longitude,
-        privacy=privacy, reporter_name=name, reporter_email=email, reporter_phone=phone, locale=locale,
-        source="api",
+        title=values.get("title") or "", description=values.get("description") or "",
+        complaint_class=values.get("class") or "", category_id=category_id,
+        location_text=loc.get("text"), latitude=loc.get("latitude"), longitude=loc.get("longitude"),
+        privacy=values.get("privacy") or Privacy.PUBLIC, reporter_name=who.get("name"), reporter_email=email,
+        reporter_phone=phone, source="api",
+        locale=values.get("locale") or (g.tenant.locale if g.tenant.locale in schemas.LOCALES else "id"),
     )
-    # The service's own rules (lengths, coordinates in Indonesia…), reported together with the API's.
-    errors_ = {**_service_fields(service.ValidationError(service.validate_submission(data))), **f.errors}
+    # The service's own rules (lengths, coordinates in Indonesia…), reported together with the API's. (The
+    # email and phone checks above go once the service checks contacts itself, app.contact.)
+    errors_ = {**_service_fields(service.ValidationError(service.validate_submission(data))), **fields}
     if errors_:
         raise _invalid(errors_)
     return data
@@ -471,10 +345,8 @@ def submit():
     data = _submit_data(body)
     data.submission_key = submission_key(idempotency_key) if idempotency_key is not None else None
     try:
-        c, created = service.submit_complaint(data, actor=key_actor())
-        db.session.commit()
+        c, created = _commit(lambda: service.submit_complaint(data, actor=key_actor()))
     except service.ValidationError as exc:
-        db.session.rollback()
         raise _invalid(_service_fields(exc)) from None
     headers = {"Location": _location(c)}
     if not created:  # the same key arrived twice at once
@@ -489,15 +361,14 @@ def _location(c: Complaint) -> str:
 # ---------------------------------------------------------------- transitions
 
 
-Handler = Callable[[Complaint, Fields, service.Actor, int], Callable[[], object]]
+#: A handler gets the complaint, the values of its body (parsed by schemas.ACTION_INPUTS[action]), the field
+#: errors so far (to add its own), the actor and the expected version; it answers the service call to make.
+Handler = Callable[[Complaint, dict, dict, service.Actor, int], Callable[[], object]]
 
 
-def _verify(c: Complaint, f: Fields, actor: service.Actor, version: int):
-    title = f.text("title", max_len=200)
-    complaint_class = f.choice("class", CLASSES)
-    category_id = _category_id(f.text("category", max_len=40), f)
-    tags = f.text_list("tags", max_len=40)
-    privacy = f.choice("privacy", Privacy.ALL)
+def _verify(c: Complaint, v: dict, errors_: dict, actor: service.Actor, version: int):
+    category_id = _category_id(v.get("category"), errors_)
+    privacy = v.get("privacy")
     anonymous = confidential = None
     if privacy == Privacy.PUBLIC:
         anonymous, confidential = False, False
@@ -505,63 +376,55 @@ def _verify(c: Complaint, f: Fields, actor: service.Actor, version: int):
         anonymous, confidential = True, False
     elif privacy == Privacy.CONFIDENTIAL:
         confidential = True
-    return lambda: service.verify(c, actor, title=title, complaint_class=complaint_class, category_id=category_id,
-                                  tags=tags, anonymous=anonymous, confidential=confidential,
-                                  expected_version=version)
+    return lambda: service.verify(c, actor, title=v.get("title"), complaint_class=v.get("class"),
+                                  category_id=category_id, tags=v.get("tags"), anonymous=anonymous,
+                                  confidential=confidential, expected_version=version)
 
 
-def _hold(c, f, actor, version):
-    message = f.text("message", required=True, max_len=5000)
-    return lambda: service.hold(c, actor, message or "", expected_version=version)
+def _hold(c, v, errors_, actor, version):
+    return lambda: service.hold(c, actor, v.get("message") or "", expected_version=version)
 
 
-def _resume(c, f, actor, version):
+def _resume(c, v, errors_, actor, version):
     return lambda: service.resume(c, actor, expected_version=version)
 
 
-def _refer(c, f, actor, version):
-    body = f.text("refer_to", required=True, max_len=200)
-    message = f.text("message", max_len=5000)
-    return lambda: service.refer(c, actor, body or "", message, expected_version=version)
+def _refer(c, v, errors_, actor, version):
+    return lambda: service.refer(c, actor, v.get("refer_to") or "", v.get("message"), expected_version=version)
 
 
-def _archive(c, f, actor, version):
-    reason = f.text("reason", required=True, max_len=300)
-    return lambda: service.archive(c, actor, reason or "", expected_version=version)
+def _archive(c, v, errors_, actor, version):
+    return lambda: service.archive(c, actor, v.get("reason") or "", expected_version=version)
 
 
-def _dispose(c, f, actor, version):
-    codes = f.text_list("agencies", required=True, max_len=40) or []
-    instruction = f.text("instruction", max_len=5000)
+def _dispose(c, v, errors_, actor, version):
+    codes = v.get("agencies") or []
     ids = []
     if codes:
         found = dict(db.session.execute(select(Agency.code, Agency.id).where(
             Agency.code.in_(codes), Agency.active.is_(True))).all())
         missing = [code for code in codes if code not in found]
         if missing:
-            f.errors["agencies"] = _("No active agency has the code “%(code)s”.", code=missing[0])
+            errors_["agencies"] = _("No active agency has the code “%(code)s”.", code=missing[0])
         ids = [found[code] for code in codes if code in found]
-    elif "agencies" not in f.errors:
-        f.errors["agencies"] = _("Choose at least one agency.")
-    return lambda: service.dispose(c, actor, ids, instruction, expected_version=version)
+    elif "agencies" not in errors_:
+        errors_["agencies"] = _("Choose at least one agency.")
+    return lambda: service.dispose(c, actor, ids, v.get("instruction"), expected_version=version)
 
 
-def _close(c, f, actor, version):
-    message = f.text("message", max_len=5000)
-    return lambda: service.close(c, actor, message, expected_version=version)
+def _close(c, v, errors_, actor, version):
+    return lambda: service.close(c, actor, v.get("message"), expected_version=version)
 
 
-def _reopen(c, f, actor, version):
-    message = f.text("message", required=True, max_len=5000)
-    return lambda: service.reopen(c, actor, message or "", expected_version=version)
+def _reopen(c, v, errors_, actor, version):
+    return lambda: service.reopen(c, actor, v.get("message") or "", expected_version=version)
 
 
-def _note(c, f, actor, version):
-    message = f.text("message", required=True, max_len=5000)
-    return lambda: service.note(c, actor, message or "")  # changes nothing: the version was checked above
+def _note(c, v, errors_, actor, version):
+    return lambda: service.note(c, actor, v.get("message") or "")  # changes nothing: the version was checked above
 
 
-#: action → handler reading its fields; the service and workflow.check decide whether it is allowed now.
+#: action → handler of its values; the service and workflow.check decide whether it is allowed now.
 ACTIONS: dict[str, Handler] = {
     "verify": _verify, "hold": _hold, "resume": _resume, "refer": _refer, "archive": _archive,
     "dispose": _dispose, "close": _close, "reopen": _reopen, "note": _note,
@@ -574,24 +437,28 @@ ACTIONS: dict[str, Handler] = {
 def transition(code: str):
     """Move a complaint through the workflow, as the complaint unit would on the staff pages."""
     c = access.access_complaint_by_code(code)  # first: another region's code is a 404 whatever the body
-    f = Fields(_body())
-    action = f.choice("action", tuple(ACTIONS), required=True)
-    version = f.integer("expected_version", required=True)
-    call = ACTIONS[action](c, f, key_actor(), version) if action is not None else None
-    if f.errors or call is None or version is None:
-        raise _invalid(f.errors)
-    try:
+    body = _body()
+    head, errors_ = schemas.load(schemas.TransitionInputSchema, body)
+    action, version = head.get("action"), head.get("expected_version")
+    call = None
+    if action is not None:
+        values, action_errors = schemas.load(schemas.ACTION_INPUTS[action], body)
+        errors_ = {**action_errors, **errors_}
+        call = ACTIONS[action](c, values, errors_, key_actor(), version)
+    if errors_ or call is None or version is None:
+        raise _invalid(errors_)
+
+    def work():
         if version != c.version:
             raise StaleComplaint()
         call()
-        db.session.commit()
+
+    try:
+        _commit(work)
     except service.ValidationError as exc:
-        db.session.rollback()
         raise _invalid(_service_fields(exc)) from None
     except (StaleComplaint, StaleDataError):
-        db.session.rollback()
         raise ApiError(409, "stale", str(StaleComplaint().message)) from None
     except TransitionError as exc:
-        db.session.rollback()
         raise ApiError(409, "illegal_transition", str(exc.message)) from None
     return _detail_response(c)
