@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.central.views import bp as central_bp
     from app.central.views_compare import bp as central_compare_bp
     from app.command_center.views import bp as command_center_bp
+    from app.complaints.views_home import bp as public_bp
     from app.complaints.views_public import bp as complaints_public_bp
     from app.complaints.views_staff import bp as complaints_staff_bp
     from app.integrations.views import bp as integrations_bp
@@ -105,7 +106,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.ops.views import bp as ops_bp
     from app.privacy.views import public_bp as privacy_public_bp
     from app.privacy.views import staff_bp as privacy_staff_bp
-    from app.public.views import bp as public_bp
     from app.settings.views import bp as settings_bp
     from app.settings.views import public_bp as branding_bp
     from app.staff.views import bp as staff_bp

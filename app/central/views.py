@@ -22,7 +22,7 @@ from app.i18n import remember_language
 from app.onboarding.models import ApplicationStatus, TenantApplication
 from app.tenancy.models import Tenant, TenantStatus
 
-bp = Blueprint("central", __name__)
+bp = Blueprint("central", __name__, template_folder="templates")
 
 
 class TenantStatusForm(FlaskForm):

@@ -20,7 +20,7 @@ from app.onboarding import mail, service
 from app.onboarding.models import ApplicationStatus, TenantApplication, TenantAuditEvent, is_government_email
 from app.tenancy.models import Tenant
 
-bp = Blueprint("onboarding", __name__, cli_group="onboarding")
+bp = Blueprint("onboarding", __name__, cli_group="onboarding", template_folder="templates")
 tenant_bp = Blueprint("onboarding_tenant", __name__, url_prefix="/staff/onboarding")
 
 bp.after_app_request(mail.relay_after_request)

@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from app.extensions import db
 from app.tenancy.scope import tenant_scope
 
-bp = Blueprint("ops", __name__)
+bp = Blueprint("ops", __name__, template_folder="templates")
 
 
 @bp.route("/favicon.ico")

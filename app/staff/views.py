@@ -16,7 +16,7 @@ from app.complaints import access, inbox
 from app.complaints.models import Status
 from app.extensions import db
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
+bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
 
 @bp.route("/")
