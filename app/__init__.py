@@ -103,7 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.integrations.views import inbound_bp
     from app.onboarding.views import bp as onboarding_bp
     from app.onboarding.views import tenant_bp as onboarding_tenant_bp
-    from app.ops.views import bp as ops_bp
+    from app.platform.views import bp as ops_bp
     from app.privacy.views import public_bp as privacy_public_bp
     from app.privacy.views import staff_bp as privacy_staff_bp
     from app.settings.views import bp as settings_bp

@@ -11,7 +11,7 @@ from app.accounts.audit import SecurityEvent, action_label, detail_text
 from app.accounts.forms import ActionForm, StaffRoleForm
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, Category
-from app.central import reports
+from app.central import comparison as reports
 from app.complaints import access, inbox
 from app.complaints.models import Status
 from app.extensions import db
