@@ -48,10 +48,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_errors(app)
 
+    from app import wiring
     from app.cli import register_cli
     from app.jobs.outbox import relay_after_request
 
+    wiring.register_all(app)
     register_cli(app)
+    wiring.register_cli(app)
     app.after_request(relay_after_request)
 
     sentry = init_sentry(app)
