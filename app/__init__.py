@@ -48,10 +48,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_errors(app)
 
+    from app import wiring
     from app.cli import register_cli
     from app.jobs.outbox import relay_after_request
 
+    wiring.register_all(app)
     register_cli(app)
+    wiring.register_cli(app)
     app.after_request(relay_after_request)
 
     sentry = init_sentry(app)
@@ -96,16 +99,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.central.views import bp as central_bp
     from app.central.views_compare import bp as central_compare_bp
     from app.command_center.views import bp as command_center_bp
+    from app.complaints.views_home import bp as public_bp
     from app.complaints.views_public import bp as complaints_public_bp
     from app.complaints.views_staff import bp as complaints_staff_bp
     from app.integrations.views import bp as integrations_bp
     from app.integrations.views import inbound_bp
     from app.onboarding.views import bp as onboarding_bp
     from app.onboarding.views import tenant_bp as onboarding_tenant_bp
-    from app.ops.views import bp as ops_bp
+    from app.platform.views import bp as ops_bp
     from app.privacy.views import public_bp as privacy_public_bp
     from app.privacy.views import staff_bp as privacy_staff_bp
-    from app.public.views import bp as public_bp
     from app.settings.views import bp as settings_bp
     from app.settings.views import public_bp as branding_bp
     from app.staff.views import bp as staff_bp

@@ -11,7 +11,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 (refused in production)
 
 
-#: Cross-region comparison bands (app.central.reports): green at or beyond "green", yellow at or beyond
+#: Cross-region comparison bands (app.central.comparison): green at or beyond "green", yellow at or beyond
 #: "yellow", else red. Shares are fractions (0.8 = 80 %); "median_first_response_days" and "reopen_rate"
 #: are better when lower. COMPARE_THRESHOLDS in the config overrides single entries.
 COMPARE_THRESHOLDS_DEFAULT: dict[str, dict[str, float]] = {

@@ -1,10 +1,10 @@
-"""Import every model module so the metadata (and Alembic) sees all tables."""
+"""Import every model module so the metadata (and Alembic) sees all tables; nothing else (jobs and
+event subscribers are wired by :func:`app.wiring.register_all`)."""
 
 from app.accounts.audit import PlatformSecurityEvent, SecurityEvent  # noqa: F401
 from app.accounts.models import PlatformAdmin, PlatformSession, User, UserSession  # noqa: F401
 from app.agencies.models import Agency, Category  # noqa: F401
 from app.api.models import ApiKey  # noqa: F401
-from app.complaints import sweep as _sweep  # noqa: F401,E402  (registers the deadline sweep)
 from app.complaints.models import (  # noqa: F401
     Attachment,
     CodeCounter,
@@ -16,9 +16,6 @@ from app.complaints.models import (  # noqa: F401
     Rating,
     ResponseTemplate,
 )
-from app.integrations import events as _integration_events  # noqa: F401  (subscribes to complaint events)
-from app.integrations import sp4n as _sp4n_jobs  # noqa: F401  (registers jobs)
-from app.integrations import webhooks as _webhook_jobs  # noqa: F401  (registers jobs)
 from app.integrations.models import (  # noqa: F401
     BridgeItem,
     BridgeLink,
@@ -29,8 +26,6 @@ from app.integrations.models import (  # noqa: F401
     WebhookDelivery,
 )
 from app.jobs.outbox import OutboxMessage  # noqa: F401
-from app.notifications import rules as _notification_rules  # noqa: F401  (subscribes to complaint events)
-from app.notifications import service as _notification_jobs  # noqa: F401  (registers jobs)
 from app.notifications.models import (  # noqa: F401
     MessageTemplate,
     Notification,

@@ -158,7 +158,7 @@ def build(db, bjm, ktg, make_user) -> None:
 
 def with_data(db, bjm, ktg, make_user) -> Iterator[tuple]:
     """Body of the ``compare_data`` fixture of the test modules: builds the fixture, clears the peer cache."""
-    from app.central import reports
+    from app.central import comparison as reports
 
     reports.clear_peer_cache()
     build(db, bjm, ktg, make_user)

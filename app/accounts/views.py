@@ -15,7 +15,7 @@ from app.accounts.models import Role
 from app.extensions import db, limiter
 from app.i18n import remember_language
 
-bp = Blueprint("accounts", __name__)
+bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
 def _login_limit() -> str:

@@ -52,7 +52,8 @@ from werkzeug.exceptions import HTTPException, NotFound
 from app.agencies.models import Category
 from app.api.auth import presented_key, require_key
 from app.api.errors import ApiError, http_error_parts
-from app.complaints import access, reports, service, workflow
+from app.complaints import access, service, workflow
+from app.complaints import transparency as reports
 from app.complaints.forms import PHONE_PATTERN
 from app.complaints.models import Attachment, Complaint, Disposition, Privacy, Status
 from app.extensions import csrf, db

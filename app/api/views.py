@@ -13,7 +13,7 @@ from app.api.forms import SCOPE_LABELS, ApiKeyForm
 from app.extensions import db
 from app.integrations.forms import ConfirmForm
 
-bp = Blueprint("api_keys", __name__, url_prefix="/staff/api-keys")
+bp = Blueprint("api_keys", __name__, url_prefix="/staff/api-keys", template_folder="templates")
 
 admin_required = roles_required(Role.TENANT_ADMIN)
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from app.central.reports import INDICATORS, RegionIndicators
+from app.central.comparison import INDICATORS, RegionIndicators
 
 #: First characters that make a spreadsheet program read a cell as a formula (or split it, for tab/CR).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -15,14 +14,13 @@ from app.accounts import audit, flow, services
 from app.accounts.access import central_admin_required
 from app.accounts.forms import LoginForm
 from app.accounts.views import end_session, safe_next
-from app.central import reports
+from app.central import comparison, queries
 from app.central import tenants as tenant_service
 from app.extensions import db, limiter
 from app.i18n import remember_language
-from app.onboarding.models import ApplicationStatus, TenantApplication
 from app.tenancy.models import Tenant, TenantStatus
 
-bp = Blueprint("central", __name__)
+bp = Blueprint("central", __name__, template_folder="templates")
 
 
 class TenantStatusForm(FlaskForm):
@@ -34,10 +32,7 @@ class TenantStatusForm(FlaskForm):
 def index():
     """The platform's landing page listing every active region."""
     # Regions still being set up, and suspended ones, are not offered to citizens.
-    tenants = db.session.execute(
-        select(Tenant).filter_by(status=TenantStatus.ACTIVE, live=True).order_by(Tenant.name)
-    ).scalars().all()
-    return render_template("central/index.html", tenants=tenants)
+    return render_template("central/index.html", tenants=queries.live_regions())
 
 
 @bp.route("/lang/<code>", methods=["POST"])
@@ -122,14 +117,7 @@ def revoke_session(session_id: int):
 @central_admin_required
 def audit_log():
     """The platform's security log: central sign-ins, failures, two-factor events, refusals."""
-    from app.accounts.audit import PlatformSecurityEvent
-    from app.accounts.models import PlatformAdmin
-
-    rows = db.session.execute(
-        select(PlatformSecurityEvent, PlatformAdmin.name).outerjoin(PlatformAdmin)
-        .order_by(PlatformSecurityEvent.at.desc(), PlatformSecurityEvent.id.desc()).limit(200)
-    ).all()
-    return render_template("accounts/audit.html", rows=rows, action_label=audit.action_label,
+    return render_template("accounts/audit.html", rows=queries.platform_security_log(), action_label=audit.action_label,
                            detail_text=audit.detail_text)
 
 
@@ -137,17 +125,15 @@ def audit_log():
 @central_admin_required
 def console():
     """The central console: every region with its status, go-live date and activity."""
-    tenants = db.session.execute(select(Tenant).order_by(Tenant.name)).scalars().all()
-    pending = db.session.scalar(select(func.count(TenantApplication.id)).filter_by(
-        status=ApplicationStatus.PENDING)) or 0
-    return render_template("central/console.html", tenants=tenants, activity=reports.tenant_activity(),
-                           empty=reports.TenantActivity(), form=TenantStatusForm(), pending=pending,
+    return render_template("central/console.html", tenants=queries.all_regions(),
+                           activity=comparison.tenant_activity(), empty=comparison.TenantActivity(),
+                           form=TenantStatusForm(), pending=queries.pending_applications(),
                            statuses=TenantStatus)
 
 
 def _tenant_or_404(tenant_id: int) -> Tenant:
-    tenant = db.session.get(Tenant, tenant_id)
-    if tenant is None or tenant.status == TenantStatus.PENDING:
+    tenant = queries.region_with_status(tenant_id)
+    if tenant is None:
         abort(404)
     return tenant
 

@@ -1,6 +1,6 @@
 """Central console: cross-region comparison, drill-down and exports (central administrators only).
 
-The numbers come from :mod:`app.central.reports`; this module only reads the request and renders.
+The numbers come from :mod:`app.central.comparison`; this module only reads the request and renders.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from app.accounts.access import central_admin_required
-from app.central import exports, reports
+from app.central import comparison, exports
 from app.inputs import OutOfRange, date_range_message, page_number, parse_date
 
 bp = Blueprint("central_compare", __name__)
@@ -32,7 +32,7 @@ MAX_DAYS = 5 * 366
 
 def _period() -> tuple[date, date, list[str]]:
     """The period from ?start=&end= (ISO dates), else the last 12 months; errors fall back to the default."""
-    default_start, default_end = reports.default_period()
+    default_start, default_end = comparison.default_period()
     errors = []
     try:
         start = parse_date(request.args.get("start") or default_start.isoformat())
@@ -54,12 +54,12 @@ def _period() -> tuple[date, date, list[str]]:
 
 def _sort() -> tuple[str, bool]:
     key = request.args.get("sort") or "received"
-    if key not in reports.SORT_KEYS:
+    if key not in comparison.SORT_KEYS:
         key = "received"
     direction = request.args.get("dir")
     if direction not in ("asc", "desc"):
         # Default: best first for indicators with a direction, biggest first for volumes, A–Z for names.
-        better = reports.BY_KEY[key].higher_is_better if key in reports.BY_KEY else None
+        better = comparison.BY_KEY[key].higher_is_better if key in comparison.BY_KEY else None
         direction = "asc" if key == "name" or better is False else "desc"
     return key, direction == "desc"
 
@@ -70,23 +70,23 @@ def compare():
     """Ranking of all active regions for a period, with bands and monthly trends."""
     start, end, errors = _period()
     key, descending = _sort()
-    rows, trends = reports.cached_comparison(start, end)
+    rows, trends = comparison.cached_comparison(start, end)
     provinces = sorted({r.province for r in rows if r.province})
     province = request.args.get("province") or ""
     if province:
         rows = [r for r in rows if r.province == province]
-    rows = reports.sort_rows(rows, key, descending)
+    rows = comparison.sort_rows(rows, key, descending)
     # 552 regions on one page were 1.2 MB of HTML and ~400 ms of rendering: a page of PER_PAGE, ranked
     # across all (or the province's) regions; the exports keep every region.
     pages = max(1, -(-len(rows) // PER_PAGE))
     page = min(request.args.get("page", 1, type=page_number), pages)
     offset = (page - 1) * PER_PAGE
-    months = reports.month_range(start, end)
+    months = comparison.month_range(start, end)
     return render_template(
         "central/compare.html", rows=rows[offset:offset + PER_PAGE], total=len(rows), offset=offset, page=page,
         pages=pages, provinces=provinces, province=province, trends=trends, months=months, start=start, end=end,
-        errors=errors, sort=key, descending=descending, indicators=reports.INDICATORS,
-        thresholds=reports.thresholds_from_config(),
+        errors=errors, sort=key, descending=descending, indicators=comparison.INDICATORS,
+        thresholds=comparison.thresholds_from_config(),
     )
 
 
@@ -95,20 +95,20 @@ def compare():
 def drill_down(slug: str):
     """One region's aggregates for the period (numbers only, never its complaints or people)."""
     start, end, errors = _period()
-    agg = reports.tenant_aggregates(slug, start, end)
+    agg = comparison.tenant_aggregates(slug, start, end)
     if agg is None:
         abort(404)
     return render_template("central/compare_region.html", agg=agg, row=agg.indicators, start=start, end=end,
-                           errors=errors, indicators=reports.INDICATORS)
+                           errors=errors, indicators=comparison.INDICATORS)
 
 
 def _export_rows():
     start, end, _errors = _period()
     key, descending = _sort()
-    rows = reports.compare_regions(start, end)
+    rows = comparison.compare_regions(start, end)
     if request.args.get("province"):
         rows = [r for r in rows if r.province == request.args["province"]]
-    return start, end, reports.sort_rows(rows, key, descending)
+    return start, end, comparison.sort_rows(rows, key, descending)
 
 
 @bp.route("/central/compare.csv")

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, g, jsonify, render_template
 from app.accounts.access import roles_required
 from app.command_center import board
 
-bp = Blueprint("command_center", __name__, url_prefix="/staff/command-center")
+bp = Blueprint("command_center", __name__, url_prefix="/staff/command-center", template_folder="templates")
 
 unit_required = roles_required(*board.BOARD_ROLES)
 

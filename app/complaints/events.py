@@ -1,7 +1,7 @@
 """Complaint events → subscribers: the core records an event and emits it; it knows no subscriber.
 
 Notification rules (app.notifications.rules), webhooks and the SP4N-LAPOR! bridge
-(app.integrations.events) call :func:`subscribe` when their module is imported (app.models imports
+(app.integrations.events) call :func:`subscribe` when their module is imported (app.wiring imports
 them). Every channel (web, REST, Open311, SMS/WhatsApp inbound, jobs) goes through the complaint
 service, so every channel reaches the same subscribers. Subscribers run in the caller's transaction:
 they write rows and outbox entries, never send anything themselves.

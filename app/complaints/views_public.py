@@ -38,8 +38,9 @@ from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.models import Role
-from app.complaints import access, reports, service, workflow
+from app.complaints import access, service, workflow
 from app.complaints import forms as f
+from app.complaints import transparency as reports
 from app.complaints.models import Complaint, Privacy, Status
 from app.complaints.uploads import MAX_FILES, UploadError, attachment_response, prepare_uploads, read_attachment
 from app.complaints.workflow import TransitionError

@@ -15,7 +15,7 @@ from app.integrations.forms import ConfirmForm, WebhookForm
 from app.integrations.models import WEBHOOK_EVENTS
 from app.tenancy.models import utcnow
 
-bp = Blueprint("integrations", __name__, url_prefix="/staff/integrations")
+bp = Blueprint("integrations", __name__, url_prefix="/staff/integrations", template_folder="templates")
 inbound_bp = Blueprint("inbound", __name__, url_prefix="/inbound")
 
 admin_required = roles_required(Role.TENANT_ADMIN)

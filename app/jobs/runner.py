@@ -77,7 +77,7 @@ def purge_identities() -> dict:
 
 def warm_comparison() -> dict:
     """Periodic: keep the central comparison of the last 12 months in the shared cache."""
-    from app.central.reports import warm_default_comparison
+    from app.central.comparison import warm_default_comparison
 
     return _run(warm_default_comparison)
 

@@ -5,7 +5,6 @@ Each POST: form → one service call → commit → redirect.
 
 from __future__ import annotations
 
-import click
 from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,7 +19,7 @@ from app.onboarding import mail, service
 from app.onboarding.models import ApplicationStatus, TenantApplication, TenantAuditEvent, is_government_email
 from app.tenancy.models import Tenant
 
-bp = Blueprint("onboarding", __name__, cli_group="onboarding")
+bp = Blueprint("onboarding", __name__, template_folder="templates")
 tenant_bp = Blueprint("onboarding_tenant", __name__, url_prefix="/staff/onboarding")
 
 bp.after_app_request(mail.relay_after_request)
@@ -159,12 +158,6 @@ def reject(application_id: int):
     db.session.commit()
     flash(_("The application was rejected and the applicant told why."), "info")
     return redirect(url_for("onboarding.application", application_id=application_id))
-
-
-@bp.cli.command("relay-mail")
-def relay_mail_command() -> None:
-    """Deliver platform emails that are still waiting (e.g. after a mail or Redis outage)."""
-    click.echo(mail.relay())
 
 
 # ---------------------------------------------------------------- the new tenant's checklist

@@ -107,7 +107,7 @@ def _own_contacts(c: Complaint) -> list[Follower]:
 
 def personal_data(c: Complaint) -> dict:
     """Everything held about the reporter of ``c``, and its processing trail (a JSON-ready dict)."""
-    from app.complaints.reports import class_label
+    from app.complaints.transparency import class_label
     from app.privacy.retention import removal_due, retention_years
 
     tenant = current_tenant()

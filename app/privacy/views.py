@@ -39,7 +39,7 @@ from app.extensions import db, limiter
 from app.privacy import forms as f
 from app.privacy import service as pdp
 
-public_bp = Blueprint("privacy_public", __name__)
+public_bp = Blueprint("privacy_public", __name__, template_folder="templates")
 staff_bp = Blueprint("privacy_staff", __name__, url_prefix="/staff")
 
 unit_required = roles_required(Role.OFFICER, Role.TENANT_ADMIN)

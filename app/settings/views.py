@@ -26,7 +26,7 @@ from app.settings import forms as f
 from app.settings import service
 from app.storage import storage
 
-bp = Blueprint("settings", __name__, url_prefix="/staff/settings")
+bp = Blueprint("settings", __name__, url_prefix="/staff/settings", template_folder="templates")
 #: The logo is public (shown on the region's pages): its own blueprint so the admin-only guard stays simple.
 public_bp = Blueprint("branding", __name__)
 

@@ -11,12 +11,12 @@ from app.accounts.audit import SecurityEvent, action_label, detail_text
 from app.accounts.forms import ActionForm, StaffRoleForm
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, Category
-from app.central import reports
+from app.central import comparison as reports
 from app.complaints import access, inbox
 from app.complaints.models import Status
 from app.extensions import db
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
+bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
 
 @bp.route("/")

@@ -22,7 +22,7 @@ Roles (``app.tenancy.roles``): the app runs as ``lapor_app`` (not owner, not sup
 migrations as ``lapor_owner`` (owns the tables; FORCE makes the policy apply to it too, so a data
 migration must bind each tenant with a signed ``set_config`` or it sees no rows), and the cross-region
 comparison reads through ``lapor_reporting`` (read-only, BYPASSRLS) via :func:`cross_tenant_reads`,
-the one privileged path, allowed only to ``app.central.reports``.
+the one privileged path, allowed only to ``app.central.comparison``.
 
 SQLite has no row-level security: everything here is a no-op there.
 """
@@ -74,7 +74,7 @@ def signed_setting(tenant_id: int | None, backend_pid: int, key: bytes, platform
 
 
 #: The only modules that may read across tenants through the reporting role.
-CROSS_TENANT_READERS = ("app.central.reports",)
+CROSS_TENANT_READERS = ("app.central.comparison",)
 
 
 # ---------------------------------------------------------------- the platform side

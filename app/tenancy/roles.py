@@ -17,7 +17,7 @@ APP_ROLE = "lapor_app"
 REPORTING_ROLE = "lapor_reporting"
 
 #: What the BYPASSRLS reporting role may read of the tables that hold personal data or secrets: only
-#: the columns the cross-region comparison (app.central.reports) uses; an empty tuple means nothing.
+#: the columns the cross-region comparison (app.central.comparison) uses; an empty tuple means nothing.
 #: Every other table it reads whole. tests/isolation/test_data_catalog.py checks this in the catalog.
 REPORTING_COLUMNS: dict[str, tuple[str, ...]] = {
     "complaint": ("id", "tenant_id", "status", "complaint_class", "submitted_at", "first_response_at",

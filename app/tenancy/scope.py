@@ -23,7 +23,7 @@ _current_tenant_id: ContextVar[int | None] = ContextVar("current_tenant_id", def
 #: Modules allowed to pass ``all_tenants=True``; a test keeps this list honest. On PostgreSQL such a read
 #: must also go through ``app.tenancy.rls.cross_tenant_reads`` (row-level security hides other tenants'
 #: rows from the runtime role); the outbox relay and the development outbox read tenant by tenant instead.
-ALL_TENANTS_ALLOWED = ("app.central.reports",)
+ALL_TENANTS_ALLOWED = ("app.central.comparison",)
 
 
 class NoTenantBound(RuntimeError):

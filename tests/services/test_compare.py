@@ -1,4 +1,4 @@
-"""Cross-region comparison (app.central.reports) against the hand computation in tests/compare_fixture.py."""
+"""Cross-region comparison (app.central.comparison) against the hand computation in tests/compare_fixture.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event
 
-from app.central import reports
+from app.central import comparison as reports
 from app.complaints.models import Status
 from app.tenancy.scope import tenant_scope
 from tests.compare_fixture import EXPECTED, EXPECTED_BANDS, EXPECTED_TREND, MONTHS, PERIOD, with_data

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from redis import Redis
 
-from app.central import reports
+from app.central import comparison as reports
 
 URL = "redis://127.0.0.1:6379/15"
 

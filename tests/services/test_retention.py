@@ -1,5 +1,5 @@
 """Retention (UU PDP): identities of reports ended longer ago than the region's retention_years are purged;
-the statistics (app.central.reports, the transparency figures) stay exactly the same; the purge is
+the statistics (app.central.comparison, the transparency figures) stay exactly the same; the purge is
 idempotent and recorded; open reports and the other region are untouched.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.central import reports
-from app.complaints import reports as tenant_reports
+from app.central import comparison as reports
+from app.complaints import transparency as tenant_reports
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, Follower, Status
 from app.notifications.models import Notification
 from app.privacy import retention

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import Role
 from app.accounts.services import create_platform_admin
-from app.central import reports
+from app.central import comparison as reports
 from app.complaints.models import Complaint
 from app.onboarding.models import TenantAuditEvent
 from app.tenancy.models import Tenant, TenantStatus

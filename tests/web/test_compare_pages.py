@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app.accounts.services import create_platform_admin
-from app.central import reports
+from app.central import comparison as reports
 from app.central.exports import neutralise
 from tests.compare_fixture import EXPECTED, PERIOD, with_data
 from tests.conftest import central_login
