@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from app.crypto import derived_key, parse_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 #: A placeholder that must never reach production.
@@ -200,7 +202,6 @@ def load_config(overrides: dict | None = None) -> dict:
 def _secrets_keys(cfg: dict) -> None:
     """``SECRETS_KEY`` → ``SECRETS_KEYS`` (a list, newest first); outside production a key derived from
     ``SECRET_KEY`` when none is given, so development and tests need no set-up."""
-    from app.crypto import derived_key, parse_keys
 
     if cfg.get("SECRETS_KEYS"):
         return

@@ -19,6 +19,11 @@ import hashlib
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
+from sqlalchemy import select, text
+
+from app.extensions import db
+from app.tenancy.models import Tenant
+from app.tenancy.scope import tenant_owned_models, tenant_scope
 
 #: Every stored Fernet token starts with its version byte 0x80, base64 "gAAAAA".
 TOKEN_PREFIX = "gAAAAA"  # noqa: S105 (a format marker, not a secret)
@@ -124,11 +129,7 @@ def rotate_all() -> dict[str, int]:
 
     Returns the number of values re-encrypted per table.
     """
-    from sqlalchemy import select, text
 
-    from app.extensions import db
-    from app.tenancy.models import Tenant
-    from app.tenancy.scope import tenant_owned_models, tenant_scope
 
     tenant_tables = {m.__table__.name for m in tenant_owned_models()}
     tenant_ids = list(db.session.execute(select(Tenant.id).order_by(Tenant.id)).scalars())

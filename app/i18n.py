@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.extensions import babel
+from app.extensions import babel, db
 
 #: Zone abbreviations used in Indonesia, by UTC offset in hours.
 ZONE_ABBR = {7: "WIB", 8: "WITA", 9: "WIT"}
@@ -44,7 +44,6 @@ def remember_language(code: str) -> bool:
     Returns False for an unsupported code. Tenant users are only signed in on their tenant's
     routes, so the switcher posts to the tenant's own language route there.
     """
-    from app.extensions import db
 
     if code not in current_app.config["LANGUAGES"]:
         return False

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, tzinfo
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 from wtforms.fields import DateField
@@ -128,7 +129,6 @@ def parse_datetime(value: str, default_zone: tzinfo = UTC) -> datetime:
 
 def date_range_message() -> str:
     """The translated refusal of a date outside MIN_DATE…MAX_DATE."""
-    from flask_babel import gettext
 
     return gettext("Give a date between %(first)s and %(last)s.", first=MIN_DATE.isoformat(),
                    last=MAX_DATE.isoformat())

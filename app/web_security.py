@@ -3,8 +3,13 @@ set-up (ProxyFix), session bookkeeping before each request and the audit of refu
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.accounts import audit
+from app.accounts.loader import touch_session
+from app.extensions import db
 
 #: No inline script or style anywhere: templates load app.css and the static scripts only.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -21,7 +26,6 @@ def security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")  # old browsers; frame-ancestors for the rest
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    from flask import current_app
 
     hsts = current_app.config.get("HSTS_SECONDS")
     if hsts and request.is_secure:
@@ -35,10 +39,7 @@ def security_headers(response):
 
 def audit_forbidden() -> None:
     """Record a refused page (403) of a signed-in account, in its tenant's or the platform's log."""
-    from flask_login import current_user
 
-    from app.accounts import audit
-    from app.extensions import db
 
     try:
         if not current_user.is_authenticated:
@@ -52,7 +53,6 @@ def audit_forbidden() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.accounts.loader import touch_session
 
     app.before_request(touch_session)
     app.after_request(security_headers)

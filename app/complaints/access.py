@@ -7,6 +7,7 @@ their agency; citizens and the public never see another person's identity.
 
 from __future__ import annotations
 
+import hmac
 import re
 
 from flask_babel import lazy_gettext as _l
@@ -62,7 +63,6 @@ def access_complaint_by_code(code: str) -> Complaint:
 
 def citizen_may_act(c: Complaint, token: str | None) -> bool:
     """The private tracking link (code + secret token) lets the reporter reply, rate and add information."""
-    import hmac
 
     # Bytes: compare_digest refuses str with non-ASCII characters, and a pasted link may carry any.
     return bool(token) and hmac.compare_digest(c.access_token.encode(), token.encode("utf-8", "replace"))

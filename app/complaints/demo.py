@@ -12,6 +12,7 @@ from app.accounts.models import Role, User
 from app.agencies.models import Agency, Category
 from app.complaints import service
 from app.complaints.models import Complaint, Privacy, ResponseTemplate
+from app.complaints.sweep import sweep_tenant
 from app.extensions import db
 from app.tenancy.models import frozen_time, utcnow
 
@@ -232,7 +233,6 @@ def seed_complaints(tenant, count: int = 200, seed: int | None = None) -> int:
                 service.close(c, unit, "Laporan selesai ditindaklanjuti.")
         db.session.flush()
     # Catch up with the clock: flag overdue items and auto-close answers with no reply.
-    from app.complaints.sweep import sweep_tenant
 
     sweep_tenant(tenant, now)
     db.session.flush()

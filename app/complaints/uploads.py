@@ -18,6 +18,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.complaints.models import Attachment, Complaint, ComplaintEvent
 from app.config import PILLOW_MAX_IMAGE_PIXELS
+from app.extensions import db
+from app.storage import storage
 
 MAX_FILES = 5
 MAX_BYTES = 5 * 1024 * 1024
@@ -185,8 +187,6 @@ def upload_root() -> Path:
 
 def save_attachments(c: Complaint, event: ComplaintEvent, uploads: list[PreparedUpload], public: bool) -> list:
     """Store files under <tenant_id>/ (app.storage) and record them; files are removed if the flush fails."""
-    from app.extensions import db
-    from app.storage import storage
 
     store = storage()
     written: list[str] = []
@@ -214,7 +214,6 @@ def read_attachment(att: Attachment) -> bytes:
 
     :raises FileNotFoundError: for a missing file or a key outside the tenant's folder.
     """
-    from app.storage import storage
 
     if not att.storage_key.startswith(f"{att.tenant_id}/"):
         raise FileNotFoundError(att.storage_key)

@@ -7,10 +7,10 @@ webhook fires and nothing is pushed; if Redis is down, the outbox rows wait for 
 from __future__ import annotations
 
 from app.complaints.events import EventContext, subscribe
+from app.integrations import sp4n, webhooks
 
 
 def complaint_event_recorded(complaint, event, context: EventContext | None = None) -> None:
-    from app.integrations import sp4n, webhooks
 
     webhooks.queue_event(complaint, event)
     if event.kind == "verify":

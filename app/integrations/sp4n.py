@@ -29,6 +29,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.complaints.models import Complaint, Status
+from app.complaints.service import SYSTEM, record_event
 from app.extensions import db
 from app.integrations import outbound
 from app.integrations.models import BridgeItem, BridgeLink
@@ -171,8 +173,6 @@ def report_for(complaint) -> PushReport:
 @job("sp4n.push")
 def push(tenant_id: int, complaint_id: int) -> str:
     """Enter one verified complaint at SP4N-LAPOR! once; a failure raises so the job is retried."""
-    from app.complaints.models import Complaint
-    from app.complaints.service import SYSTEM, record_event
 
     complaint = db.session.get(Complaint, complaint_id)
     if complaint is None:
@@ -198,8 +198,6 @@ def push(tenant_id: int, complaint_id: int) -> str:
 
 def pull_tenant(tenant: Tenant, adapter: Sp4nAdapter | None = None, limit: int = 500) -> dict:
     """Pull status and follow-ups of the bound tenant's linked open complaints; flushes, never commits."""
-    from app.complaints.models import Complaint, Status
-    from app.complaints.service import SYSTEM, record_event
 
     adapter = adapter or adapter_for(tenant)
     counts = {"pulled": 0, "status_changes": 0, "follow_ups": 0, "errors": 0}

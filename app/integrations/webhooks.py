@@ -36,6 +36,8 @@ from rq import Retry
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from app.api import present
+from app.complaints.models import FollowUp
 from app.extensions import db
 from app.integrations import outbound
 from app.integrations.models import (
@@ -199,7 +201,6 @@ def redeliver(hook: Webhook, delivery_id: int) -> WebhookDelivery:
 def build_payload(event_type: str, event_id: str, complaint, event, follow_up=None) -> dict:
     """The event as a receiver sees it; see the module docstring (and app.api.present) for what is never
     included. The complaint is presented exactly as the REST API presents it."""
-    from app.api import present
 
     tenant = current_tenant()
     payload: dict = {
@@ -244,7 +245,6 @@ def queue_event(complaint, event) -> list[WebhookDelivery]:
         return []
     follow_up = None
     if "followup.published" in types:
-        from app.complaints.models import FollowUp
 
         follow_up = db.session.get(FollowUp, int((event.after or {}).get("follow_up") or 0))
     made = []

@@ -12,12 +12,15 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.extensions import db
 from app.jobs import REGISTRY, RETRIES, RetryLater
-from app.tenancy.models import UTCDateTime, utcnow
+from app.jobs.queue import enqueue_outbox_row, redis_connection
+from app.tenancy.models import Tenant, UTCDateTime, utcnow
 from app.tenancy.scope import TenantScoped, scoped_table_args, tenant_scope
 
 log = logging.getLogger(__name__)
@@ -114,7 +117,6 @@ def _rows_by_tenant(limit: int, *where, tenant_ids: set[int] | None = None) -> l
     one tenant's rows at a time, and the relay needs no wider right than that (no BYPASSRLS role, no
     SECURITY DEFINER function). One indexed query per tenant is cheap next to sending the messages.
     """
-    from app.tenancy.models import Tenant
 
     found: list[tuple[int, int]] = []
     if tenant_ids is None:
@@ -173,7 +175,6 @@ def relay(limit: int = 200, release: bool = True, tenant_ids: set[int] | None = 
                 counts["failed"] += 1
         return counts
 
-    from app.jobs.queue import enqueue_outbox_row
 
     for outbox_id, tenant_id in rows:
         with tenant_scope(tenant_id):
@@ -207,10 +208,7 @@ def relay(limit: int = 200, release: bool = True, tenant_ids: set[int] | None = 
 
 def release_stuck(limit: int = 200) -> int:
     """Make dispatched rows whose RQ job was lost relayable again; returns how many. Never raises."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
 
-    from app.jobs.queue import redis_connection
 
     cutoff = utcnow() - timedelta(seconds=current_app.config.get("OUTBOX_STUCK_SECONDS", 600))
     rows = _rows_by_tenant(limit, *stuck_filter(cutoff))
@@ -293,7 +291,6 @@ def prune_processed(now: datetime | None = None, tenant_ids: set[int] | None = N
                     batch: int = PRUNE_BATCH) -> dict:
     """The periodic job: delete processed rows older than OUTBOX_RETENTION_DAYS in every tenant (or those
     given). Idempotent; a failing tenant is logged and skipped."""
-    from app.tenancy.models import Tenant
 
     cutoff = (now or utcnow()) - timedelta(days=current_app.config.get("OUTBOX_RETENTION_DAYS", 14))
     if tenant_ids is None:

@@ -6,6 +6,15 @@ import logging
 
 from flask import Flask, has_app_context
 
+from app import create_app
+from app.central.comparison import warm_default_comparison
+from app.extensions import db
+from app.integrations.sp4n import pull_all_tenants
+from app.jobs.outbox import prune_processed, relay, run_message
+from app.jobs.sweeps import sweep_all_tenants
+from app.notifications.digest import send_digests as run
+from app.privacy.retention import purge_all_tenants
+
 log = logging.getLogger(__name__)
 _app: Flask | None = None
 
@@ -13,7 +22,6 @@ _app: Flask | None = None
 def _worker_app() -> Flask:
     global _app
     if _app is None:
-        from app import create_app
 
         _app = create_app()
     return _app
@@ -24,7 +32,6 @@ def _run(fn, *args):
         return fn(*args)
     app = _worker_app()
     with app.app_context():
-        from app.extensions import db
 
         db.engine.dispose(close=False)  # a forked work horse must not share the parent's sockets
         try:
@@ -35,55 +42,47 @@ def _run(fn, *args):
 
 def run_outbox_job(outbox_id: int, tenant_id: int) -> str:
     """Run one outbox row (RQ job id ``outbox-<id>``)."""
-    from app.jobs.outbox import run_message
 
     return _run(run_message, outbox_id, tenant_id)
 
 
 def relay_outbox() -> dict:
     """Periodic: relay rows that waited out a Redis outage."""
-    from app.jobs.outbox import relay
 
     return _run(relay)
 
 
 def prune_outbox() -> dict:
     """Periodic: delete outbox rows processed more than OUTBOX_RETENTION_DAYS ago (never unprocessed ones)."""
-    from app.jobs.outbox import prune_processed
 
     return _run(prune_processed)
 
 
 def sweep_deadlines() -> dict:
     """Periodic: flag due-soon and overdue complaints, escalate, auto-close (all tenants)."""
-    from app.jobs.sweeps import sweep_all_tenants
 
     return _run(sweep_all_tenants)
 
 
 def pull_sp4n() -> dict:
     """Periodic: pull status and follow-ups from SP4N-LAPOR! (regions with the bridge on)."""
-    from app.integrations.sp4n import pull_all_tenants
 
     return _run(pull_all_tenants)
 
 
 def purge_identities() -> dict:
     """Periodic: remove reporters' identities after each tenant's retention period (UU PDP)."""
-    from app.privacy.retention import purge_all_tenants
 
     return _run(purge_all_tenants)
 
 
 def warm_comparison() -> dict:
     """Periodic: keep the central comparison of the last 12 months in the shared cache."""
-    from app.central.comparison import warm_default_comparison
 
     return _run(warm_default_comparison)
 
 
 def send_digests() -> dict:
     """Periodic: staff daily digests, each region in its local morning (once per user per day)."""
-    from app.notifications.digest import send_digests as run
 
     return _run(run)

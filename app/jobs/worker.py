@@ -11,6 +11,9 @@ from __future__ import annotations
 from flask import Flask
 from rq.worker import SimpleWorker
 
+from app import create_app
+from app.extensions import db
+
 
 class AppWorker(SimpleWorker):
     """A non-forking RQ worker that keeps one Flask app (and its connection pool) for all its jobs."""
@@ -18,13 +21,11 @@ class AppWorker(SimpleWorker):
     def __init__(self, *args, app: Flask | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if app is None:
-            from app import create_app
 
             app = create_app()
         self.flask_app = app
 
     def execute_job(self, job, queue) -> None:
-        from app.extensions import db
 
         with self.flask_app.app_context():
             try:

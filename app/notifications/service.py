@@ -7,12 +7,14 @@ import string
 
 from flask import current_app
 from flask_babel import force_locale, gettext
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.jobs import job
 from app.jobs.outbox import enqueue
+from app.jobs.queue import redis_connection
 from app.notifications import channels
 from app.notifications.models import MessageTemplate, Notification
 from app.notifications.sms import fit_sms
@@ -109,9 +111,7 @@ def _delivered_before(note: Notification) -> bool:
     Redis, a separate failure domain, records each hand-over the moment the gateway accepts it."""
     if not current_app.config.get("REDIS_URL"):
         return False
-    from redis.exceptions import RedisError
 
-    from app.jobs.queue import redis_connection
 
     try:
         return bool(redis_connection().exists(_delivery_mark(note)))
@@ -122,9 +122,7 @@ def _delivered_before(note: Notification) -> bool:
 def _remember_delivery(note: Notification) -> None:
     if not current_app.config.get("REDIS_URL"):
         return
-    from redis.exceptions import RedisError
 
-    from app.jobs.queue import redis_connection
 
     try:
         redis_connection().set(_delivery_mark(note), 1, ex=DELIVERY_MARK_SECONDS)

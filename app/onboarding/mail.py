@@ -13,10 +13,13 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, g, has_request_context
+from rq.job import Job
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.jobs.queue import get_queue, redis_connection
+from app.jobs.runner import _run
 from app.notifications import channels
 from app.onboarding.models import PlatformMessage
 from app.tenancy.models import utcnow
@@ -85,13 +88,11 @@ def relay(limit: int = 100) -> dict:
             deliver(message_id)
             counts["ran"] += 1
         return counts
-    from app.jobs.queue import get_queue, redis_connection
 
     for message_id in ids:
         try:
             conn = redis_connection()
             job_id = f"platform-mail-{message_id}"
-            from rq.job import Job
 
             if not Job.exists(job_id, connection=conn):
                 get_queue("notifications", conn).enqueue("app.onboarding.mail.run_platform_mail", message_id,
@@ -109,7 +110,6 @@ def relay(limit: int = 100) -> dict:
 
 def run_platform_mail(message_id: int) -> str:
     """RQ entry point (job id ``platform-mail-<id>``)."""
-    from app.jobs.runner import _run
 
     return _run(deliver, message_id)
 

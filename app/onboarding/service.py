@@ -23,6 +23,7 @@ from app.accounts.models import PlatformAdmin, Role, User
 from app.agencies.models import Agency, Category
 from app.complaints.models import Complaint, ResponseTemplate
 from app.extensions import db
+from app.i18n import role_label
 from app.notifications.models import MessageTemplate
 from app.notifications.service import queue_message
 from app.onboarding.mail import queue_platform_mail
@@ -322,7 +323,6 @@ def invite_official(application: TenantApplication, tenant: Tenant,
 
 
 def _send_invitation(tenant: Tenant, user: User, invite_link: Callable[[Tenant, str], str]) -> None:
-    from app.i18n import role_label
 
     token = accounts.make_reset_token(user, invitation=True)
     with force_locale(user.locale or tenant.locale):

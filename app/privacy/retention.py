@@ -23,6 +23,7 @@ from app.complaints.service import SYSTEM, record_event
 from app.extensions import db
 from app.notifications.models import Notification
 from app.privacy.models import DataAccessRequest
+from app.storage import storage
 from app.tenancy.models import Tenant, TenantStatus, utcnow
 from app.tenancy.scope import tenant_scope
 
@@ -106,7 +107,6 @@ def purge_tenant(tenant, now: datetime | None = None) -> tuple[dict, list[str]]:
 
 
 def _delete_files(tenant_id: int, keys: list[str]) -> None:
-    from app.storage import storage
 
     store = storage()
     for key in keys:

@@ -15,9 +15,13 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
 from sqlalchemy import select
 
+from app.agencies.models import Agency, Category
 from app.extensions import db
+from app.notifications.models import MessageTemplate
+from app.onboarding.models import TenantAuditEvent
 from app.tenancy.models import Tenant, TenantDomain, TenantStatus, TenantType
 from app.tenancy.scope import tenant_scope
 
@@ -108,7 +112,6 @@ def _positive_int(path: Path, name: str, value) -> None:
 
 
 def _check_rate_limits(path: Path, rate_limits: dict) -> None:
-    from limits import parse_many
 
     _check_keys(path, "settings.rate_limits", rate_limits, RATE_LIMIT_KEYS)
     if "submit" in rate_limits:
@@ -269,7 +272,6 @@ class UIEdits:
 
 def ui_edits(tenant_id: int) -> UIEdits:
     """The audit trail says which settings the admin UI owns."""
-    from app.onboarding.models import TenantAuditEvent
 
     with tenant_scope(tenant_id):
         rows = db.session.execute(select(TenantAuditEvent.kind, TenantAuditEvent.before,
@@ -316,8 +318,6 @@ def sync_tenant(config: TenantConfig, status: str | None = None) -> Tenant:
     On an existing tenant, what its administrators changed in the settings pages (see :func:`ui_edits`)
     is kept; everything else follows the files.
     """
-    from app.agencies.models import Agency, Category
-    from app.notifications.models import MessageTemplate
 
     t = config.tenant
     tenant = db.session.execute(select(Tenant).filter_by(slug=config.slug)).scalar_one_or_none()

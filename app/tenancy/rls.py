@@ -31,16 +31,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from app.tenancy.scope import TenantScoped, bound_tenant_id, tenant_scope
+from app.extensions import db
+from app.tenancy.scope import CrossTenantWrite, TenantScoped, bound_tenant_id, tenant_owned_models, tenant_scope
 
 #: Name of the policy on every tenant-owned table.
 POLICY = "tenant_isolation"
@@ -106,7 +110,6 @@ def restore_platform_tables(token) -> None:
 
 def tenant_tables() -> list[str]:
     """Names of every tenant-owned table (every ``TenantScoped`` model), sorted."""
-    from app.tenancy.scope import tenant_owned_models
 
     return sorted({cls.__table__.name for cls in tenant_owned_models()})
 
@@ -179,7 +182,6 @@ def install_tenant_setting(engine, key: bytes | None = None, pooled: bool = Fals
         tenant_id, platform = want
         if tenant_id is None and not platform:
             return ""
-        from flask import current_app
 
         signing_key = key or setting_key(current_app.config)
         return signed_setting(tenant_id, _server_pid(dbapi_conn, pooled), signing_key, platform=platform)
@@ -281,13 +283,11 @@ def init_reporting(app) -> None:
     url = app.config.get("REPORTING_DATABASE_URL")
     if not url:
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and app.config["APP_ENV"] == "production":
-            import logging
 
             logging.getLogger(__name__).warning(
                 "REPORTING_DATABASE_URL is not set: under row-level security the cross-region comparison "
                 "sees no region's rows (README, 'Database roles and row-level security')")
         return
-    import sqlalchemy as sa
 
     engine = sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
     if engine.dialect.name != "postgresql":
@@ -314,16 +314,13 @@ def cross_tenant_reads():
     (SQLite, or a development database used as a superuser) it is the app's own session.
     Statements run on it still need the ORM's all-tenants execution option of ``app.tenancy.scope``.
     """
-    from app.tenancy.scope import CrossTenantWrite
 
     caller = sys._getframe(1).f_globals.get("__name__", "")
     if caller not in CROSS_TENANT_READERS:
         raise CrossTenantWrite(f"{caller} may not read across tenants")
-    from flask import current_app
 
     factory = current_app.extensions.get(_EXTENSION)
     if factory is None:
-        from app.extensions import db
 
         return _same_session(db.session)
     return factory()

@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 
 from app.extensions import db
+from app.tenancy.models import Tenant
 
 _current_tenant_id: ContextVar[int | None] = ContextVar("current_tenant_id", default=None)
 
@@ -52,7 +53,6 @@ def bound_tenant_id() -> int | None:
 
 def current_tenant():
     """The bound Tenant row (platform-level, cached by the session's identity map)."""
-    from app.tenancy.models import Tenant
 
     return db.session.get(Tenant, current_tenant_id())
 
