@@ -66,10 +66,10 @@ def accounts_cli() -> None:
 @click.password_option(help="Prompted (twice) when not given.")
 def create_central_admin(email: str, name: str, password: str) -> None:
     """Create the first (or another) central administrator."""
-    from app.accounts.services import create_platform_admin
+    from app.accounts.services import create_platform_admin, password_problem
 
-    if len(password) < 10:
-        click.echo("Error: the password must have at least 10 characters.", err=True)
+    if problem := password_problem(password):
+        click.echo(f"Error: {problem}", err=True)
         sys.exit(1)
     try:
         admin = create_platform_admin(email, name, password)
@@ -123,17 +123,13 @@ def create_user_cmd(slug: str, email: str, name: str, role: str, agency_code: st
 def reset_two_factor(email: str, slug: str | None) -> None:
     """Remove a lost second factor (phone and recovery codes gone): the account enrols again at its next
     sign-in, and every session it has ends. Identify the person another way before running this."""
-    from app.accounts import audit, sessions
     from app.accounts.models import PlatformAdmin, User
+    from app.accounts.services import reset_mfa
     from app.tenancy.models import Tenant
     from app.tenancy.scope import tenant_scope
 
     def _reset(account) -> None:
-        account.totp_secret = None
-        account.totp_last_step = None
-        account.recovery_codes = []
-        sessions.revoke_all(account)
-        audit.record(audit.Action.MFA_DISABLED, account, by_cli=True)
+        reset_mfa(account, by_cli=True)
         db.session.commit()
         click.echo(f"two-factor authentication removed for account {account.id}; it enrols at the next sign-in")
 

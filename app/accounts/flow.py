@@ -19,6 +19,7 @@ from app.accounts.models import PlatformAdmin, User
 from app.extensions import db
 from app.tenancy.models import utcnow
 from app.tenancy.scope import bound_tenant_id
+from app.unit_of_work import transactional
 
 PENDING = "mfa_pending"
 #: Minutes between a correct password and the second factor.
@@ -36,13 +37,14 @@ def _keep_language_and_clear() -> None:
         session["lang"] = lang
 
 
+@transactional
 def failed_password(attempt: services.LoginAttempt) -> None:
     """Audit a refused password and show the one message every refusal gets."""
     audit.record(Action.LOGIN_LOCKED if attempt.locked else Action.LOGIN_FAILED, attempt.account)
-    db.session.commit()
     flash(_("Wrong email or password."), "error")
 
 
+@transactional
 def after_password(account, remember: bool, next_url: str):
     """The password was right: ask for the second factor (or its enrolment), else sign in."""
     if not (account.mfa_enabled or account.mfa_required):
@@ -50,10 +52,11 @@ def after_password(account, remember: bool, next_url: str):
     _keep_language_and_clear()
     session[PENDING] = {"k": "p" if account.is_platform_admin else "t", "id": account.id, "tid": bound_tenant_id(),
                         "n": account.session_nonce, "at": int(time.time()), "r": bool(remember), "next": next_url}
-    db.session.commit()  # the failure counter is only cleared once the second factor is right too
+    # the failure counter is only cleared once the second factor is right too
     return redirect(url_for(_ep("login_mfa" if account.mfa_enabled else "login_mfa_setup")))
 
 
+@transactional
 def complete(account, remember: bool, next_url: str, via: str | None = None):
     """Start the server-side session and sign in."""
     _keep_language_and_clear()
@@ -63,7 +66,6 @@ def complete(account, remember: bool, next_url: str, via: str | None = None):
     sessions.start(account)
     login_user(account, remember=remember)
     audit.record(Action.LOGIN, account, second_factor=via)
-    db.session.commit()
     return redirect(next_url)
 
 
@@ -96,6 +98,7 @@ def _issuer() -> str:
     return f"LAPOR {tenant.name}" if tenant is not None else "LAPOR Daerah"
 
 
+@transactional
 def login_mfa_view():
     """Second step: a code from the authenticator app, or a recovery code."""
     account, data = _pending_account()
@@ -105,7 +108,6 @@ def login_mfa_view():
     if form.validate_on_submit():
         if services.is_locked(account):
             audit.record(Action.LOGIN_LOCKED, account)
-            db.session.commit()
             flash(_("Too many attempts. Please wait a few minutes and sign in again."), "error")
             return _back_to_login()
         step = mfa.accepted_step(account.totp_secret, form.code.data, account.totp_last_step)
@@ -121,7 +123,6 @@ def login_mfa_view():
             return complete(account, data["r"], data["next"], via="recovery_code")
         services.register_failure(account)
         audit.record(Action.MFA_FAILED, account)
-        db.session.commit()
         form.code.errors.append(_("This code is not valid (or was already used). Enter the current code."))
     return render_template("accounts/mfa_verify.html", form=form)
 
@@ -143,6 +144,7 @@ def _enrol(account, secret: str, code: str) -> bool:
     return True
 
 
+@transactional
 def login_mfa_setup_view():
     """Enrolment during sign-in (administrators who have not enrolled yet): nothing else is reachable."""
     account, data = _pending_account()
@@ -170,6 +172,7 @@ def security_context(account) -> dict:
             "action_form": ActionForm(), "ep": _ep}
 
 
+@transactional
 def setup_view():
     """Enrol (optional for officers and liaisons) from the account page."""
     account = current_user._get_current_object()
@@ -181,13 +184,13 @@ def setup_view():
     if form.validate_on_submit():
         if _enrol(account, secret, form.code.data):
             session.pop("mfa_setup_secret", None)
-            db.session.commit()
             flash(_("Two-factor authentication is on."), "info")
             return redirect(url_for(_ep("recovery_codes"), next=url_for(_ep("account"))))
         form.code.errors.append(_("This code is not valid. Check the time on your phone and try again."))
     return _enrolment_page(form, secret, account, url_for(_ep("account")))
 
 
+@transactional
 def recovery_codes_view():
     """Show new recovery codes once: right after enrolment (GET, when none exist) or on request (POST)."""
     account = current_user._get_current_object()
@@ -200,7 +203,6 @@ def recovery_codes_view():
         codes, hashes = mfa.new_recovery_codes()
         account.recovery_codes = hashes
         audit.record(Action.MFA_RECOVERY_RENEWED, account)
-        db.session.commit()
     next_url = _safe_next(url_for(_ep("account")))
     return render_template("accounts/recovery_codes.html", codes=codes, form=form, next_url=next_url,
                            remaining=len(account.recovery_codes or []))
@@ -212,6 +214,7 @@ def _safe_next(default: str) -> str:
     return safe_next(default)
 
 
+@transactional
 def disable_view():
     """Turn two-factor authentication off (only where it is optional); asks for the password."""
     account = current_user._get_current_object()
@@ -220,41 +223,36 @@ def disable_view():
     form = PasswordConfirmForm()
     if form.validate_on_submit():
         if account.check_password(form.password.data):
-            account.totp_secret = None
-            account.totp_last_step = None
-            account.recovery_codes = []
-            audit.record(Action.MFA_DISABLED, account)
-            db.session.commit()
+            services.reset_mfa(account, end_sessions=False)
             flash(_("Two-factor authentication is off."), "info")
             return redirect(url_for(_ep("account")))
         form.password.errors.append(_("The password is not correct."))
     return render_template("accounts/mfa_disable.html", form=form)
 
 
+@transactional
 def change_password_view():
     account = current_user._get_current_object()
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not account.check_password(form.current.data):
             services.register_failure(account)
-            db.session.commit()
             form.current.errors.append(_("The password is not correct."))
         else:
             ended = services.change_password(account, form.password.data, keep_session_key=account.login_session_key)
             audit.record(Action.PASSWORD_CHANGED, account, other_sessions_ended=ended)
-            db.session.commit()
             flash(_("Your password has been changed. You have been signed out on your other devices."), "info")
             return redirect(url_for(_ep("account")))
     return render_template("accounts/password.html", form=form)
 
 
+@transactional
 def revoke_all_view():
     """Sign out everywhere, this browser included."""
     account = current_user._get_current_object()
     if ActionForm().validate_on_submit():
         sessions.revoke_all(account)
         audit.record(Action.LOGOUT_EVERYWHERE, account)
-        db.session.commit()
         logout_user()
         _keep_language_and_clear()
         flash(_("You have been signed out on every device."), "info")
@@ -262,6 +260,7 @@ def revoke_all_view():
     abort(400)
 
 
+@transactional
 def revoke_one_view(session_id: int):
     """End one of one's own other sessions (404 for anything else)."""
     account = current_user._get_current_object()
@@ -271,18 +270,17 @@ def revoke_one_view(session_id: int):
     if ActionForm().validate_on_submit():
         sessions.revoke(account, row.key)
         audit.record(Action.LOGOUT_EVERYWHERE, account, sessions=1)
-        db.session.commit()
         flash(_("That device has been signed out."), "info")
     return redirect(url_for(_ep("account")))
 
 
+@transactional
 def end_session() -> None:
     """Sign out: revoke this browser's server-side session and clear the cookie session."""
     if current_user.is_authenticated:
         account = current_user._get_current_object()
         sessions.revoke(account, getattr(account, "login_session_key", None))
         audit.record(Action.LOGOUT, account)
-        db.session.commit()
     logout_user()
     _keep_language_and_clear()
 

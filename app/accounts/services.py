@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
@@ -18,6 +19,26 @@ from app.tenancy.scope import current_tenant_id
 
 RESET_SALT = "password-reset"
 _DUMMY_HASH = None
+
+#: The password rule, the same for every way a password is set (forms, invitations, CLI, create_user).
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 200
+
+
+class AccountError(ValueError):
+    """An account operation that is not possible as asked; ``errors`` maps form fields to translated messages."""
+
+    def __init__(self, errors: dict):
+        self.errors = errors
+        super().__init__("; ".join(str(m) for m in errors.values()))
+
+
+def password_problem(password: str | None) -> str | None:
+    """Why ``password`` may not be used (a translated message), or None when it is fine."""
+    if not password or not (PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH):
+        return str(_l("The password must have %(low)s to %(high)s characters.", low=PASSWORD_MIN_LENGTH,
+                      high=PASSWORD_MAX_LENGTH))
+    return None
 
 
 def _normalise_email(email: str) -> str:
@@ -109,6 +130,8 @@ def change_password(account, new_password: str, keep_session_key: str | None = N
     """Set a new password and end the account's other sessions; returns how many were ended."""
     from app.accounts import sessions
 
+    if problem := password_problem(new_password):
+        raise AccountError({"password": problem})
     account.set_password(new_password)
     clear_failures(account)
     ended = sessions.revoke_all(account, except_key=keep_session_key)
@@ -120,16 +143,13 @@ def change_role(user: User, role: str, by: User, agency_id: int | None = None) -
     """A tenant administrator changes a staff member's role: their sessions end (the new role, and a
     required second factor, apply from the next sign-in).
 
-    :raises ValueError: for a role outside staff, a liaison without an agency, or one's own account.
+    :raises AccountError: for a role outside staff, a liaison without an agency, or one's own account.
     """
     from app.accounts import audit, sessions
 
-    if role not in Role.STAFF:
-        raise ValueError("not a staff role")
-    if user.id == by.id:
-        raise ValueError("administrators cannot change their own role")
-    if role == Role.LIAISON and agency_id is None:
-        raise ValueError("a liaison must belong to an agency")
+    if role not in Role.STAFF or user.id == by.id or (role == Role.LIAISON and agency_id is None):
+        raise AccountError({"role": _l(
+            "This role change is not possible (a liaison needs an agency; your own role stays).")})
     old = user.role
     if old == role and (role != Role.LIAISON or user.agency_id == agency_id):
         return
@@ -141,14 +161,15 @@ def change_role(user: User, role: str, by: User, agency_id: int | None = None) -
 
 
 def set_active(user: User, active: bool, by: User) -> None:
-    """Deactivate (ending every session) or reactivate a staff account.
+    """Deactivate (sign-in refused, every session ended) or reactivate a staff account: the one
+    implementation behind every page and command, audited once in the security log.
 
-    :raises ValueError: for one's own account.
+    :raises AccountError: for one's own account.
     """
     from app.accounts import audit, sessions
 
     if user.id == by.id:
-        raise ValueError("administrators cannot deactivate themselves")
+        raise AccountError({"active": _l("You cannot deactivate your own account.")})
     if user.active == active:
         return
     user.active = active
@@ -158,14 +179,43 @@ def set_active(user: User, active: bool, by: User) -> None:
     db.session.flush()
 
 
+def reset_mfa(account, by=None, end_sessions: bool = True, **detail) -> None:
+    """Remove an account's second factor (secret, last step, recovery codes) and end its sessions; audited
+    once. The account enrols again at its next sign-in where the second factor is required. Used by the
+    account owner (``by`` None), an administrator and the ``accounts reset-2fa`` command alike."""
+    from app.accounts import audit, sessions
+
+    account.totp_secret = None
+    account.totp_last_step = None
+    account.recovery_codes = []
+    if end_sessions:
+        sessions.revoke_all(account)
+    audit.record(audit.Action.MFA_DISABLED, account, by=by, **detail)
+    db.session.flush()
+
+
+def staff_member(user_id: int) -> User | None:
+    """A staff account of the bound region (another region's id is not found)."""
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.role in Role.STAFF else None
+
+
+def staff_members() -> list[User]:
+    return list(db.session.execute(
+        select(User).where(User.role.in_(Role.STAFF)).order_by(User.role, User.name)).scalars())
+
+
 def create_user(email: str, name: str, role: str, password: str | None = None, agency_id: int | None = None,
                 phone: str | None = None, is_unit_head: bool = False) -> User:
     """Create a user in the bound tenant.
 
-    :raises ValueError: for an unknown role, a liaison without an agency, or an email address the
-        sign-in form would refuse (:class:`app.inputs.InvalidEmail`).
+    :raises ValueError: for an unknown role, a liaison without an agency, an email address the
+        sign-in form would refuse (:class:`app.inputs.InvalidEmail`), or a password the rule refuses
+        (:class:`AccountError`).
     """
     email = account_email(email)
+    if password and (problem := password_problem(password)):
+        raise AccountError({"password": problem})
     if role not in Role.ALL:
         raise ValueError(f"unknown role {role!r}")
     if role == Role.LIAISON and agency_id is None:
@@ -180,7 +230,10 @@ def create_user(email: str, name: str, role: str, password: str | None = None, a
 
 
 def create_platform_admin(email: str, name: str, password: str) -> PlatformAdmin:
-    """:raises ValueError: for an email address the sign-in form would refuse."""
+    """:raises ValueError: for an email address the sign-in form would refuse, or a password the rule
+        refuses (:class:`AccountError`)."""
+    if problem := password_problem(password):
+        raise AccountError({"password": problem})
     admin = PlatformAdmin(email=account_email(email), name=name)
     admin.set_password(password)
     db.session.add(admin)

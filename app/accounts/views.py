@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts import flow, services
 from app.accounts.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from app.accounts.models import Role
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.i18n import remember_language
+from app.unit_of_work import transactional, unit_of_work
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -84,6 +85,7 @@ def logout():
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit("5 per hour", methods=["POST"])
+@transactional
 def forgot_password():
     """Ask for a password reset link by email."""
     form = ForgotPasswordForm()
@@ -92,13 +94,13 @@ def forgot_password():
             form.email.data,
             lambda token: url_for("tenant.accounts.reset_password", token=token, _external=True),
         )
-        db.session.commit()
         flash(_("If the address has an account, we have sent a link to reset the password."), "info")
         return redirect(url_for("tenant.accounts.login"))
     return render_template("accounts/forgot.html", form=form)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@transactional
 def reset_password(token: str):
     """Set a new password with an emailed, expiring, single-use token."""
     user = services.user_for_reset_token(token)
@@ -108,7 +110,6 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         services.reset_password(user, form.password.data)
-        db.session.commit()
         flash(_("Your password has been changed. Please sign in."), "info")
         return redirect(url_for("tenant.accounts.login"))
     return render_template("accounts/reset.html", form=form)
@@ -121,15 +122,15 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.create_user(form.email.data, form.name.data, Role.CITIZEN,
-                                        password=form.password.data, phone=form.phone.data or None)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
+            with unit_of_work(form) as work:
+                user = services.create_user(form.email.data, form.name.data, Role.CITIZEN,
+                                            password=form.password.data, phone=form.phone.data or None)
+        except IntegrityError:  # rolled back
             form.email.errors.append(_("This email already has an account here."))
         else:
-            flash(_("Your account is ready."), "info")
-            return flow.complete(user, False, url_for("tenant.public.home"))
+            if work.ok:
+                flash(_("Your account is ready."), "info")
+                return flow.complete(user, False, url_for("tenant.public.home"))
     return render_template("accounts/register.html", form=form, tenant=g.tenant)
 
 

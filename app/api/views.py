@@ -10,8 +10,8 @@ from app.accounts.access import roles_required
 from app.accounts.models import Role
 from app.api import keys
 from app.api.forms import SCOPE_LABELS, ApiKeyForm
-from app.extensions import db
 from app.integrations.forms import ConfirmForm
+from app.unit_of_work import transactional, unit_of_work
 
 bp = Blueprint("api_keys", __name__, url_prefix="/staff/api-keys", template_folder="templates")
 
@@ -24,14 +24,9 @@ def index():
     """The region's keys and the form for a new one; a new key is shown once, on the answer page."""
     form = ApiKeyForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             key, token = keys.create_key(form.name.data, form.scopes.data, actor=current_user._get_current_object())
-            db.session.commit()
-        except keys.ApiKeyError as exc:
-            db.session.rollback()
-            for name, message in exc.errors.items():
-                getattr(form, name).errors = [*getattr(form, name).errors, message]
-        else:
+        if work.ok:
             html = render_template("api/key_created.html", key=key, token=token, scope_labels=SCOPE_LABELS)
             response = make_response(html, 201)
             response.headers["Cache-Control"] = "no-store"
@@ -43,6 +38,7 @@ def index():
 
 @bp.post("/<int:key_id>/revoke")
 @admin_required
+@transactional
 def revoke(key_id: int):
     """The key stops working at once."""
     key = keys.get_key(key_id)
@@ -51,6 +47,5 @@ def revoke(key_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     keys.revoke_key(key, actor=current_user._get_current_object())
-    db.session.commit()
     flash(_("The API key “%(name)s” is revoked.", name=key.name), "info")
     return redirect(url_for(".index"))

@@ -16,6 +16,7 @@ from sqlalchemy import Select, exists, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role
+from app.agencies.models import Agency, Category
 from app.complaints.access import is_unit, staff_complaints_query
 from app.complaints.models import CLASSES, Complaint, Disposition, FollowUp, FollowUpStatus, Status
 from app.deadlines.calendar import calendar_for_tenant
@@ -288,3 +289,27 @@ def followups_query(c: Complaint, user) -> Select:
         stmt = stmt.where(or_(FollowUp.agency_id == getattr(user, "agency_id", None),
                               FollowUp.status == FollowUpStatus.PUBLISHED))
     return stmt
+
+
+# ---------------------------------------------------------------- reads for the staff report page
+
+
+def categories_by_code() -> list[Category]:
+    return list(db.session.execute(select(Category).order_by(Category.code)).scalars())
+
+
+def agencies_by_short_name(active_only: bool = True) -> list[Agency]:
+    stmt = select(Agency).order_by(Agency.short_name)
+    if active_only:
+        stmt = stmt.where(Agency.active.is_(True))
+    return list(db.session.execute(stmt).scalars())
+
+
+def followups(c: Complaint, user) -> list[FollowUp]:
+    """The follow-ups of ``c`` that ``user`` may see (``followups_query``), oldest first."""
+    return list(db.session.execute(followups_query(c, user)).scalars())
+
+
+def followup(c: Complaint, user, followup_id: int) -> FollowUp | None:
+    """One follow-up of ``c`` that ``user`` may see, or None."""
+    return db.session.execute(followups_query(c, user).where(FollowUp.id == followup_id)).scalar_one_or_none()

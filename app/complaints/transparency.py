@@ -209,3 +209,10 @@ def on_time_share() -> OnTimeShare:
         .where(Complaint.answered_on_time.is_not(None))
     ).one()
     return OnTimeShare(handled=handled or 0, on_time=on_time or 0)
+
+
+def merged_primary(c: Complaint) -> Complaint | None:
+    """The report a merged duplicate was merged into (of the bound region), or None."""
+    if c.merged_into_id is None:
+        return None
+    return db.session.get(Complaint, c.merged_into_id)

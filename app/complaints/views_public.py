@@ -1,6 +1,7 @@
 """Citizen pages of a region: submit, track, reply, rate, reopen, transparency.
 
-Each POST parses a form, calls ONE service function, commits, flashes and redirects. The private
+Each POST parses a form, calls ONE service function in one unit of work (``app.unit_of_work``), flashes and
+redirects. The private
 tracking link (code + secret token) is what lets a citizen act; the code alone only shows the status.
 """
 
@@ -33,7 +34,6 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
@@ -43,12 +43,12 @@ from app.complaints import forms as f
 from app.complaints import transparency as reports
 from app.complaints.models import Complaint, Privacy, Status
 from app.complaints.uploads import MAX_FILES, UploadError, attachment_response, prepare_uploads, read_attachment
-from app.complaints.workflow import TransitionError
 from app.deadlines.calendar import calendar_for_tenant
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.inputs import page_number
 from app.onboarding.access import portal_closed
 from app.tenancy.models import utcnow
+from app.unit_of_work import attach_errors, unit_of_work
 
 bp = Blueprint("complaints_public", __name__)
 
@@ -227,16 +227,7 @@ def _submit_data(form: f.SubmitForm, uploads: list) -> service.SubmitData:
 
 def _add_errors(form: FlaskForm, errors: dict) -> None:
     """Put the service's translated errors at the form's fields (unknown keys at the title)."""
-    for name, message in errors.items():
-        target = getattr(form, name, None)
-        if target is None or not hasattr(target, "errors"):
-            target = form.title if hasattr(form, "title") else None
-        if target is None:
-            continue
-        if not isinstance(target.errors, list):
-            target.errors = list(target.errors)
-        if str(message) not in [str(e) for e in target.errors]:
-            target.errors.append(str(message))
+    attach_errors(form, errors, fallback="title")
 
 
 def _render_submit(form: f.SubmitForm, status: int = 200, files_dropped: bool = False, limited: str | None = None):
@@ -280,14 +271,11 @@ def submit():
         # Show every problem at once: the service's rules too, not only the form's.
         _add_errors(form, service.validate_submission(data))
         return _render_submit(form, 400, files_dropped=bool(posted_files))
-    try:
+    with unit_of_work(form, fallback="title") as work:
         complaint, _created = service.submit_complaint(data)
-    except service.ValidationError as exc:
-        db.session.rollback()
-        _add_errors(form, exc.errors)
+        code, token = complaint.code, complaint.access_token  # read before commit expires the row (no reload)
+    if work.failed:
         return _render_submit(form, 400, files_dropped=bool(posted_files))
-    code, token = complaint.code, complaint.access_token  # read before commit expires the row (no reload)
-    db.session.commit()
     return redirect(url_for(".received", code=code, t=token), 303)
 
 
@@ -370,7 +358,7 @@ def _merged_progress(c: Complaint) -> dict | None:
     Never the primary's private link, its reporter's data or actions."""
     if c.merged_into_id is None:
         return None
-    primary = db.session.get(Complaint, c.merged_into_id)
+    primary = reports.merged_primary(c)
     if primary is None:
         return None
     public_content = not primary.confidential and primary.verified_at is not None
@@ -430,23 +418,12 @@ def _citizen_action(code: str, key: str, form_cls: type[FlaskForm],
     form = form_cls(prefix=key)
     if not form.validate_on_submit():
         return _render_track(c, token, failed={key: form}, status=400)
-    try:
+    with unit_of_work(form, fallback="title", stale_message=_(
+            "Your report was changed meanwhile. Please look at it again and retry.")) as work:
         run(c, form)
-        db.session.commit()
-    except TransitionError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(back, 303)
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("Your report was changed meanwhile. Please look at it again and retry."), "error")
-        return redirect(back, 303)
-    except (service.ValidationError, UploadError) as exc:
-        db.session.rollback()
-        if isinstance(exc, UploadError):
-            _add_errors(form, {"attachments": exc.message})
-        else:
-            _add_errors(form, exc.errors)
+    if work.conflict:
+        return work.flash_and_redirect(back)
+    if work.invalid:
         c = _complaint_for(code, token, require_token=True)
         return _render_track(c, token, failed={key: form}, status=400)
     flash(done, "info")

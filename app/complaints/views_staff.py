@@ -1,8 +1,9 @@
 """Staff pages: the complaint unit's inbox and actions, and the agency liaison's work.
 
-Every action: parse the form, call ONE service function with the signed-in actor, commit, flash,
-redirect to the report. Bad input re-renders the report with the errors (400); an action that is not
-possible now, or a report changed meanwhile, answers 409 with the reason and a link to reload.
+Every action: parse the form, call ONE service function with the signed-in actor in one unit of work
+(``app.unit_of_work``), flash, redirect to the report. Bad input re-renders the report with the errors
+(400); an action that is not possible now, or a report changed meanwhile, answers 409 with the reason
+and a link to reload.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
 from app.accounts.access import roles_required, staff_required
@@ -27,11 +26,11 @@ from app.complaints import forms as f
 from app.complaints import response_templates as rt
 from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, Status, Visibility
 from app.complaints.uploads import attachment_response, read_attachment
-from app.complaints.workflow import StaleComplaint, TransitionError
-from app.extensions import db
+from app.extensions import db  # only _forms_for still reads here (its rewrite is pending)
 from app.inputs import page_number
 from app.privacy import forms as privacy_forms
 from app.tenancy.models import utcnow
+from app.unit_of_work import unit_of_work
 
 bp = Blueprint("complaints_staff", __name__, url_prefix="/staff")
 
@@ -110,14 +109,11 @@ def _locale() -> str:
 
 
 def _categories() -> list[Category]:
-    return list(db.session.execute(select(Category).order_by(Category.code)).scalars())
+    return inbox.categories_by_code()
 
 
 def _agencies(active_only: bool = True) -> list[Agency]:
-    stmt = select(Agency).order_by(Agency.short_name)
-    if active_only:
-        stmt = stmt.where(Agency.active.is_(True))
-    return list(db.session.execute(stmt).scalars())
+    return inbox.agencies_by_short_name(active_only)
 
 
 def _category_choices(include_inactive_id: int | None = None) -> list[tuple]:
@@ -138,7 +134,7 @@ def _detail_url(c_id: int) -> str:
 def _own_followup(c: Complaint, agency_id: int | None) -> FollowUp | None:
     if agency_id is None:
         return None
-    for fu in db.session.execute(inbox.followups_query(c, _user())).scalars():
+    for fu in inbox.followups(c, _user()):
         if fu.agency_id == agency_id and fu.status != FollowUpStatus.PUBLISHED:
             return fu
     return None
@@ -178,8 +174,7 @@ def _build_form(key: str, c: Complaint, display: bool, fu: FollowUp | None = Non
         form.template_id.choices = [("", "—")] + [(t.id, t.title) for t in rt.list_templates(active_only=True)]
     elif key == "followup":
         # A follow-up sent for review is the complaint unit's to publish or return; it cannot be edited meanwhile.
-        in_review = {fu.agency_id for fu in db.session.execute(inbox.followups_query(c, _user())).scalars()
-                     if fu.status == FollowUpStatus.SUBMITTED}
+        in_review = {fu.agency_id for fu in inbox.followups(c, _user()) if fu.status == FollowUpStatus.SUBMITTED}
         form.agency_id.choices = [(d.agency_id, d.agency.short_name) for d in _active_dispositions(c)
                                   if d.agency_id not in in_review]
     return form
@@ -235,7 +230,7 @@ def _change_value(key: str, value, categories: dict) -> str:
     return str(value)
 
 
-def _render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
+def render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
     user = _user()
     loc = _locale()
     categories = {cat.id: cat.label(loc) for cat in _categories()}
@@ -262,7 +257,7 @@ def _render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
     return render_template(
         "complaints/staff/detail.html", c=c, reporter=access.reporter_view(c, user), attachments=atts,
         attachments_by_event=by_event, events=events, changes=changes, forms=forms, review=review,
-        followups=list(db.session.execute(inbox.followups_query(c, user)).scalars()),
+        followups=inbox.followups(c, user),
         dispositions=c.dispositions, category=categories.get(c.category_id), badge=inbox.deadline_badge(c, g.tenant),
         stage=inbox.stage_label(c.due_stage), templates=templates, merged_into=merged_into,
         followup_labels=FOLLOWUP_LABELS, is_unit=access.is_unit(user), Visibility=Visibility,
@@ -270,47 +265,34 @@ def _render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
     ), status
 
 
-def _conflict(complaint_id: int, message) -> tuple[str, int]:
+def conflict_page(complaint_id: int, message) -> tuple[str, int]:
+    """The 409 page: the action is not possible now (or the report changed meanwhile), with a reload link."""
     return render_template("complaints/staff/conflict.html", message=str(message),
                            reload_url=_detail_url(complaint_id)), 409
 
 
-def _attach_errors(form: FlaskForm, errors: dict) -> None:
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*list(field.errors or []), str(message)]
-        else:
-            flash(str(message), "error")
-
-
-def _perform(complaint_id: int, key: str, call: Callable[[Complaint, FlaskForm], object], success,
-             followup_id: int | None = None):
-    """Validate the posted form ``key``, run ``call`` (one service function), commit, redirect."""
+def perform(complaint_id: int, key: str, call: Callable[[Complaint, FlaskForm], object], success,
+            followup_id: int | None = None, form: FlaskForm | None = None):
+    """Validate the posted form ``key`` (or the given ``form``), run ``call`` (one service function) in one unit
+    of work, redirect to the report. Bad input re-renders the report (400); a conflict answers 409."""
     c = access.access_complaint(complaint_id, _user())
     fu = None
     if followup_id is not None:
-        stmt = inbox.followups_query(c, _user()).where(FollowUp.id == followup_id)
-        fu = db.session.execute(stmt).scalar_one_or_none()
+        fu = inbox.followup(c, _user(), followup_id)
         if fu is None:
             abort(404)
-    form = _build_form(key, c, display=False, fu=fu)
+    if form is None:
+        form = _build_form(key, c, display=False, fu=fu)
     prefix = form._prefix.rstrip("-")
     if not form.validate_on_submit():
-        return _render_detail(c, failed={prefix: form}, status=400)
-    try:
+        return render_detail(c, failed={prefix: form}, status=400)
+    with unit_of_work(form) as work:
         call(c, form)
-        db.session.commit()
-    except service.ValidationError as exc:
-        db.session.rollback()
-        _attach_errors(form, exc.errors)
-        return _render_detail(c, failed={prefix: form}, status=400)
-    except TransitionError as exc:
-        db.session.rollback()
-        return _conflict(complaint_id, exc.message)
-    except StaleDataError:
-        db.session.rollback()
-        return _conflict(complaint_id, StaleComplaint().message)
+    if work.invalid:
+        c = access.access_complaint(complaint_id, _user())
+        return render_detail(c, failed={prefix: form}, status=400)
+    if work.conflict:
+        return conflict_page(complaint_id, work.failure.message)
     flash(str(success), "info")
     return redirect(_detail_url(complaint_id))
 
@@ -376,7 +358,7 @@ def inbox_list():
 @staff_required
 def detail(complaint_id: int):
     """One report: details, reporter (as far as this user may see), timeline, follow-ups, actions."""
-    return _render_detail(access.access_complaint(complaint_id, _user()))
+    return render_detail(access.access_complaint(complaint_id, _user()))
 
 
 @bp.get("/complaints/<int:complaint_id>/attachments/<int:attachment_id>")
@@ -404,7 +386,7 @@ def verify(complaint_id: int):
             category_id=form.category_id.data, tags=form.tag_list(), anonymous=form.anonymous.data,
             confidential=form.confidential.data, expected_version=_version(form))
 
-    return _perform(complaint_id, "verify", call, _l("The report is verified."))
+    return perform(complaint_id, "verify", call, _l("The report is verified."))
 
 
 @bp.post("/complaints/<int:complaint_id>/edit")
@@ -417,14 +399,14 @@ def edit(complaint_id: int):
             complaint_class=form.complaint_class.data, category_id=form.category_id.data, tags=form.tag_list(),
             anonymous=form.anonymous.data, confidential=form.confidential.data)
 
-    return _perform(complaint_id, "edit", call, _l("The changes are saved."))
+    return perform(complaint_id, "edit", call, _l("The changes are saved."))
 
 
 @bp.post("/complaints/<int:complaint_id>/hold")
 @unit_required
 def hold(complaint_id: int):
     """Put on hold (tunda) and ask the reporter for the missing information."""
-    return _perform(complaint_id, "hold", lambda c, form: service.hold(
+    return perform(complaint_id, "hold", lambda c, form: service.hold(
         c, _actor(), form.message.data, expected_version=_version(form)),
         _l("The report is on hold; the reporter was asked for more information."))
 
@@ -433,7 +415,7 @@ def hold(complaint_id: int):
 @unit_required
 def resume(complaint_id: int):
     """End a hold: verification continues."""
-    return _perform(complaint_id, "resume", lambda c, form: service.resume(
+    return perform(complaint_id, "resume", lambda c, form: service.resume(
         c, _actor(), expected_version=_version(form)), _l("Verification continues."))
 
 
@@ -441,7 +423,7 @@ def resume(complaint_id: int):
 @unit_required
 def refer(complaint_id: int):
     """Not our authority: refer to the body with authority."""
-    return _perform(complaint_id, "refer", lambda c, form: service.refer(
+    return perform(complaint_id, "refer", lambda c, form: service.refer(
         c, _actor(), form.refer_to.data, form.message.data, expected_version=_version(form)),
         _l("The report is referred to the body with authority."))
 
@@ -450,7 +432,7 @@ def refer(complaint_id: int):
 @unit_required
 def archive(complaint_id: int):
     """Archive with a reason."""
-    return _perform(complaint_id, "archive", lambda c, form: service.archive(
+    return perform(complaint_id, "archive", lambda c, form: service.archive(
         c, _actor(), form.reason.data, expected_version=_version(form)), _l("The report is archived."))
 
 
@@ -458,7 +440,7 @@ def archive(complaint_id: int):
 @unit_required
 def dispose(complaint_id: int):
     """Send to one or more agencies (disposisi)."""
-    return _perform(complaint_id, "dispose", lambda c, form: service.dispose(
+    return perform(complaint_id, "dispose", lambda c, form: service.dispose(
         c, _actor(), form.agency_ids.data, (form.instruction.data or "").strip() or None,
         expected_version=_version(form)), _l("The report is sent to the agencies."))
 
@@ -476,14 +458,14 @@ def public_reply(complaint_id: int):
                 raise service.ValidationError({"template_id": _l("Choose a template from the list.")}) from None
         return service.public_reply(c, _actor(), message)
 
-    return _perform(complaint_id, "public_reply", call, _l("The message is sent to the reporter."))
+    return perform(complaint_id, "public_reply", call, _l("The message is sent to the reporter."))
 
 
 @bp.post("/complaints/<int:complaint_id>/followups/<int:followup_id>/return")
 @unit_required
 def return_followup(complaint_id: int, followup_id: int):
     """Send a follow-up back to the agency with a remark."""
-    return _perform(complaint_id, "return_followup", lambda c, form: service.return_followup(
+    return perform(complaint_id, "return_followup", lambda c, form: service.return_followup(
         c, _actor(), followup_id, form.remark.data), _l("The follow-up is returned to the agency."),
         followup_id=followup_id)
 
@@ -492,7 +474,7 @@ def return_followup(complaint_id: int, followup_id: int):
 @unit_required
 def publish_followup(complaint_id: int, followup_id: int):
     """Publish a follow-up to the reporter (optionally corrected)."""
-    return _perform(complaint_id, "publish_followup", lambda c, form: service.publish_followup(
+    return perform(complaint_id, "publish_followup", lambda c, form: service.publish_followup(
         c, _actor(), followup_id, form.body.data, expected_version=_version(form)),
         _l("The follow-up is published to the reporter."), followup_id=followup_id)
 
@@ -501,7 +483,7 @@ def publish_followup(complaint_id: int, followup_id: int):
 @unit_required
 def close(complaint_id: int):
     """Close the report."""
-    return _perform(complaint_id, "close", lambda c, form: service.close(
+    return perform(complaint_id, "close", lambda c, form: service.close(
         c, _actor(), form.message.data, expected_version=_version(form)), _l("The report is closed."))
 
 
@@ -509,7 +491,7 @@ def close(complaint_id: int):
 @unit_required
 def reopen(complaint_id: int):
     """Reopen a closed report."""
-    return _perform(complaint_id, "reopen", lambda c, form: service.reopen(
+    return perform(complaint_id, "reopen", lambda c, form: service.reopen(
         c, _actor(), form.reason.data, expected_version=_version(form)), _l("The report is reopened."))
 
 
@@ -525,7 +507,7 @@ def merge(complaint_id: int):
             raise service.ValidationError({"primary_code": _l("No report has this tracking code.")}) from None
         return service.merge(c, primary, _actor(), expected_version=_version(form))
 
-    return _perform(complaint_id, "merge", call, _l("The report is merged into the main report."))
+    return perform(complaint_id, "merge", call, _l("The report is merged into the main report."))
 
 
 # ---------------------------------------------------------------- actions of all staff
@@ -534,7 +516,7 @@ def merge(complaint_id: int):
 @staff_required
 def note(complaint_id: int):
     """An internal note (staff only)."""
-    return _perform(complaint_id, "note", lambda c, form: service.note(c, _actor(), form.message.data),
+    return perform(complaint_id, "note", lambda c, form: service.note(c, _actor(), form.message.data),
                     _l("The internal note is added."))
 
 
@@ -547,7 +529,7 @@ def followup(complaint_id: int):
                                            submit=bool(form.send.data))
 
     sent = request.form.get("followup-send")
-    return _perform(complaint_id, "followup", call,
+    return perform(complaint_id, "followup", call,
                     _l("The follow-up is sent for review.") if sent else _l("The draft is saved."))
 
 
@@ -566,13 +548,9 @@ def template_new():
     """Add an answer template."""
     form = f.ResponseTemplateForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             rt.create_template(form.title.data, form.body.data, form.active.data)
-            db.session.commit()
-        except service.ValidationError as exc:
-            db.session.rollback()
-            _attach_errors(form, exc.errors)
-        else:
+        if work.ok:
             flash(_("The template is saved."), "info")
             return redirect(url_for(".templates"))
     status = 400 if form.is_submitted() else 200
@@ -586,13 +564,9 @@ def template_edit(template_id: int):
     row = rt.access_template(template_id)
     form = f.ResponseTemplateForm(obj=row)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             rt.update_template(row, form.title.data, form.body.data, form.active.data)
-            db.session.commit()
-        except service.ValidationError as exc:
-            db.session.rollback()
-            _attach_errors(form, exc.errors)
-        else:
+        if work.ok:
             flash(_("The template is saved."), "info")
             return redirect(url_for(".templates"))
     status = 400 if form.is_submitted() else 200
@@ -605,7 +579,7 @@ def template_active(template_id: int):
     """Stop offering a template (or offer it again)."""
     row = rt.access_template(template_id)
     active = request.form.get("active") == "1"
-    rt.set_template_active(row, active)
-    db.session.commit()
+    with unit_of_work(catch=False):
+        rt.set_template_active(row, active)
     flash(_("The template is offered again.") if active else _("The template is no longer offered."), "info")
     return redirect(url_for(".templates"))

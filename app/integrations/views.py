@@ -9,11 +9,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.access import roles_required
 from app.accounts.models import Role
-from app.extensions import csrf, db, limiter
+from app.extensions import csrf, limiter
 from app.integrations import inbound, sp4n, webhooks
 from app.integrations.forms import ConfirmForm, WebhookForm
 from app.integrations.models import WEBHOOK_EVENTS
 from app.tenancy.models import utcnow
+from app.unit_of_work import transactional, unit_of_work
 
 bp = Blueprint("integrations", __name__, url_prefix="/staff/integrations", template_folder="templates")
 inbound_bp = Blueprint("inbound", __name__, url_prefix="/inbound")
@@ -53,15 +54,10 @@ def webhook_new():
     """Register a webhook; its secret is shown on the answer page only."""
     form = _webhook_form()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             hook, secret = webhooks.create_webhook(form.url.data, form.events.data, form.description.data,
                                                    actor=current_user._get_current_object())
-            db.session.commit()
-        except webhooks.WebhookError as exc:
-            db.session.rollback()
-            for name, message in exc.errors.items():
-                getattr(form, name).errors = [*getattr(form, name).errors, message]
-        else:
+        if work.ok:
             return _no_store(render_template("integrations/secret.html", hook=hook, secret=secret), 201)
     status = 400 if form.is_submitted() else 200
     return render_template("integrations/webhook_form.html", form=form), status
@@ -79,6 +75,7 @@ def webhook_detail(webhook_id: int):
 
 @bp.post("/webhooks/<int:webhook_id>/active")
 @admin_required
+@transactional
 def webhook_active(webhook_id: int):
     """Switch a webhook off (pending deliveries are cancelled) or on again."""
     hook = webhooks.access_webhook(webhook_id)
@@ -86,44 +83,43 @@ def webhook_active(webhook_id: int):
         abort(400)
     active = request.form.get("active") == "1"
     webhooks.set_active(hook, active)
-    db.session.commit()
     flash(_("The webhook is on.") if active else _("The webhook is off."), "info")
     return redirect(url_for(".webhook_detail", webhook_id=hook.id))
 
 
 @bp.post("/webhooks/<int:webhook_id>/secret")
 @admin_required
+@transactional
 def webhook_secret(webhook_id: int):
     """Replace the secret; the new one is shown once and the old one stops working."""
     hook = webhooks.access_webhook(webhook_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     secret = webhooks.rotate_secret(hook)
-    db.session.commit()
     return _no_store(render_template("integrations/secret.html", hook=hook, secret=secret))
 
 
 @bp.post("/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/redeliver")
 @admin_required
+@transactional
 def webhook_redeliver(webhook_id: int, delivery_id: int):
     """Send a finished delivery once more (same event id)."""
     hook = webhooks.access_webhook(webhook_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     webhooks.redeliver(hook, delivery_id)
-    db.session.commit()
     flash(_("The delivery is queued again."), "info")
     return redirect(url_for(".webhook_detail", webhook_id=hook.id))
 
 
 @bp.post("/inbound/token")
 @admin_required
+@transactional
 def inbound_token():
     """A new gateway token (shown once); the previous one stops working."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     token = inbound.create_token(actor=current_user._get_current_object())
-    db.session.commit()
     return _no_store(render_template("integrations/token.html", token=token,
                                      inbound_urls=[url_for("tenant.inbound.receive_" + ch, _external=True)
                                                    for ch in inbound.CHANNELS]))
@@ -131,12 +127,12 @@ def inbound_token():
 
 @bp.post("/inbound/revoke")
 @admin_required
+@transactional
 def inbound_revoke():
     """Stop accepting gateway messages until a new token is made."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     inbound.revoke_tokens()
-    db.session.commit()
     flash(_("The gateway token is revoked."), "info")
     return redirect(url_for(".index"))
 
@@ -183,15 +179,13 @@ def _receive(channel: str):
     fields = {k: str(data.get(k) or "") for k in ("message_id", "from", "text")}
     for attempt in range(2):
         try:
-            result = inbound.receive(channel, fields["message_id"], fields["from"], fields["text"])
-            inbound.authenticate(_bearer()).last_used_at = utcnow()
-            db.session.commit()
+            with unit_of_work(catch=False):
+                result = inbound.receive(channel, fields["message_id"], fields["from"], fields["text"])
+                inbound.authenticate(_bearer()).last_used_at = utcnow()
             break
-        except inbound.InboundError as exc:
-            db.session.rollback()
+        except inbound.InboundError as exc:  # rolled back
             return _answer({"error": str(exc)}, 400)
-        except IntegrityError:  # the same message id arrived twice at once: answer from the first
-            db.session.rollback()
+        except IntegrityError:  # the same message id arrived twice at once (rolled back): answer from the first
             if attempt:
                 raise
     status = 201 if result.action == "created" and not result.duplicate else 200

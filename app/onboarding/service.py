@@ -441,3 +441,18 @@ def go_live(tenant: Tenant, actor: User) -> None:
     tenant.go_live_at = utcnow()
     record(tenant, "tenant.went_live", actor, after={"go_live_at": tenant.go_live_at.isoformat()})
 
+
+# ---------------------------------------------------------------- reads for the pages
+
+def application_or_none(application_id: int) -> TenantApplication | None:
+    return db.session.get(TenantApplication, application_id)
+
+
+def tenant_or_none(tenant_id: int | None) -> Tenant | None:
+    return db.session.get(Tenant, tenant_id) if tenant_id else None
+
+
+def recent_audit_events(limit: int = 5) -> list[TenantAuditEvent]:
+    """The bound region's latest set-up changes."""
+    return list(db.session.execute(
+        select(TenantAuditEvent).order_by(TenantAuditEvent.at.desc()).limit(limit)).scalars())

@@ -1,6 +1,6 @@
 """Sign-up page (platform), the central review of applications, and the tenant's onboarding checklist.
 
-Each POST: form → one service call → commit → redirect.
+Each POST: form → one service call in one unit of work (``app.unit_of_work``) → redirect.
 """
 
 from __future__ import annotations
@@ -8,16 +8,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.access import central_admin_required, roles_required
 from app.accounts.models import Role
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.onboarding import forms as f
 from app.onboarding import mail, service
-from app.onboarding.models import ApplicationStatus, TenantApplication, TenantAuditEvent, is_government_email
+from app.onboarding.models import ApplicationStatus, TenantApplication, is_government_email
 from app.tenancy.models import Tenant
+from app.unit_of_work import transactional, unit_of_work
 
 bp = Blueprint("onboarding", __name__, template_folder="templates")
 tenant_bp = Blueprint("onboarding_tenant", __name__, url_prefix="/staff/onboarding")
@@ -25,17 +25,9 @@ tenant_bp = Blueprint("onboarding_tenant", __name__, url_prefix="/staff/onboardi
 bp.after_app_request(mail.relay_after_request)
 
 
-def _invite_link(tenant: Tenant, token: str) -> str:
+def invite_link(tenant: Tenant, token: str) -> str:
+    """The link an invited staff member opens to set their password (used by the settings' staff page too)."""
     return url_for("tenant.accounts.reset_password", tenant=tenant.slug, token=token, _external=True)
-
-
-def _add_errors(form, errors: dict) -> None:
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is None or not hasattr(field, "errors"):
-            flash(str(message), "error")
-            continue
-        field.errors = [*field.errors, str(message)]
 
 
 # ---------------------------------------------------------------- public sign-up
@@ -55,14 +47,10 @@ def apply():
             official_email=form.official_email.data, official_phone=form.official_phone.data, slug=form.slug.data,
             suggested_peer_id=int(form.suggested_peer.data) if (form.suggested_peer.data or "").isdigit() else None,
         )
-        try:
+        with unit_of_work(form) as work:
             application = service.submit_application(
                 data, lambda app_id: url_for("onboarding.application", application_id=app_id, _external=True))
-        except service.OnboardingError as exc:
-            db.session.rollback()
-            _add_errors(form, exc.errors)
-        else:
-            db.session.commit()
+        if work.ok:
             # Only what the thank-you page needs; the application itself stays with the central admins.
             session["applied"] = {"name": application.name, "slug": application.slug,
                                   "government_email": is_government_email(application.official_email)}
@@ -82,7 +70,7 @@ def thanks():
 # ---------------------------------------------------------------- central review
 
 def _application_or_404(application_id: int) -> TenantApplication:
-    row = db.session.get(TenantApplication, application_id)
+    row = service.application_or_none(application_id)
     if row is None:
         abort(404)
     return row
@@ -110,8 +98,8 @@ def application(application_id: int):
     approve = _approve_form()
     if row.suggested_peer_id and not approve.source.data:
         approve.source.data = str(row.suggested_peer_id)
-    peer = db.session.get(Tenant, row.suggested_peer_id) if row.suggested_peer_id else None
-    tenant = db.session.get(Tenant, row.tenant_id) if row.tenant_id else None
+    peer = service.tenant_or_none(row.suggested_peer_id)
+    tenant = service.tenant_or_none(row.tenant_id)
     return render_template("onboarding/application.html", row=row, approve=approve, reject=f.RejectForm(),
                            peer=peer, provisioned=tenant, statuses=ApplicationStatus)
 
@@ -125,16 +113,12 @@ def approve(application_id: int):
     if not form.validate_on_submit():
         flash(_("Choose where the new region starts from."), "error")
         return redirect(url_for("onboarding.application", application_id=row.id))
-    try:
+    with unit_of_work() as work:
         tenant = service.approve_application(
-            row, current_user._get_current_object(), form.source.data, _invite_link,
+            row, current_user._get_current_object(), form.source.data, invite_link,
             lambda t: url_for("tenant.public.home", tenant=t.slug, _external=True))
-    except service.OnboardingError as exc:
-        db.session.rollback()
-        for message in exc.errors.values():
-            flash(str(message), "error")
-        return redirect(url_for("onboarding.application", application_id=application_id))
-    db.session.commit()
+    if work.failed:
+        return work.flash_and_redirect(url_for("onboarding.application", application_id=application_id), 302)
     flash(_("%(name)s has been approved and set up at /%(slug)s/; the official has been invited.",
             name=tenant.name, slug=tenant.slug), "info")
     return redirect(url_for("onboarding.application", application_id=application_id))
@@ -146,16 +130,12 @@ def reject(application_id: int):
     """Reject with a reason the applicant receives by email."""
     row = _application_or_404(application_id)
     form = f.RejectForm()
-    try:
+    with unit_of_work() as work:
         if not form.validate_on_submit():
             raise service.OnboardingError({"reason": _("Give the applicant a reason.")})
         service.reject_application(row, current_user._get_current_object(), form.reason.data)
-    except service.OnboardingError as exc:
-        db.session.rollback()
-        for message in exc.errors.values():
-            flash(str(message), "error")
-        return redirect(url_for("onboarding.application", application_id=application_id))
-    db.session.commit()
+    if work.failed:
+        return work.flash_and_redirect(url_for("onboarding.application", application_id=application_id), 302)
     flash(_("The application was rejected and the applicant told why."), "info")
     return redirect(url_for("onboarding.application", application_id=application_id))
 
@@ -164,10 +144,9 @@ def reject(application_id: int):
 
 def _render_checklist(status: int = 200):
     steps = service.checklist(g.tenant)
-    audit = db.session.execute(select(TenantAuditEvent).order_by(TenantAuditEvent.at.desc()).limit(5)).scalars()
     return render_template(
         "onboarding/checklist.html", steps=steps, done=sum(s.done for s in steps), button=f.EmptyForm(),
-        audit=list(audit), ready=all(s.done for s in steps if s.key != "go_live"),
+        audit=service.recent_audit_events(5), ready=all(s.done for s in steps if s.key != "go_live"),
     ), status
 
 
@@ -180,12 +159,12 @@ def checklist():
 
 @tenant_bp.route("/deadlines", methods=["POST"])
 @roles_required(Role.TENANT_ADMIN)
+@transactional
 def deadlines():
     """Confirm the deadlines and local holidays."""
     if not f.EmptyForm().validate_on_submit():
         abort(400)
     service.confirm_deadlines(g.tenant, current_user._get_current_object())
-    db.session.commit()
     flash(_("Deadlines and local holidays confirmed."), "info")
     return redirect(url_for(".checklist"))
 
@@ -196,14 +175,10 @@ def go_live():
     """Open the public portal to citizens."""
     if not f.EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work() as work:
         service.go_live(g.tenant, current_user._get_current_object())
-    except service.OnboardingError as exc:
-        db.session.rollback()
-        for message in exc.errors.values():
-            flash(str(message), "error")
-        return redirect(url_for(".checklist"))
-    db.session.commit()
+    if work.failed:
+        return work.flash_and_redirect(url_for(".checklist"), 302)
     flash(_("The service is open to the public."), "info")
     return redirect(url_for(".checklist"))
 

@@ -28,16 +28,16 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.access import roles_required
 from app.accounts.models import Role
 from app.complaints import access, service
 from app.complaints.models import Complaint
-from app.complaints.workflow import StaleComplaint, TransitionError
-from app.extensions import db, limiter
+from app.complaints.views_staff import perform
+from app.extensions import limiter
 from app.privacy import forms as f
 from app.privacy import service as pdp
+from app.unit_of_work import unit_of_work
 
 public_bp = Blueprint("privacy_public", __name__, template_folder="templates")
 staff_bp = Blueprint("privacy_staff", __name__, url_prefix="/staff")
@@ -78,8 +78,8 @@ def _may_see(c: Complaint) -> bool:
     if _granted(c):
         return True
     if _owner(c):
-        pdp.record_owner_access(c)
-        db.session.commit()
+        with unit_of_work(catch=False):
+            pdp.record_owner_access(c)
         _grant(c)
         return True
     return False
@@ -104,18 +104,10 @@ def request_link(code: str):
     if not form.validate_on_submit():
         flash(_("The form has expired. Please try again."), "error")
         return redirect(back, 303)
-    try:
+    with unit_of_work() as work:
         pdp.request_data_link(c, lambda secret: url_for(".open_link", code=c.code, k=secret, _external=True))
-        db.session.commit()
-    except service.ValidationError as exc:
-        db.session.rollback()
-        for message in exc.errors.values():
-            flash(str(message), "error")
-        return redirect(back, 303)
-    except TransitionError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(back, 303)
+    if work.failed:
+        return work.flash_and_redirect(back)
     where = [w for w in (pdp.mask_contact(c.reporter_email), pdp.mask_contact(c.reporter_phone)) if w]
     flash(_("A one-time link to your data was sent to %(where)s. It works for %(hours)s hours.",
             where=", ".join(where), hours=int(pdp.link_max_age().total_seconds() // 3600)), "info")
@@ -127,13 +119,15 @@ def request_link(code: str):
 def open_link(code: str):
     """The one-time link from the message: used once, it opens the data in this browser."""
     c = access.access_complaint_by_code(code)
-    if not pdp.redeem_data_link(c, request.args.get("k")):
-        db.session.rollback()
+    with unit_of_work(catch=False) as work:
+        redeemed = pdp.redeem_data_link(c, request.args.get("k"))
+        if not redeemed:
+            work.discard()
+    if not redeemed:
         page = _message_page(_l("This link does not work"),
                              _l("The link has expired or was already used. Open your private tracking link and ask "
                                 "for a new one."), c, 404)
         return _no_store(Response(*page))
-    db.session.commit()
     _grant(c)
     return redirect(url_for(".my_data", code=c.code), 303)  # the secret leaves the address bar
 
@@ -185,34 +179,13 @@ def _version(form) -> int:
 def export(complaint_id: int):
     """Export the reporter's data and processing trail (recorded in the timeline)."""
     c = access.access_complaint(complaint_id, current_user._get_current_object())
-    doc = pdp.export_for_unit(c, _actor())
-    db.session.commit()
+    with unit_of_work(catch=False):
+        doc = pdp.export_for_unit(c, _actor())
     return _json_download(c, doc)
 
 
 def _staff_action(complaint_id: int, key: str, form_cls, call, success):
-    from app.complaints.views_staff import _attach_errors, _conflict, _render_detail
-
-    c = access.access_complaint(complaint_id, current_user._get_current_object())
-    form = form_cls(prefix=key)
-    if not form.validate_on_submit():
-        return _render_detail(c, failed={key: form}, status=400)
-    try:
-        call(c, form)
-        db.session.commit()
-    except service.ValidationError as exc:
-        db.session.rollback()
-        _attach_errors(form, exc.errors)
-        c = access.access_complaint(complaint_id, current_user._get_current_object())
-        return _render_detail(c, failed={key: form}, status=400)
-    except TransitionError as exc:
-        db.session.rollback()
-        return _conflict(complaint_id, exc.message)
-    except StaleDataError:
-        db.session.rollback()
-        return _conflict(complaint_id, StaleComplaint().message)
-    flash(str(success), "info")
-    return redirect(url_for("tenant.complaints_staff.detail", complaint_id=complaint_id))
+    return perform(complaint_id, key, call, success, form=form_cls(prefix=key))
 
 
 @staff_bp.post("/complaints/<int:complaint_id>/personal-data/correct")

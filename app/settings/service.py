@@ -356,22 +356,3 @@ def remove_local_holiday(tenant: Tenant, actor: User, day: str) -> None:
     tenant.settings = {**copy.deepcopy(tenant.settings or {}), "local_holidays": after}
     record(tenant, "settings.holiday_removed", actor, before={"local_holidays": holidays},
            after={"local_holidays": after})
-
-
-# ---------------------------------------------------------------- staff accounts
-
-def set_user_active(tenant: Tenant, actor: User, user: User, active: bool) -> None:
-    """Deactivate (sign-in refused, sessions ended) or reactivate a staff account.
-
-    :raises SettingsError: when an administrator would deactivate themselves.
-    """
-    if user.id == actor.id and not active:
-        raise SettingsError({"active": _l("You cannot deactivate your own account.")})
-    if user.active == active:
-        return
-    user.active = active
-    if not active:
-        user.rotate_sessions()
-    record(tenant, "staff.activated" if active else "staff.deactivated", actor,
-           before={"user_id": user.id, "active": not active}, after={"user_id": user.id, "active": active})
-    db.session.flush()

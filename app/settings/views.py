@@ -1,7 +1,8 @@
 """Tenant settings pages (tenant administrators only): branding, agencies and liaisons, categories and
 routing, deadlines and local holidays, staff, and the audit trail of every change.
 
-Each POST: form → one service call → commit → redirect. The onboarding checklist links here.
+Each POST: form → one service call in one unit of work (``app.unit_of_work``) → redirect. The onboarding
+checklist links here. The staff page is the one place where staff accounts are administered.
 """
 
 from __future__ import annotations
@@ -12,19 +13,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from app.accounts import services as accounts
 from app.accounts.access import roles_required
-from app.accounts.models import Role
+from app.accounts.forms import StaffRoleForm
+from app.accounts.models import Role, User
 from app.complaints.inbox import class_label
 from app.complaints.models import CLASSES
-from app.extensions import db
 from app.i18n import role_label
 from app.inputs import page_number
 from app.onboarding import forms as onboarding_forms
 from app.onboarding import service as onboarding
-from app.onboarding.views import _add_errors, _invite_link
+from app.onboarding.views import invite_link
 from app.settings import forms as f
 from app.settings import service
 from app.storage import storage
+from app.unit_of_work import transactional, unit_of_work
 
 bp = Blueprint("settings", __name__, url_prefix="/staff/settings", template_folder="templates")
 #: The logo is public (shown on the region's pages): its own blueprint so the admin-only guard stays simple.
@@ -86,14 +89,8 @@ def _actor():
 
 
 def _done(message: str, endpoint: str, **values):
-    db.session.commit()
     flash(message, "info")
     return redirect(url_for(endpoint, **values), 303)
-
-
-def _failed(form, exc: service.SettingsError) -> None:
-    db.session.rollback()
-    _add_errors(form, exc.errors)
 
 
 @bp.route("/")
@@ -119,12 +116,10 @@ def branding():
         return _render_branding()
     form = onboarding_forms.BrandingForm(prefix="branding")
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             onboarding.update_branding(g.tenant, _actor(), form.service_name.data, form.tagline.data or "",
                                        form.primary_color.data)
-        except service.SettingsError as exc:
-            _failed(form, exc)
-        else:
+        if work.ok:
             return _done(_("Branding saved."), ".branding")
     return _render_branding(branding=form, status=400)
 
@@ -139,17 +134,16 @@ def logo():
         if not upload or not getattr(upload, "filename", ""):
             form.logo.errors = [*form.logo.errors, _("Choose an image file.")]
         else:
-            try:
+            with unit_of_work(form) as work:
                 service.save_logo(g.tenant, _actor(), upload.filename, upload.read(service.LOGO_MAX_BYTES + 1))
-            except service.SettingsError as exc:
-                _failed(form, exc)
-            else:
+            if work.ok:
                 return _done(_("The logo has been saved."), ".branding")
     return _render_branding(logo=form, status=400)
 
 
 @bp.route("/branding/logo/remove", methods=["POST"])
 @admin_required
+@transactional
 def remove_logo():
     """Go back to the name only."""
     if not onboarding_forms.EmptyForm().validate_on_submit():
@@ -185,12 +179,10 @@ def agencies():
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
+            with unit_of_work(form) as work:
                 agency = service.create_agency(g.tenant, _actor(), form.code.data, form.name.data,
                                                form.short_name.data or "")
-            except service.SettingsError as exc:
-                _failed(form, exc)
-            else:
+            if work.ok:
                 return _done(_("The agency has been added."), ".agency", agency_id=agency.id)
         status = 400
     return render_template("settings/agencies.html", rows=service.agencies(), form=form,
@@ -233,11 +225,10 @@ def agency(agency_id: int):
         return _render_agency(agency)
     form = f.AgencyEditForm(prefix="edit")
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             service.update_agency(g.tenant, _actor(), agency, form.name.data, form.short_name.data or "",
                                   form.active.data)
-        except service.SettingsError as exc:
-            _failed(form, exc)
+        if work.failed:
             agency = _agency_or_404(agency_id)
         else:
             return _done(_("The agency has been saved."), ".agency", agency_id=agency.id)
@@ -255,10 +246,9 @@ def assign_liaison(agency_id: int):
         if user is None:
             form.user_id.errors = [_("Choose an active officer or liaison.")]
         else:
-            try:
+            with unit_of_work(form) as work:
                 service.assign_liaison(g.tenant, _actor(), agency, user)
-            except service.SettingsError as exc:
-                _failed(form, exc)
+            if work.failed:
                 agency = _agency_or_404(agency_id)
             else:
                 return _done(_("%(name)s is now a liaison of %(agency)s.", name=user.name, agency=agency.short_name),
@@ -282,12 +272,10 @@ def categories():
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
+            with unit_of_work(form) as work:
                 cat = service.create_category(g.tenant, _actor(), form.code.data, form.name_id.data,
                                               form.name_en.data or "", form.default_agency_id.data)
-            except service.SettingsError as exc:
-                _failed(form, exc)
-            else:
+            if work.ok:
                 return _done(_("The category has been added."), ".category", category_id=cat.id)
         status = 400
     return render_template("settings/categories.html", rows=service.categories(), form=form), status
@@ -309,11 +297,10 @@ def category(category_id: int):
     form = f.CategoryEditForm(prefix="edit")
     form.default_agency_id.choices = _agency_choices()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             service.update_category(g.tenant, _actor(), cat, form.name_id.data, form.name_en.data or "",
                                     form.default_agency_id.data, form.active.data)
-        except service.SettingsError as exc:
-            _failed(form, exc)
+        if work.failed:
             cat = service.category_or_none(category_id)
         else:
             return _done(_("The category has been saved."), ".category", category_id=cat.id)
@@ -350,11 +337,9 @@ def deadlines():
             verification=form.verification.data, coordination=form.coordination.data,
             auto_close=form.auto_close.data, due_soon=form.due_soon.data, reopen_window=form.reopen_window.data,
             followup={code: getattr(form, f"followup_{code}").data for code in CLASSES})
-        try:
+        with unit_of_work(form) as work:
             service.update_deadlines(g.tenant, _actor(), values)
-        except service.SettingsError as exc:
-            _failed(form, exc)
-        else:
+        if work.ok:
             return _done(_("The deadlines have been saved. They apply to stages that start from now on."),
                          ".deadlines")
     return _render_deadlines(form=form, status=400)
@@ -366,17 +351,16 @@ def add_holiday():
     """Add a local day off."""
     form = f.HolidayForm(prefix="holiday")
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             service.add_local_holiday(g.tenant, _actor(), form.date.data, form.name.data)
-        except service.SettingsError as exc:
-            _failed(form, exc)
-        else:
+        if work.ok:
             return _done(_("The local holiday has been added."), ".deadlines")
     return _render_deadlines(holiday=form, status=400)
 
 
 @bp.route("/holidays/remove", methods=["POST"])
 @admin_required
+@transactional
 def remove_holiday():
     """Remove a local day off."""
     form = f.HolidayRemoveForm()
@@ -386,17 +370,33 @@ def remove_holiday():
     return _done(_("The local holiday has been removed."), ".deadlines")
 
 
-# ---------------------------------------------------------------- staff
+# ---------------------------------------------------------------- staff (the one place staff accounts are administered)
+
+def _role_form(user: User | None = None) -> StaffRoleForm:
+    data = {"role": user.role, "agency_id": user.agency_id} if user is not None else None
+    form = StaffRoleForm(prefix="u", data=data)
+    form.role.choices = [(r, role_label(r)) for r in Role.STAFF]
+    form.agency_id.choices = [("", "—")] + [(a.id, a.short_name or a.name) for a in service.agencies()]
+    return form
+
 
 def _render_staff(invite=None, status: int = 200):
-    return render_template("settings/staff.html", users=service.staff_users(), invite=invite or _invite_form(),
-                           toggle=f.UserActiveForm()), status
+    users = service.staff_users()
+    return render_template("settings/staff.html", users=users, invite=invite or _invite_form(),
+                           toggle=f.UserActiveForm(), roles={u.id: _role_form(u) for u in users}), status
+
+
+def _staff_member_or_404(user_id: int) -> User:
+    user = service.staff_user_or_none(user_id)  # scoped: another region's id is not found
+    if user is None:
+        abort(404)
+    return user
 
 
 @bp.route("/staff")
 @admin_required
 def staff():
-    """Staff accounts; invite someone."""
+    """Staff accounts: role, agency, two-factor state, deactivation; invite someone."""
     return _render_staff()
 
 
@@ -406,33 +406,43 @@ def invite():
     """Invite a liaison, officer or administrator by email (a single-use, expiring link)."""
     form = _invite_form()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             onboarding.invite_staff(g.tenant, _actor(), form.email.data, form.name.data, form.role.data,
-                                    form.agency_id.data, _invite_link)
-        except service.SettingsError as exc:
-            _failed(form, exc)
-        else:
+                                    form.agency_id.data, invite_link)
+        if work.ok:
             return _done(_("The invitation has been sent."), ".staff")
     return _render_staff(invite=form, status=400)
+
+
+@bp.route("/staff/<int:user_id>/role", methods=["POST"])
+@admin_required
+def change_role(user_id: int):
+    """Change a staff member's role (and agency); their sessions end."""
+    user = _staff_member_or_404(user_id)
+    form = _role_form()
+    back = url_for(".staff")
+    if not form.validate_on_submit():
+        flash(_("This role change is not possible (a liaison needs an agency; your own role stays)."), "error")
+        return redirect(back, 303)
+    with unit_of_work() as work:
+        accounts.change_role(user, form.role.data, _actor(), agency_id=form.agency_id.data)
+    if work.failed:
+        return work.flash_and_redirect(back)
+    return _done(_("The role has been changed. %(name)s has been signed out everywhere.", name=user.name), ".staff")
 
 
 @bp.route("/staff/<int:user_id>/active", methods=["POST"])
 @admin_required
 def user_active(user_id: int):
-    """Deactivate or reactivate a staff account."""
-    user = service.staff_user_or_none(user_id)
-    if user is None:
-        abort(404)
+    """Deactivate (sign-in refused, every session ended) or reactivate a staff account."""
+    user = _staff_member_or_404(user_id)
     form = f.UserActiveForm()
     if not form.validate_on_submit() or form.active.data not in ("0", "1"):
         abort(400)
-    try:
-        service.set_user_active(g.tenant, _actor(), user, form.active.data == "1")
-    except service.SettingsError as exc:
-        db.session.rollback()
-        for message in exc.errors.values():
-            flash(str(message), "error")
-        return redirect(url_for(".staff"), 303)
+    with unit_of_work() as work:
+        accounts.set_active(user, form.active.data == "1", _actor())
+    if work.failed:
+        return work.flash_and_redirect(url_for(".staff"))
     return _done(_("The account of %(name)s has been updated.", name=user.name), ".staff")
 
 

@@ -244,7 +244,7 @@ def test_the_reporting_role_reads_every_tenant_and_writes_nothing(pg, app):
 
 
 def test_the_comparison_sees_every_tenant_through_the_reporting_path(filled, pg):
-    from app.central import reports
+    from app.central import comparison as reports
 
     bjm_id, ktg_id = filled
     activity = reports.tenant_activity()

@@ -83,7 +83,7 @@ def test_tenant_admin_must_enrol_before_reaching_anything(app, db, bjm, admin, c
     codes_page = client.get(done.headers["Location"])
     codes = re.findall(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>", codes_page.text)
     assert len(codes) == 10 and len(set(codes)) == 10
-    assert client.get("/banjarmasin/staff/users").status_code == 200
+    assert client.get("/banjarmasin/staff/users", follow_redirects=True).status_code == 200
     stored = _user(db, bjm, admin.id)
     assert stored.totp_secret == secret and len(stored.recovery_codes) == 10
     assert not any(code.replace("-", "") in str(stored.recovery_codes) for code in codes)  # hashed
@@ -281,11 +281,11 @@ def test_a_role_change_by_the_tenant_admin_ends_the_users_sessions_and_is_audite
     admin_client, _ = _enrol(db, bjm, admin)
     officer_client = app.test_client()
     login(officer_client, bjm, officer.email)
-    users_page = admin_client.get("/banjarmasin/staff/users")
-    assert f"/banjarmasin/staff/users/{officer.id}/role" in users_page.text
-    resp = admin_client.post(f"/banjarmasin/staff/users/{officer.id}/role", data={"u-role": "tenant_admin",
-                                                                                  "u-agency_id": ""})
-    assert resp.status_code == 302
+    users_page = admin_client.get("/banjarmasin/staff/users", follow_redirects=True)
+    assert f"/banjarmasin/staff/settings/staff/{officer.id}/role" in users_page.text
+    resp = admin_client.post(f"/banjarmasin/staff/settings/staff/{officer.id}/role",
+                             data={"u-role": "tenant_admin", "u-agency_id": ""})
+    assert resp.status_code == 303
     assert _user(db, bjm, officer.id).role == "tenant_admin"
     assert officer_client.get("/banjarmasin/staff/").status_code == 302
     # As a new administrator, the next sign-in asks for enrolment.
@@ -297,9 +297,9 @@ def test_a_role_change_by_the_tenant_admin_ends_the_users_sessions_and_is_audite
 
 def test_a_liaison_needs_an_agency_and_an_admin_cannot_change_their_own_role(app, db, bjm, admin, officer):
     client, _ = _enrol(db, bjm, admin)
-    client.post(f"/banjarmasin/staff/users/{officer.id}/role", data={"u-role": "liaison", "u-agency_id": ""})
+    client.post(f"/banjarmasin/staff/settings/staff/{officer.id}/role", data={"u-role": "liaison", "u-agency_id": ""})
     assert _user(db, bjm, officer.id).role == "officer"
-    client.post(f"/banjarmasin/staff/users/{admin.id}/role", data={"u-role": "officer", "u-agency_id": ""})
+    client.post(f"/banjarmasin/staff/settings/staff/{admin.id}/role", data={"u-role": "officer", "u-agency_id": ""})
     assert _user(db, bjm, admin.id).role == "tenant_admin"
 
 
@@ -307,10 +307,12 @@ def test_deactivating_a_staff_account_ends_its_sessions(app, db, bjm, admin, off
     admin_client, _ = _enrol(db, bjm, admin)
     officer_client = app.test_client()
     login(officer_client, bjm, officer.email)
-    assert admin_client.post(f"/banjarmasin/staff/users/{officer.id}/active", data={"active": "0"}).status_code == 302
+    assert admin_client.post(f"/banjarmasin/staff/settings/staff/{officer.id}/active",
+                             data={"active": "0"}).status_code == 303
     assert officer_client.get("/banjarmasin/staff/").status_code == 302
     assert _password_step(app.test_client(), bjm, officer.email).status_code == 200
-    assert admin_client.post(f"/banjarmasin/staff/users/{officer.id}/active", data={"active": "1"}).status_code == 302
+    assert admin_client.post(f"/banjarmasin/staff/settings/staff/{officer.id}/active",
+                             data={"active": "1"}).status_code == 303
     assert login(app.test_client(), bjm, officer.email).status_code == 302
     assert [e.action for e in _events(db, bjm) if e.action.startswith("user.")] == [
         Action.USER_DEACTIVATED, Action.USER_REACTIVATED]

@@ -155,7 +155,7 @@ def test_tenant_admin_sees_own_regions_staff_accounts_only(bjm, ktg, make_user, 
     make_user(ktg, "officer", name="Petugas Katingan")
     make_user(bjm, "liaison", name="Penghubung Banjarmasin", agency_code="pupr")
     client = login_as(bjm, make_user(bjm, "tenant_admin"))
-    page = client.get("/banjarmasin/staff/users")
+    page = client.get("/banjarmasin/staff/users", follow_redirects=True)
     assert page.status_code == 200
     assert "Penghubung Banjarmasin" in page.text and "Petugas Katingan" not in page.text
 

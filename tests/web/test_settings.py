@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from app.accounts.audit import Action, SecurityEvent
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, Category
 from app.deadlines.calendar import calendar_for_tenant
@@ -286,7 +287,10 @@ def test_staff_are_invited_with_a_link_and_can_be_deactivated(app, db, bjm, make
     with tenant_scope(bjm.id):
         assert db.session.get(User, admin.id).active is True  # not oneself
     kinds = [e.kind for e in _events(db, bjm)]
-    assert kinds == ["staff.invited", "staff.deactivated"]
+    assert kinds == ["staff.invited"]  # account changes go to the one security log (accounts.services.set_active)
+    with tenant_scope(bjm.id):
+        deactivations = db.session.scalars(select(SecurityEvent).filter_by(action=Action.USER_DEACTIVATED)).all()
+    assert [(e.user_id, e.by_user_id) for e in deactivations] == [(officer.id, admin.id)]
 
 
 def test_the_change_log_lists_this_regions_changes_only(app, db, bjm, ktg, admin_client):
