@@ -42,7 +42,7 @@ from app.privacy import service as pdp
 public_bp = Blueprint("privacy_public", __name__)
 staff_bp = Blueprint("privacy_staff", __name__, url_prefix="/staff")
 
-unit_required = roles_required(Role.OFFICER, Role.TENANT_ADMIN)
+unit_required = roles_required(*Role.UNIT)
 
 #: How long opening a one-time link (or signing in) lets this browser see the data.
 GRANT_SECONDS = 30 * 60
