@@ -141,7 +141,7 @@ def _expect_version(c: Complaint, expected_version: int | None) -> None:
         raise StaleComplaint()
 
 
-def _transition(c: Complaint, actor: Actor, action: str, expected_version: int | None = None):
+def _transition(c: Complaint, actor: Actor, action: str, expected_version: int | None = None) -> workflow.Transition:
     _expect_version(c, expected_version)
     return workflow.check(action, c.status, actor.role)
 
