@@ -72,28 +72,29 @@ def available_actions(c: Complaint, actor, *, only: Iterable[str] | None = None)
 
 
 def _staff(c: Complaint, user, allowed: list[str]) -> list[Available]:
-    out = []
-    for action in allowed:
-        if action not in STAFF_ACTIONS:
-            continue
-        if action == "edit" and "verify" in allowed:
-            continue  # verifying sets the same fields
-        if action in SHARING and c.processing_restricted:
-            continue  # UU PDP restriction: no further sharing (service.ensure_may_share)
-        if action == "dispose" and not _agencies_left(c):
-            continue
-        if action in DRAFTING and not followup_agency_ids(c, user):
-            continue
-        out.append(Available(action))
+    unavailable = _not_now(c, user, set(allowed))
+    out = [Available(a) for a in allowed if a in STAFF_ACTIONS and a not in unavailable]
     review = [a for a in FOLLOWUP_REVIEW if a in allowed]
     if review:
         for fu in db.session.execute(inbox.followups_query(c, user)).scalars():
             if fu.status == FollowUpStatus.PUBLISHED:
                 continue
-            if "publish_followup" in review:
-                out.append(Available("publish_followup", fu.id))
-            if "return_followup" in review and fu.status == FollowUpStatus.SUBMITTED:
-                out.append(Available("return_followup", fu.id))
+            out += [Available(a, fu.id) for a in review
+                    if a == "publish_followup" or fu.status == FollowUpStatus.SUBMITTED]
+    return out
+
+
+def _not_now(c: Complaint, user, allowed: set[str]) -> set[str]:
+    """Actions the table allows that the report's state rules out now."""
+    out = set()
+    if "verify" in allowed:
+        out.add("edit")  # verifying sets the same fields
+    if c.processing_restricted:
+        out |= SHARING  # UU PDP restriction: no further sharing (service.ensure_may_share)
+    if "dispose" in allowed - out and not _agencies_left(c):
+        out.add("dispose")
+    if allowed & DRAFTING and not followup_agency_ids(c, user):
+        out |= DRAFTING
     return out
 
 
