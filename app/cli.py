@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from app.accounts.models import Role
 from app.extensions import db
 
 
@@ -85,7 +86,7 @@ def create_central_admin(email: str, name: str, password: str) -> None:
 @click.option("--tenant", "slug", required=True)
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice(["tenant_admin", "officer", "liaison"]), required=True)
+@click.option("--role", type=click.Choice(Role.STAFF), required=True)
 @click.option("--agency", "agency_code", default=None, help="Agency code (liaisons only).")
 @click.password_option()
 def create_user_cmd(slug: str, email: str, name: str, role: str, agency_code: str | None, password: str) -> None:

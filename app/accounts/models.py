@@ -32,7 +32,15 @@ class Role:
     OFFICER = "officer"  # admin koordinator: the complaint unit
     LIAISON = "liaison"  # admin penghubung: bound to one agency
     CITIZEN = "citizen"
+    #: Not a stored role: the platform's own jobs (sweeps, bridges) act as it on the workflow.
+    SYSTEM = "system"
+    # The role groups: defined here only, everybody else imports them (tests/unit/test_single_definitions.py).
+    #: Every staff role, in the order pages list them.
     STAFF = (TENANT_ADMIN, OFFICER, LIAISON)
+    #: The complaint unit (unit koordinator): verifies, disposes, reviews and publishes, closes.
+    UNIT = (OFFICER, TENANT_ADMIN)
+    #: Staff who handle reports day to day, administrators aside (who may become an agency's liaison).
+    HANDLERS = (OFFICER, LIAISON)
     ALL = (TENANT_ADMIN, OFFICER, LIAISON, CITIZEN)
 
 

@@ -18,7 +18,7 @@ from app.accounts.models import Role
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, Disposition, Visibility
 from app.extensions import db
 
-UNIT_ROLES = (Role.OFFICER, Role.TENANT_ADMIN)
+UNIT_ROLES = Role.UNIT
 _CODE_CHARS = re.compile(r"[A-Z0-9\-]+")
 
 

@@ -141,7 +141,7 @@ def _expect_version(c: Complaint, expected_version: int | None) -> None:
         raise StaleComplaint()
 
 
-def _transition(c: Complaint, actor: Actor, action: str, expected_version: int | None = None):
+def _transition(c: Complaint, actor: Actor, action: str, expected_version: int | None = None) -> workflow.Transition:
     _expect_version(c, expected_version)
     return workflow.check(action, c.status, actor.role)
 
@@ -154,12 +154,6 @@ def ensure_may_share(c: Complaint) -> None:
     if c.processing_restricted:
         raise TransitionError(_l("Processing of this report's personal data is restricted: it cannot be shared "
                                  "until the complaint unit lifts the restriction."))
-
-
-def _set_status(c: Complaint, status: str) -> dict:
-    before = {"status": c.status}
-    c.status = status
-    return before
 
 
 def _start_stage(c: Complaint, stage: str | None, started_at: datetime | None = None) -> None:
@@ -236,7 +230,7 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
         raise ValidationError(errors)
     tenant = current_tenant()
     now = utcnow()
-    workflow.check("submit", None, actor.role)
+    t = workflow.check("submit", None, actor.role)
     c = Complaint(
         code=next_code(tenant, now), access_token=secrets.token_urlsafe(24), submission_key=data.submission_key,
         title=data.title.strip(), description=data.description.strip(), complaint_class=data.complaint_class,
@@ -246,8 +240,9 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
         reporter_name=(data.reporter_name or "").strip() or None,
         reporter_email=(data.reporter_email or "").strip().lower() or None,
         reporter_phone=(data.reporter_phone or "").strip() or None, reporter_user_id=data.reporter_user_id,
-        source=data.source, status=Status.SUBMITTED, submitted_at=now,
+        source=data.source, submitted_at=now,
     )
+    workflow.apply(c, t)
     _start_stage(c, "verification", now)  # before the INSERT: the deadline goes in with the row, no UPDATE
     try:
         with db.session.begin_nested():
@@ -317,23 +312,23 @@ def add_information(c: Complaint, message: str, attachments: list | None = None)
 
 def resume(c: Complaint, actor: Actor, expected_version: int | None = None) -> ComplaintEvent:
     """End a hold: the verification clock restarts where it stopped."""
-    _transition(c, actor, "resume", expected_version)
+    t = _transition(c, actor, "resume", expected_version)
     cal = calendar_for_tenant(current_tenant())
     now = utcnow()
     if c.paused_at is not None:
         c.paused_working_days += cal.working_days_between(cal.local_date(c.paused_at), cal.local_date(now))
         c.paused_at = None
-    before = _set_status(c, Status.SUBMITTED)
+    before = workflow.apply(c, t)
     _recompute_deadline(c)
     return record_event(c, actor, "resume", before=before, after={"status": c.status}, deadline_changed=True)
 
 
 def citizen_reply(c: Complaint, message: str) -> ComplaintEvent:
     """The citizen answers the follow-up: the automatic close stops and the agency takes it up again."""
-    _transition(c, CITIZEN, "citizen_reply")
+    t = _transition(c, CITIZEN, "citizen_reply")
     if not (message or "").strip():
         raise ValidationError({"message": _l("Write a message.")})
-    before = _set_status(c, Status.DISPOSED)
+    before = workflow.apply(c, t)
     _start_stage(c, "followup")
     return record_event(c, CITIZEN, "citizen_reply", message=message.strip(), before=before,
                         after={"status": c.status}, deadline_changed=True)
@@ -361,12 +356,12 @@ def rate(c: Complaint, score: int, comment: str | None = None) -> Rating:
 
 def reopen(c: Complaint, actor: Actor, reason: str, expected_version: int | None = None) -> ComplaintEvent:
     """Reopen a closed complaint; a citizen may do so only within the tenant's window."""
-    _transition(c, actor, "reopen", expected_version)
+    t = _transition(c, actor, "reopen", expected_version)
     if actor.role == "citizen" and not can_citizen_reopen(c):
         raise TransitionError(_l("The time to reopen this report has passed."))
     if not (reason or "").strip():
         raise ValidationError({"message": _l("Say why the report should be reopened.")})
-    before = _set_status(c, Status.DISPOSED)
+    before = workflow.apply(c, t)
     c.reopen_count += 1
     c.closed_at = None
     _start_stage(c, "followup")
@@ -390,12 +385,12 @@ def verify(c: Complaint, actor: Actor, *, title: str | None = None, complaint_cl
            category_id: int | None = None, tags: list[str] | None = None, anonymous: bool | None = None,
            confidential: bool | None = None, expected_version: int | None = None) -> ComplaintEvent:
     """Verify: set title, class, category, tags and privacy flags; the coordination clock starts."""
-    _transition(c, actor, "verify", expected_version)
+    t = _transition(c, actor, "verify", expected_version)
     before = _snapshot(c, ("status", "title", "complaint_class", "category_id", "tags", "anonymous", "confidential"))
     _apply_edits(c, title, complaint_class, category_id, tags, anonymous, confidential)
     now = utcnow()
     c.verified_on_time = _on_time(c, now)
-    c.status = Status.VERIFIED
+    workflow.apply(c, t)
     c.verified_at = now
     c.first_response_at = c.first_response_at or now
     _start_stage(c, "coordination", now)
@@ -445,10 +440,10 @@ def _apply_edits(c, title, complaint_class, category_id, tags, anonymous, confid
 
 def hold(c: Complaint, actor: Actor, message: str, expected_version: int | None = None) -> ComplaintEvent:
     """Tunda: ask the citizen for more information; the verification clock pauses."""
-    _transition(c, actor, "hold", expected_version)
+    t = _transition(c, actor, "hold", expected_version)
     if not (message or "").strip():
         raise ValidationError({"message": _l("Tell the reporter which information is missing.")})
-    before = _set_status(c, Status.ON_HOLD)
+    before = workflow.apply(c, t)
     c.paused_at = utcnow()
     _recompute_deadline(c)
     c.first_response_at = c.first_response_at or c.paused_at
@@ -458,10 +453,10 @@ def hold(c: Complaint, actor: Actor, message: str, expected_version: int | None 
 def refer(c: Complaint, actor: Actor, body: str, message: str | None = None,
           expected_version: int | None = None) -> ComplaintEvent:
     """Bukan wewenang: record the body with authority and end the handling here."""
-    _transition(c, actor, "refer", expected_version)
+    t = _transition(c, actor, "refer", expected_version)
     if not (body or "").strip():
         raise ValidationError({"refer_to": _l("Name the body with authority.")})
-    before = _set_status(c, Status.REFERRED)
+    before = workflow.apply(c, t)
     c.refer_to = body.strip()[:200]
     c.closed_at = utcnow()
     c.first_response_at = c.first_response_at or c.closed_at
@@ -472,10 +467,10 @@ def refer(c: Complaint, actor: Actor, body: str, message: str | None = None,
 
 def archive(c: Complaint, actor: Actor, reason: str, expected_version: int | None = None) -> ComplaintEvent:
     """Archive (spam, too vague, outside scope) with a reason."""
-    _transition(c, actor, "archive", expected_version)
+    t = _transition(c, actor, "archive", expected_version)
     if not (reason or "").strip():
         raise ValidationError({"reason": _l("Give the reason for archiving.")})
-    before = _set_status(c, Status.ARCHIVED)
+    before = workflow.apply(c, t)
     c.archive_reason = reason.strip()[:300]
     c.closed_at = utcnow()
     _start_stage(c, None)
@@ -485,7 +480,7 @@ def archive(c: Complaint, actor: Actor, reason: str, expected_version: int | Non
 def dispose(c: Complaint, actor: Actor, agency_ids: list[int], instruction: str | None = None,
             expected_version: int | None = None) -> ComplaintEvent:
     """Send the complaint to one or more agencies; the follow-up clock starts on the first disposition."""
-    _transition(c, actor, "dispose", expected_version)
+    t = _transition(c, actor, "dispose", expected_version)
     ensure_may_share(c)
     agency_ids = sorted({int(a) for a in agency_ids})
     if not agency_ids:
@@ -509,9 +504,8 @@ def dispose(c: Complaint, actor: Actor, agency_ids: list[int], instruction: str 
         added_ids.append(agency.id)
     if not added:
         raise TransitionError(_l("The report is already with these agencies."))
-    before = {"status": c.status}
-    if c.status == Status.VERIFIED:
-        c.status = Status.DISPOSED
+    before = workflow.apply(c, t)  # the first disposition moves it on; a further one keeps "disposed"
+    if before["status"] != c.status:
         c.disposed_at = utcnow()
         _start_stage(c, "followup", c.disposed_at)
     db.session.flush()
@@ -588,7 +582,7 @@ def return_followup(c: Complaint, actor: Actor, followup_id: int, remark: str) -
 def publish_followup(c: Complaint, actor: Actor, followup_id: int, body: str | None = None,
                      expected_version: int | None = None) -> ComplaintEvent:
     """The complaint unit publishes the answer to the citizen; the auto-close clock starts."""
-    _transition(c, actor, "publish_followup", expected_version)
+    t = _transition(c, actor, "publish_followup", expected_version)
     fu = _followup_of(c, followup_id)
     if fu.status == FollowUpStatus.PUBLISHED:
         raise TransitionError(_l("This follow-up is already published."))
@@ -599,7 +593,7 @@ def publish_followup(c: Complaint, actor: Actor, followup_id: int, body: str | N
     fu.published_at = now
     fu.published_by_id = getattr(actor.user, "id", None)
     c.answered_on_time = _on_time(c, now) if c.due_stage == "followup" else c.answered_on_time
-    before = _set_status(c, Status.ANSWERED)
+    before = workflow.apply(c, t)
     c.answered_at = now
     c.first_response_at = c.first_response_at or now
     _start_stage(c, "auto_close", now)
@@ -616,8 +610,8 @@ def _followup_of(c: Complaint, followup_id: int) -> FollowUp:
 
 def close(c: Complaint, actor: Actor, message: str | None = None, expected_version: int | None = None):
     """Close the complaint."""
-    _transition(c, actor, "close", expected_version)
-    before = _set_status(c, Status.CLOSED)
+    t = _transition(c, actor, "close", expected_version)
+    before = workflow.apply(c, t)
     c.closed_at = utcnow()
     _start_stage(c, None)
     return record_event(c, actor, "close", message=(message or "").strip() or None, before=before,
@@ -633,10 +627,10 @@ def merge(duplicate: Complaint, primary: Complaint, actor: Actor, expected_versi
     """
     if duplicate.id == primary.id:
         raise ValidationError({"primary_code": _l("A report cannot be merged into itself.")})
-    _transition(duplicate, actor, "merge", expected_version)
+    t = _transition(duplicate, actor, "merge", expected_version)
     ensure_may_share(duplicate)  # a merge hands the reporter's contacts to another report
     workflow.check("receive_merged", primary.status, actor.role)
-    before = _set_status(duplicate, Status.MERGED)
+    before = workflow.apply(duplicate, t)
     duplicate.merged_into_id = primary.id
     duplicate.closed_at = utcnow()
     _start_stage(duplicate, None)
@@ -662,7 +656,7 @@ def auto_close(c: Complaint, now: datetime | None = None) -> ComplaintEvent | No
     now = now or utcnow()
     if c.status != Status.ANSWERED or c.due_at is None or now <= c.due_at:
         return None
-    before = _set_status(c, Status.CLOSED)
+    before = workflow.apply(c, workflow.check("auto_close", c.status, SYSTEM.role))
     c.closed_at = now
     _start_stage(c, None)
     return record_event(c, SYSTEM, "auto_close", before=before, after={"status": c.status})

@@ -21,7 +21,7 @@ from werkzeug.exceptions import NotFound
 from app.accounts.access import roles_required, staff_required
 from app.accounts.models import Role
 from app.agencies.models import Agency, Category
-from app.complaints import access, inbox, service, workflow
+from app.complaints import access, actions, inbox, service, workflow
 from app.complaints import forms as f
 from app.complaints import response_templates as rt
 from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, Status, Visibility
@@ -34,7 +34,7 @@ from app.unit_of_work import unit_of_work
 
 bp = Blueprint("complaints_staff", __name__, url_prefix="/staff")
 
-unit_required = roles_required(Role.OFFICER, Role.TENANT_ADMIN)
+unit_required = roles_required(*Role.UNIT)
 
 FOLLOWUP_LABELS = {
     FollowUpStatus.DRAFT: _l("Draft"),
@@ -181,36 +181,24 @@ def _build_form(key: str, c: Complaint, display: bool, fu: FollowUp | None = Non
 
 
 def _forms_for(c: Complaint, failed: dict | None = None) -> tuple[dict, dict]:
-    """Forms for the actions allowed now, and per-follow-up review forms ({follow-up id: {key: form}})."""
+    """Forms for the actions available now (app.complaints.actions), and per-follow-up review forms
+    ({follow-up id: {key: form}}); a failed form keeps its input."""
     failed = failed or {}
-    allowed = set(workflow.allowed_actions(c.status, _user().role))
-    forms = {}
-    for key in FORMS:
-        if key in ("return_followup", "publish_followup"):
-            continue
-        if allowed & set(FORM_ACTIONS.get(key, (key,))):
-            forms[key] = failed.get(key) or _build_form(key, c, display=True)
-    if "followup" in forms and not forms["followup"].agency_id.choices:
-        del forms["followup"]
-    if "verify" in forms and "edit" in forms and "edit" not in failed:
-        del forms["edit"]  # verifying sets the same fields
-    if "dispose" in forms and not forms["dispose"].agency_ids.choices:
-        del forms["dispose"]
-    if c.processing_restricted:  # UU PDP restriction: no further sharing (service.ensure_may_share)
-        forms.pop("dispose", None)
-        forms.pop("merge", None)
+    available = actions.available_actions(c, _user())
+    names = {a.action for a in available if a.followup_id is None}
+    if "edit" in failed and "verify" in names:
+        names.add("edit")  # the failed edit stays on the page with its errors
+    forms = {key: failed.get(key) or _build_form(key, c, display=True)
+             for key in FORMS if names & set(FORM_ACTIONS.get(key, (key,)))}
+    per_followup: dict[int, list[str]] = {}
+    for a in available:
+        if a.followup_id is not None:
+            per_followup.setdefault(a.followup_id, []).append(a.action)
     review: dict[int, dict] = {}
     for fu in db.session.execute(inbox.followups_query(c, _user())).scalars():
-        if fu.status == FollowUpStatus.PUBLISHED:
-            continue
-        per = {}
-        if "publish_followup" in allowed:
-            per["publish_followup"] = failed.get(f"publish_followup-{fu.id}") or _build_form(
-                "publish_followup", c, True, fu)
-        if "return_followup" in allowed and fu.status == FollowUpStatus.SUBMITTED:
-            per["return_followup"] = failed.get(f"return_followup-{fu.id}") or _build_form(
-                "return_followup", c, True, fu)
-        review[fu.id] = per
+        if fu.status != FollowUpStatus.PUBLISHED:
+            review[fu.id] = {key: failed.get(f"{key}-{fu.id}") or _build_form(key, c, True, fu)
+                             for key in per_followup.get(fu.id, ())}
     return forms, review
 
 

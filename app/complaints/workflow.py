@@ -1,7 +1,8 @@
 """The one state machine of a complaint: allowed transitions, who may take them, their events.
 
 Every action goes through :func:`check`; an illegal one raises :class:`TransitionError`
-with a translated message (HTTP 409 where an API is involved).
+with a translated message (HTTP 409 where an API is involved). The status changes only through
+:func:`apply`, which sets it from the table's ``target``: no service function sets a status by hand.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from app.accounts.models import Role
 from app.complaints.models import Status, Visibility
 
-OFFICER_ROLES = ("officer", "tenant_admin")
-STAFF_ROLES = ("officer", "tenant_admin", "liaison")
-CITIZEN = ("citizen",)
-SYSTEM = ("system",)
+OFFICER_ROLES = Role.UNIT
+STAFF_ROLES = Role.STAFF
+CITIZEN = (Role.CITIZEN,)
+SYSTEM = (Role.SYSTEM,)
 
 STATUS_LABELS = {
     Status.SUBMITTED: _l("Awaiting verification"),
@@ -151,6 +153,19 @@ def check(action: str, status: str | None, role: str) -> Transition:
         raise TransitionError(_l('"%(action)s" is not possible while the report is "%(status)s".',
                                  action=t.label, status=STATUS_LABELS.get(status, status)))
     return t
+
+
+def apply(c, transition: Transition | str) -> dict:
+    """Set ``c``'s status from the transition's ``target`` (kept when the target is None).
+
+    Call it after :func:`check` (and after the service's own validation), so a refused action changes
+    nothing. Returns the ``before`` of the event: ``{"status": <the status before>}``.
+    """
+    t = TRANSITIONS[transition] if isinstance(transition, str) else transition
+    before = {"status": c.status}
+    if t.target is not None:
+        c.status = t.target
+    return before
 
 
 def allowed_actions(status: str, role: str) -> list[str]:

@@ -20,7 +20,11 @@ COORDINATION = "coordination"
 FOLLOWUP = "followup"
 AUTO_CLOSE = "auto_close"
 #: Stages that carry a deadline, in the order a complaint meets them.
+# The stage names: defined here only, everybody else imports them (tests/unit/test_single_definitions.py).
 STAGES: tuple[str, ...] = (VERIFICATION, COORDINATION, FOLLOWUP, AUTO_CLOSE)
+#: Stages whose working days are one setting per region (``[settings.deadlines]``); the follow-up's
+#: depend on the complaint class (``[settings.classes.<class>].followup_days``).
+FIXED_STAGES: tuple[str, ...] = (VERIFICATION, COORDINATION, AUTO_CLOSE)
 
 #: National defaults (DOMAIN.md, PermenPANRB 62/2018), used when a tenant's settings lack a key.
 DEFAULT_STAGE_DAYS: Mapping[str, int] = {VERIFICATION: 3, COORDINATION: 5, AUTO_CLOSE: 10}

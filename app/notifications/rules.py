@@ -69,7 +69,7 @@ class Group:
     default: str = Mode.IMMEDIATE
 
 
-UNIT = (Role.OFFICER, Role.TENANT_ADMIN)
+UNIT = Role.UNIT
 GROUPS: dict[str, Group] = {g.key: g for g in (
     Group("disposition", _l("Reports sent to my agency"), (Role.LIAISON,)),
     Group("review", _l("Follow-ups sent for review"), UNIT),

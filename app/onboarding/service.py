@@ -366,7 +366,7 @@ def checklist(tenant: Tenant) -> list[Step]:
     routed = count(select(func.count(Category.id)).where(Category.active.is_(True),
                                                          Category.default_agency_id.is_not(None)))
     categories = count(select(func.count(Category.id)).filter_by(active=True))
-    staff = count(select(func.count(User.id)).where(User.role.in_((Role.OFFICER, Role.LIAISON))))
+    staff = count(select(func.count(User.id)).where(User.role.in_(Role.HANDLERS)))
     complaints = count(select(func.count(Complaint.id)))
     holidays = len((tenant.settings or {}).get("local_holidays", []))
     return [
@@ -411,7 +411,7 @@ def invite_staff(tenant: Tenant, actor: User, email: str, name: str, role: str, 
 
     :raises OnboardingError: for an email already in use, a liaison without an agency, or an unknown agency.
     """
-    if role not in (Role.OFFICER, Role.LIAISON, Role.TENANT_ADMIN):
+    if role not in Role.STAFF:
         raise OnboardingError({"role": _l("Choose a role.")})
     if role == Role.LIAISON:
         if agency_id is None or db.session.get(Agency, agency_id) is None:

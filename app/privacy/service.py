@@ -78,7 +78,7 @@ def _role_label(event: ComplaintEvent, users: dict[int, User]) -> str:
     if user is not None and user.role == Role.LIAISON:
         agency = user.agency.name if user.agency is not None else ""
         return _("Agency liaison (%(agency)s)", agency=agency)
-    if user is not None and user.role in (Role.OFFICER, Role.TENANT_ADMIN):
+    if user is not None and user.role in Role.UNIT:
         return _("Complaint unit")
     return _("Staff")
 

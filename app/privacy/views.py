@@ -42,7 +42,7 @@ from app.unit_of_work import unit_of_work
 public_bp = Blueprint("privacy_public", __name__, template_folder="templates")
 staff_bp = Blueprint("privacy_staff", __name__, url_prefix="/staff")
 
-unit_required = roles_required(Role.OFFICER, Role.TENANT_ADMIN)
+unit_required = roles_required(*Role.UNIT)
 
 #: How long opening a one-time link (or signing in) lets this browser see the data.
 GRANT_SECONDS = 30 * 60

@@ -20,6 +20,7 @@ from app.accounts.models import Role, User
 from app.agencies.models import Agency, Category
 from app.complaints import uploads
 from app.complaints.models import CLASSES
+from app.deadlines.policy import FIXED_STAGES
 from app.extensions import db
 from app.onboarding.models import TenantAuditEvent
 from app.onboarding.service import OnboardingError, record
@@ -32,7 +33,7 @@ SettingsError = OnboardingError
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-DEADLINE_STAGES = ("verification", "coordination", "auto_close")
+DEADLINE_STAGES = FIXED_STAGES
 #: Upper bound for any working-day setting: Perpres 76/2013 caps resolution at 60 days, so a
 #: larger number is a typing error rather than a local standard.
 MAX_WORKING_DAYS = 90
@@ -193,7 +194,7 @@ def assign_liaison(tenant: Tenant, actor: User, agency: Agency, user: User) -> N
     """
     if not agency.active:
         raise SettingsError({"user_id": _l("The agency is inactive.")})
-    if not user.active or user.role not in (Role.OFFICER, Role.LIAISON):
+    if not user.active or user.role not in Role.HANDLERS:
         raise SettingsError({"user_id": _l("Choose an active officer or liaison.")})
     if user.role == Role.LIAISON and user.agency_id == agency.id:
         return
@@ -296,7 +297,7 @@ def update_deadlines(tenant: Tenant, actor: User, values: DeadlineSettings) -> N
     :raises SettingsError: for a value outside 1..90 (0..10 for "due soon").
     """
     errors = {}
-    for name in ("verification", "coordination", "auto_close", "reopen_window"):
+    for name in (*FIXED_STAGES, "reopen_window"):
         value = getattr(values, name)
         if not isinstance(value, int) or not 1 <= value <= MAX_WORKING_DAYS:
             errors[name] = _l("Enter a whole number of working days from 1 to %(max)s.", max=MAX_WORKING_DAYS)

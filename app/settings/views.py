@@ -202,7 +202,7 @@ def _liaison_form(agency) -> f.LiaisonForm:
         SelectChoice(str(u.id), f"{u.name} · {role_label(u.role)}"
                      + (f" ({u.agency.short_name})" if u.role == Role.LIAISON and u.agency else ""))
         for u in service.staff_users()
-        if u.active and u.role in (Role.OFFICER, Role.LIAISON) and u.agency_id != agency.id]
+        if u.active and u.role in Role.HANDLERS and u.agency_id != agency.id]
     return form
 
 

@@ -19,6 +19,7 @@ from limits import parse_many
 from sqlalchemy import select
 
 from app.agencies.models import Agency, Category
+from app.deadlines.policy import FIXED_STAGES
 from app.extensions import db
 from app.notifications.models import MessageTemplate
 from app.onboarding.models import TenantAuditEvent
@@ -43,7 +44,7 @@ INBOUND_KEYS = {"complaint_class", "category", "privacy", "append_window_days"}
 SP4N_KEYS = {"enabled", "base_url"}
 #: Public report form limits (app.complaints.views_public): per client address, and networks not limited.
 RATE_LIMIT_KEYS = {"submit", "trusted_networks"}
-DEADLINE_KEYS = {"verification", "coordination", "auto_close"}
+DEADLINE_KEYS = set(FIXED_STAGES)
 CLASS_KEYS = {"name_id", "name_en", "followup_days"}
 BRANDING_KEYS = {"primary_color", "tagline", "logo"}
 AGENCY_KEYS = {"code", "name", "short_name", "active"}
