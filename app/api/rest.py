@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, Response, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, not_, or_, select
@@ -33,7 +32,6 @@ from app.api import errors, present
 from app.api.auth import require_key
 from app.api.errors import ApiError
 from app.complaints import access, service
-from app.complaints.forms import PHONE_PATTERN
 from app.complaints.inbox import local_day_bounds
 from app.complaints.models import CLASSES, Complaint, Disposition, Privacy, Status
 from app.complaints.workflow import StaleComplaint, TransitionError
@@ -51,7 +49,6 @@ DEADLINE_STATES = ("on_time", "due_soon", "overdue", "none")
 LOCALES = ("id", "en")
 #: Idempotency-Key: printable ASCII without spaces, as most clients generate (UUIDs, hashes, ids).
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-_PHONE = re.compile(PHONE_PATTERN)
 
 
 @bp.after_request
@@ -434,23 +431,20 @@ def _submit_data(body: dict) -> service.SubmitData:
         name = who.text("name", max_len=120)
         email = who.text("email", max_len=255)
         phone = who.text("phone", max_len=30)
-        if email is not None:
-            try:
-                email = validate_email(email, check_deliverability=False).normalized
-            except EmailNotValidError:
-                f.errors["reporter.email"] = _("Enter a valid email address.")
-        if phone is not None and not _PHONE.match(phone):
-            f.errors["reporter.phone"] = _("Enter a phone number such as 0812 3456 7890.")
     data = service.SubmitData(
         title=title or "", description=description or "", complaint_class=complaint_class or "",
         category_id=category_id, location_text=location_text, latitude=latitude, longitude=longitude,
         privacy=privacy, reporter_name=name, reporter_email=email, reporter_phone=phone, locale=locale,
         source="api",
     )
-    # The service's own rules (lengths, coordinates in Indonesia…), reported together with the API's.
-    errors_ = {**_service_fields(service.ValidationError(service.validate_submission(data))), **f.errors}
-    if errors_:
-        raise _invalid(errors_)
+    # The service's own rules (lengths, coordinates in Indonesia, email and phone…), reported together
+    # with the API's; the service normalises the data it returns.
+    try:
+        data = service.validate_submission(data)
+    except service.ValidationError as exc:
+        f.errors = {**_service_fields(exc), **f.errors}
+    if f.errors:
+        raise _invalid(f.errors)
     return data
 
 

@@ -277,7 +277,10 @@ def submit():
     data = _submit_data(form, uploads)
     if not form_ok or upload_errors:
         # Show every problem at once: the service's rules too, not only the form's.
-        _add_errors(form, service.validate_submission(data))
+        try:
+            service.validate_submission(data)
+        except service.ValidationError as exc:
+            _add_errors(form, exc.errors)
         return _render_submit(form, 400, files_dropped=bool(posted_files))
     try:
         complaint, _created = service.submit_complaint(data)
