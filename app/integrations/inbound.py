@@ -142,15 +142,8 @@ def submission_key(channel: str, message_id: str) -> str:
     return derived_submission_key(channel, channel, message_id)
 
 
-def receive(channel: str, message_id: str, sender: str, text: str) -> InboundResult:
-    """Turn one gateway message into a complaint or an addition; idempotent on ``message_id``.
-
-    :raises InboundError: when a field is missing or malformed (nothing is written).
-    """
-    from app.agencies.models import Category
-    from app.complaints import service
-    from app.complaints.models import CLASSES, Privacy
-
+def _checked(channel: str, message_id: str, sender: str, text: str) -> tuple[str, str, str]:
+    """The message's id, the sender's number in E.164 and the text, or InboundError for the first bad one."""
     message_id, text = (message_id or "").strip(), (text or "").strip()
     if channel not in CHANNELS:
         raise InboundError("unknown channel")
@@ -164,7 +157,19 @@ def receive(channel: str, message_id: str, sender: str, text: str) -> InboundRes
         raise InboundError("from must be a phone number")
     if not text or len(text) > MAX_TEXT:
         raise InboundError(f"text is required (at most {MAX_TEXT} characters)")
+    return message_id, sender, text
 
+
+def receive(channel: str, message_id: str, sender: str, text: str) -> InboundResult:
+    """Turn one gateway message into a complaint or an addition; idempotent on ``message_id``.
+
+    :raises InboundError: when a field is missing or malformed (nothing is written).
+    """
+    from app.agencies.models import Category
+    from app.complaints import service
+    from app.complaints.models import CLASSES, Privacy
+
+    message_id, sender, text = _checked(channel, message_id, sender, text)
     seen = db.session.execute(select(InboundMessage).filter_by(
         channel=channel, gateway_message_id=message_id)).scalar_one_or_none()
     if seen is not None:
