@@ -54,7 +54,6 @@ from app.api.auth import presented_key, require_key
 from app.api.errors import ApiError, http_error_parts
 from app.complaints import access, service, workflow
 from app.complaints import transparency as reports
-from app.complaints.forms import PHONE_PATTERN
 from app.complaints.models import Attachment, Complaint, Disposition, Privacy, Status
 from app.extensions import csrf, db
 from app.inputs import OutOfRange, date_range_message, parse_datetime
@@ -90,7 +89,9 @@ CLOSED_NOTES = {
 #: Where a field of the complaint service's validation errors comes from in an Open311 POST.
 FIELD_NAMES = {"title": "attribute[title]", "description": "description",
                "complaint_class": "attribute[complaint_class]", "privacy": "attribute[privacy]",
-               "category_id": "service_code", "latitude": "lat", "longitude": "long"}
+               "category_id": "service_code", "latitude": "lat", "longitude": "long",
+               "location_text": "address_string", "reporter_name": "first_name and last_name",
+               "reporter_email": "email", "reporter_phone": "phone"}
 
 
 class Open311Error(Exception):
@@ -552,66 +553,82 @@ def _title_from(description: str, category: Category, locale: str) -> str:
     return first if len(first) >= 5 else category.label(locale)
 
 
-def _submit_data(locale: str) -> tuple[service.SubmitData, str | None]:
-    """The complaint to create from the posted form, and the posted media_url; 400 for what cannot be used."""
-    form = request.form
-    problems: list[str] = []
-    code = (form.get("service_code") or "").strip()
+def _posted_category(problems: list) -> Category | None:
+    code = (request.form.get("service_code") or "").strip()
     category = _category(code) if code else None
     if not code:
         problems.append(_("service_code was not provided."))
     elif category is None:
         problems.append(_("service_code provided was not found."))
+    return category
+
+
+def _posted_location(problems: list) -> tuple[str, float | None, float | None]:
+    """The address (with its address_id) and the coordinates; one of them is required."""
     lat, lng = _coordinate("lat"), _coordinate("long")
-    address = (form.get("address_string") or "").strip()
-    address_id = (form.get("address_id") or "").strip()
+    address = (request.form.get("address_string") or "").strip()
+    address_id = (request.form.get("address_id") or "").strip()
     if (lat is None) != (lng is None):
         problems.append(_("lat and long must be given together."))
     if lat is None and not address and not address_id:
         problems.append(_("A location is required: lat and long, address_string or address_id."))
-    location = address
-    if address_id:
-        location = f"{address} [address_id {address_id}]".strip()
-    if len(location) > 300:
-        problems.append(_("address_string may have at most 300 characters."))
-    description = (form.get("description") or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        problems.append(_("description may have at most %(n)s characters.", n=MAX_DESCRIPTION))
-    attributes = _posted_attributes()
+    location = f"{address} [address_id {address_id}]".strip() if address_id else address
+    return location, lat, lng
+
+
+def _posted_class(attributes: dict, problems: list) -> str:
+    """The kind of report: one the region offers its citizens (the service knows only the platform's)."""
     classes = _classes()
     complaint_class = attributes.get("complaint_class") or _default_class(classes)
     if complaint_class not in classes:
         problems.append(_("attribute[complaint_class] must be one of: %(keys)s.", keys=", ".join(classes)))
-    privacy = attributes.get("privacy") or Privacy.PUBLIC
-    if privacy not in Privacy.ALL:
-        problems.append(_("attribute[privacy] must be one of: %(keys)s.", keys=", ".join(Privacy.ALL)))
-    name = " ".join(p for p in ((form.get("first_name") or "").strip(), (form.get("last_name") or "").strip()) if p)
-    if len(name) > 120:
-        problems.append(_("first_name and last_name may have at most 120 characters together."))
-    email = (form.get("email") or "").strip() or None
-    if email is not None:
-        from email_validator import EmailNotValidError, validate_email
+    return complaint_class
 
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
-            problems.append(_("email is not a valid email address."))
-    phone = (form.get("phone") or "").strip() or None
-    if phone is not None and not re.match(PHONE_PATTERN, phone):
-        problems.append(_("phone is not a valid phone number."))
-    media_url = (form.get("media_url") or "").strip() or None
-    if media_url is not None and (len(media_url) > 500 or urlsplit(media_url).scheme not in ("http", "https")
-                                  or not urlsplit(media_url).netloc):
-        problems.append(_("media_url must be a full http(s) address."))
+
+def _posted_media_url(problems: list) -> str | None:
+    media_url = (request.form.get("media_url") or "").strip() or None
+    if media_url is not None:
+        parts = urlsplit(media_url)
+        if len(media_url) > 500 or parts.scheme not in ("http", "https") or not parts.netloc:
+            problems.append(_("media_url must be a full http(s) address."))
+    return media_url
+
+
+def _submit_data(locale: str) -> tuple[service.SubmitData, str | None]:
+    """The complaint to create from the posted form (checked and normalised by the complaint service), and
+    the posted media_url; a 400 with every problem for what cannot be used."""
+    form, problems = request.form, []
+    category = _posted_category(problems)
+    location, lat, lng = _posted_location(problems)
+    description = (form.get("description") or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        problems.append(_("description may have at most %(n)s characters.", n=MAX_DESCRIPTION))
+    attributes = _posted_attributes()
+    complaint_class = _posted_class(attributes, problems)
+    media_url = _posted_media_url(problems)
+    name = " ".join(p for p in ((form.get("first_name") or "").strip(), (form.get("last_name") or "").strip()) if p)
+    title = attributes.get("title") or (_title_from(description, category, locale) if category else "")
+    data = service.SubmitData(
+        title=title, description=description, complaint_class=complaint_class,
+        category_id=category.id if category else None, location_text=location or None, latitude=lat,
+        longitude=lng, privacy=attributes.get("privacy") or Privacy.PUBLIC, reporter_name=name or None,
+        reporter_email=form.get("email"), reporter_phone=form.get("phone"), locale=locale,
+        submission_key=SUBMISSION_PREFIX + uuid.uuid4().hex, source="open311",
+    )
+    try:
+        data = service.validate_submission(data)
+    except service.ValidationError as exc:
+        # The kind of report was checked against the region's own list above; without a service there
+        # is no title to derive, and the service_code problem says why.
+        problems.extend(_service_problems(exc, skip={"complaint_class"} if category else {"complaint_class", "title"}))
     if problems:
         raise Open311Error(400, *problems)
-    title = attributes.get("title") or _title_from(description, category, locale)
-    return service.SubmitData(
-        title=title, description=description, complaint_class=complaint_class, category_id=category.id,
-        location_text=location or None, latitude=lat, longitude=lng, privacy=privacy,
-        reporter_name=name or None, reporter_email=email, reporter_phone=phone, locale=locale,
-        submission_key=SUBMISSION_PREFIX + uuid.uuid4().hex, source="open311",
-    ), media_url
+    return data, media_url
+
+
+def _service_problems(exc: service.ValidationError, skip: set[str] = frozenset()) -> list[str]:
+    """The service's field errors as GeoReport descriptions, "<posted field>: <message>"."""
+    return [f"{FIELD_NAMES.get(k, k)}: {v}" for k, v in exc.errors.items() if k not in skip]
 
 
 @_route(f"/requests.{FMT}", methods=["POST"])
@@ -627,7 +644,7 @@ def create_request(fmt: str):
         complaint, _created = service.submit_complaint(data)
     except service.ValidationError as exc:
         db.session.rollback()
-        raise Open311Error(400, *(f"{FIELD_NAMES.get(k, k)}: {v}" for k, v in exc.errors.items())) from None
+        raise Open311Error(400, *_service_problems(exc)) from None
     if media_url:
         # Not fetched (no request to third-party hosts); the complaint unit sees the link on the timeline.
         service.record_event(complaint, service.SYSTEM, "note",

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, Response, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, not_, or_, select
@@ -34,7 +33,6 @@ from app.api import errors, present, schemas
 from app.api.auth import require_key
 from app.api.errors import ApiError
 from app.complaints import access, service
-from app.complaints.forms import PHONE_PATTERN
 from app.complaints.inbox import local_day_bounds
 from app.complaints.models import Complaint, Disposition, Privacy
 from app.complaints.workflow import StaleComplaint, TransitionError
@@ -46,7 +44,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 errors.register(bp)
 
 _IDEMPOTENCY_KEY = re.compile(schemas.IDEMPOTENCY_KEY_PATTERN)
-_PHONE = re.compile(PHONE_PATTERN)
 
 
 @bp.after_request
@@ -305,13 +302,6 @@ def _submit_data(body: dict) -> service.SubmitData:
     category_id = _category_id(values.get("category"), fields)
     loc, who = values.get("location") or {}, values.get("reporter") or {}
     email, phone = who.get("email"), who.get("phone")
-    if email is not None:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
-            fields["reporter.email"] = _("Enter a valid email address.")
-    if phone is not None and not _PHONE.match(phone):
-        fields["reporter.phone"] = _("Enter a phone number such as 0812 3456 7890.")
     data = service.SubmitData(
         title=values.get("title") or "", description=values.get("description") or "",
         complaint_class=values.get("class") or "", category_id=category_id,
@@ -320,11 +310,14 @@ def _submit_data(body: dict) -> service.SubmitData:
         reporter_phone=phone, source="api",
         locale=values.get("locale") or (g.tenant.locale if g.tenant.locale in schemas.LOCALES else "id"),
     )
-    # The service's own rules (lengths, coordinates in Indonesia…), reported together with the API's. (The
-    # email and phone checks above go once the service checks contacts itself, app.contact.)
-    errors_ = {**_service_fields(service.ValidationError(service.validate_submission(data))), **fields}
-    if errors_:
-        raise _invalid(errors_)
+    # The service's own rules (lengths, coordinates in Indonesia, email and phone…), reported together
+    # with the API's; the service normalises the data it returns.
+    try:
+        data = service.validate_submission(data)
+    except service.ValidationError as exc:
+        fields = {**_service_fields(exc), **fields}
+    if fields:
+        raise _invalid(fields)
     return data
 
 

@@ -126,6 +126,16 @@ AGE_DAYS = {"submitted": (0, 5), "on_hold": (2, 12), "verified": (1, 9), "dispos
             "answered": (6, 14), "replied": (6, 30)}
 
 
+#: Indonesian mobile prefixes (after the 08) that the numbering plan knows: the service refuses invalid numbers.
+MOBILE_PREFIXES = ("11", "12", "13", "21", "22", "23", "51", "52", "53", "55", "56", "57", "58", "59", "77", "78",
+                   "81", "82", "83", "85", "87", "88", "95", "96", "97", "98", "99")
+
+
+def _demo_phone(a: int, b: int) -> str:
+    """A valid mobile number such as 0812 0345 6789 from two random draws (as many as before)."""
+    return f"08{MOBILE_PREFIXES[a % len(MOBILE_PREFIXES)]}{b % 100_000_000:08d}"
+
+
 def _work_time(rng: random.Random, day: datetime, tz: ZoneInfo) -> datetime:
     local = datetime.combine(day.date(), time(rng.randint(7, 20), rng.randint(0, 59)), tzinfo=tz)
     return local.astimezone(ZoneInfo("UTC"))
@@ -164,7 +174,7 @@ def seed_complaints(tenant, count: int = 200, seed: int | None = None) -> int:
         privacy = rng.choices(Privacy.ALL, weights=[.7, .2, .1])[0]
         name = rng.choice(NAMES)
         email = f"{name.split()[0].lower()}{i}@contoh.id" if rng.random() < .5 else None
-        phone = f"08{rng.randint(11, 59)}{rng.randint(1000000, 99999999)}" if rng.random() < .3 else None
+        phone = _demo_phone(rng.randint(11, 59), rng.randint(1000000, 99999999)) if rng.random() < .3 else None
         category = categories.get(cat_code)
         pin = COORDS.get(place) if pin_rng.random() < .7 else None
         if pin is not None:

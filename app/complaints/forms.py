@@ -19,14 +19,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from app.inputs import CHOOSE_FROM_LIST, BoundedDateField, optional_id
 
 # Citizen forms
 
-#: Indonesian phone numbers as people write them: 0812-3456-7890, +62 812 3456 7890.
-PHONE_PATTERN = r"^\+?[0-9][0-9 .\-]{6,20}[0-9]$"
 COORDINATE_PATTERN = r"^\s*-?[0-9]{1,3}([.,][0-9]+)?\s*$"
 
 
@@ -71,11 +69,9 @@ class SubmitForm(FlaskForm):
                                     description=ATTACHMENTS_HELP)
     reporter_name = StringField(_l("Your name"), filters=[_strip], validators=[
         DataRequired(message=_l("Write your name.")), Length(max=120)])
-    reporter_email = EmailField(_l("Email"), filters=[_strip], validators=[
-        Optional(), Email(message=_l("Enter a valid email address.")), Length(max=255)])
-    reporter_phone = TelField(_l("Mobile phone (SMS)"), filters=[_strip], validators=[
-        Optional(), Regexp(PHONE_PATTERN, message=_l("Enter a phone number such as 0812 3456 7890.")),
-        Length(max=30)])
+    # Checked and normalised by the service (app.contact): E.164 phones, normalised emails.
+    reporter_email = EmailField(_l("Email"), filters=[_strip], validators=[Optional(), Length(max=255)])
+    reporter_phone = TelField(_l("Mobile phone (SMS)"), filters=[_strip], validators=[Optional(), Length(max=30)])
     privacy = RadioField(_l("Who may see your report?"), default="public",
                          invalid_choice_message=_l("Choose who may see your report."))
     consent = BooleanField(_l("I have read and accept the terms of use."), validators=[

@@ -8,13 +8,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import contact
 from app.agencies.models import Agency, Category
 from app.complaints import links, workflow
 from app.complaints.events import EventContext, emit
@@ -225,21 +226,18 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
             select(Complaint).filter_by(submission_key=data.submission_key)).scalar_one_or_none()
         if existing is not None:
             return existing, False
-    errors = validate_submission(data)
-    if errors:
-        raise ValidationError(errors)
+    data = validate_submission(data)
     tenant = current_tenant()
     now = utcnow()
     t = workflow.check("submit", None, actor.role)
     c = Complaint(
         code=next_code(tenant, now), access_token=secrets.token_urlsafe(24), submission_key=data.submission_key,
-        title=data.title.strip(), description=data.description.strip(), complaint_class=data.complaint_class,
-        category_id=data.category_id, location_text=(data.location_text or "").strip() or None,
+        title=data.title, description=data.description, complaint_class=data.complaint_class,
+        category_id=data.category_id, location_text=data.location_text,
         latitude=data.latitude, longitude=data.longitude,
         anonymous=data.privacy == Privacy.ANONYMOUS, confidential=data.privacy == Privacy.CONFIDENTIAL,
-        reporter_name=(data.reporter_name or "").strip() or None,
-        reporter_email=(data.reporter_email or "").strip().lower() or None,
-        reporter_phone=(data.reporter_phone or "").strip() or None, reporter_user_id=data.reporter_user_id,
+        reporter_name=data.reporter_name, reporter_email=data.reporter_email,
+        reporter_phone=data.reporter_phone, reporter_user_id=data.reporter_user_id,
         source=data.source, submitted_at=now,
     )
     workflow.apply(c, t)
@@ -272,14 +270,31 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
     return c, True
 
 
-def validate_submission(data: SubmitData) -> dict:
+#: The longest description and location any channel may send (the web form's and the REST API's limits).
+MAX_DESCRIPTION = 10_000
+MAX_LOCATION = 300
+MAX_NAME = 120
+
+
+def _text_errors(title: str, description: str, location: str, name: str) -> dict:
     errors: dict = {}
-    if not (data.title or "").strip() or len(data.title.strip()) < 5:
+    if len(title) < 5:
         errors["title"] = _l("Write a short title (at least 5 characters).")
-    elif len(data.title) > 200:
+    elif len(title) > 200:
         errors["title"] = _l("The title may have at most 200 characters.")
-    if not (data.description or "").strip() or len(data.description.strip()) < 20:
+    if len(description) < 20:
         errors["description"] = _l("Describe what happened (at least 20 characters).")
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = _l("The description may have at most %(n)s characters.", n=MAX_DESCRIPTION)
+    if len(location) > MAX_LOCATION:
+        errors["location_text"] = _l("The location may have at most %(n)s characters.", n=MAX_LOCATION)
+    if len(name) > MAX_NAME:
+        errors["reporter_name"] = _l("The name may have at most 120 characters.")
+    return errors
+
+
+def _choice_errors(data: SubmitData) -> dict:
+    errors: dict = {}
     if data.complaint_class not in CLASSES:
         errors["complaint_class"] = _l("Choose the kind of report.")
     if data.privacy not in Privacy.ALL:
@@ -293,6 +308,24 @@ def validate_submission(data: SubmitData) -> dict:
     if len(data.attachments) > 5:
         errors["attachments"] = _l("Attach at most 5 files.")
     return errors
+
+
+def validate_submission(data: SubmitData) -> SubmitData:
+    """The one submission schema of every channel (web form, REST, Open311, SMS/WhatsApp): a copy of
+    ``data`` with every field checked and normalised (texts stripped, the reporter's email and phone via
+    :mod:`app.contact`). The channels only map their field names onto :class:`SubmitData` and render
+    ``ValidationError.errors`` (keys are SubmitData's field names) in their own format.
+
+    :raises ValidationError: with every bad field at once.
+    """
+    title, description = (data.title or "").strip(), (data.description or "").strip()
+    location, name = (data.location_text or "").strip(), (data.reporter_name or "").strip()
+    email, phone, contact_errors = contact.clean_contacts(data.reporter_email, data.reporter_phone)
+    errors = {**_text_errors(title, description, location, name), **_choice_errors(data), **contact_errors}
+    if errors:
+        raise ValidationError(errors)
+    return replace(data, title=title, description=description, location_text=location or None,
+                   reporter_name=name or None, reporter_email=email, reporter_phone=phone)
 
 
 def add_information(c: Complaint, message: str, attachments: list | None = None) -> ComplaintEvent:

@@ -269,7 +269,10 @@ def submit():
     data = _submit_data(form, uploads)
     if not form_ok or upload_errors:
         # Show every problem at once: the service's rules too, not only the form's.
-        _add_errors(form, service.validate_submission(data))
+        try:
+            service.validate_submission(data)
+        except service.ValidationError as exc:
+            _add_errors(form, exc.errors)
         return _render_submit(form, 400, files_dropped=bool(posted_files))
     with unit_of_work(form, fallback="title") as work:
         complaint, _created = service.submit_complaint(data)

@@ -23,6 +23,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from app import contact
 from app.extensions import db
 from app.integrations.models import InboundMessage, InboundToken
 from app.tenancy.models import utcnow
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 CHANNELS = ("sms", "whatsapp")
 MAX_TEXT = 4000
+#: The gateway's field for each field of the complaint service's validation errors (others: "text").
+FIELD_NAMES = {"reporter_phone": "from", "title": "text", "description": "text"}
 
 
 class InboundError(ValueError):
@@ -92,26 +95,6 @@ def authenticate(presented: str | None) -> InboundToken | None:
 
 # ---------------------------------------------------------------- messages
 
-def normalize_phone(number: str) -> str:
-    """Indonesian numbers in one form: 0812…, +62812… and 62812… → +62812…"""
-    digits = re.sub(r"[^\d+]", "", number or "")
-    if digits.startswith("+"):
-        return digits
-    if digits.startswith("62"):
-        return "+" + digits
-    if digits.startswith("0"):
-        return "+62" + digits[1:]
-    return digits
-
-
-def _phone_variants(number: str) -> list[str]:
-    norm = normalize_phone(number)
-    variants = {number, norm}
-    if norm.startswith("+62"):
-        variants |= {"0" + norm[3:], norm[1:]}
-    return sorted(v for v in variants if v)
-
-
 def _reply(key: str, **values) -> str:
     with force_locale(current_tenant().locale or "id"):
         if key == "created":
@@ -123,7 +106,7 @@ def _reply(key: str, **values) -> str:
                  "and when (at least 20 characters).")
 
 
-def _referenced_complaint(text: str, phones: list[str]):
+def _referenced_complaint(text: str, phone: str):
     """An open complaint of this sender named by its tracking code in ``text``."""
     from app.complaints.models import Complaint, Follower, Status
 
@@ -131,20 +114,20 @@ def _referenced_complaint(text: str, phones: list[str]):
     codes = {m.upper() for m in re.findall(rf"\b{prefix}-\d{{2}}-\d{{5}}\b", text, flags=re.IGNORECASE)}
     if not codes:
         return None
-    followed = select(Follower.complaint_id).where(Follower.channel == "sms", Follower.recipient.in_(phones))
+    followed = select(Follower.complaint_id).where(Follower.channel == "sms", Follower.recipient == phone)
     return db.session.execute(
         select(Complaint).where(Complaint.code.in_(codes), Complaint.status.in_(Status.OPEN),
-                                or_(Complaint.reporter_phone.in_(phones), Complaint.id.in_(followed)))
+                                or_(Complaint.reporter_phone == phone, Complaint.id.in_(followed)))
         .order_by(Complaint.id.desc())).scalars().first()
 
 
-def _only_recent_open_complaint(phones: list[str]):
+def _only_recent_open_complaint(phone: str):
     from app.complaints.models import Complaint, Status
 
     days = int(((current_tenant().settings or {}).get("inbound") or {}).get("append_window_days", 14))
     since = utcnow() - timedelta(days=days)
     rows = db.session.execute(
-        select(Complaint).where(Complaint.reporter_phone.in_(phones), Complaint.status.in_(Status.OPEN),
+        select(Complaint).where(Complaint.reporter_phone == phone, Complaint.status.in_(Status.OPEN),
                                 Complaint.submitted_at >= since).limit(2)).scalars().all()
     return rows[0] if len(rows) == 1 else None
 
@@ -159,6 +142,24 @@ def submission_key(channel: str, message_id: str) -> str:
     return derived_submission_key(channel, channel, message_id)
 
 
+def _checked(channel: str, message_id: str, sender: str, text: str) -> tuple[str, str, str]:
+    """The message's id, the sender's number in E.164 and the text, or InboundError for the first bad one."""
+    message_id, text = (message_id or "").strip(), (text or "").strip()
+    if channel not in CHANNELS:
+        raise InboundError("unknown channel")
+    if not message_id or len(message_id) > 120:
+        raise InboundError("message_id is required (at most 120 characters)")
+    try:  # stored phones are E.164 (app.contact): the sender's earlier reports compare equal
+        sender = contact.normalize_phone(sender)
+    except contact.ContactError as exc:
+        raise InboundError(f"from must be a phone number: {exc.message}") from None
+    if sender is None:
+        raise InboundError("from must be a phone number")
+    if not text or len(text) > MAX_TEXT:
+        raise InboundError(f"text is required (at most {MAX_TEXT} characters)")
+    return message_id, sender, text
+
+
 def receive(channel: str, message_id: str, sender: str, text: str) -> InboundResult:
     """Turn one gateway message into a complaint or an addition; idempotent on ``message_id``.
 
@@ -168,24 +169,13 @@ def receive(channel: str, message_id: str, sender: str, text: str) -> InboundRes
     from app.complaints import service
     from app.complaints.models import CLASSES, Privacy
 
-    message_id, text = (message_id or "").strip(), (text or "").strip()
-    if channel not in CHANNELS:
-        raise InboundError("unknown channel")
-    if not message_id or len(message_id) > 120:
-        raise InboundError("message_id is required (at most 120 characters)")
-    sender = normalize_phone(sender)
-    if not re.fullmatch(r"\+?\d{6,16}", sender):
-        raise InboundError("from must be a phone number")
-    if not text or len(text) > MAX_TEXT:
-        raise InboundError(f"text is required (at most {MAX_TEXT} characters)")
-
+    message_id, sender, text = _checked(channel, message_id, sender, text)
     seen = db.session.execute(select(InboundMessage).filter_by(
         channel=channel, gateway_message_id=message_id)).scalar_one_or_none()
     if seen is not None:
         return _result_of(seen, duplicate=True)
 
-    phones = _phone_variants(sender)
-    target = _referenced_complaint(text, phones) or _only_recent_open_complaint(phones)
+    target = _referenced_complaint(text, sender) or _only_recent_open_complaint(sender)
     complaint, action, duplicate = None, "rejected", False
     if target is not None:
         service.add_information(target, text)
@@ -205,10 +195,14 @@ def receive(channel: str, message_id: str, sender: str, text: str) -> InboundRes
         title = first_line if len(first_line) <= 80 else first_line[:77].rstrip() + "…"
         if len(title) < 5:
             title = f"{_channel_name(channel)}: {title}"
-        complaint, created = service.submit_complaint(service.SubmitData(
-            title=title, description=text, complaint_class=complaint_class, category_id=category_id,
-            privacy=privacy, reporter_phone=sender, locale=current_tenant().locale or "id",
-            submission_key=submission_key(channel, message_id), source=channel, notify_reporter=False))
+        try:
+            complaint, created = service.submit_complaint(service.SubmitData(
+                title=title, description=text, complaint_class=complaint_class, category_id=category_id,
+                privacy=privacy, reporter_phone=sender, locale=current_tenant().locale or "id",
+                submission_key=submission_key(channel, message_id), source=channel, notify_reporter=False))
+        except service.ValidationError as exc:
+            raise InboundError("; ".join(f"{FIELD_NAMES.get(k, 'text')}: {v}" for k, v in exc.errors.items())) \
+                from None
         if not created:
             # Only the same channel and message id derive this key: a concurrent delivery of this very
             # message stored it meanwhile. Answer as a re-delivery (the first answer if it is recorded).

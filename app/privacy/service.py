@@ -7,20 +7,18 @@ Like the complaint service: explicit actor and data, one event per change, flush
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from app import contact
 from app.accounts.models import Role, User
 from app.complaints import workflow
-from app.complaints.forms import PHONE_PATTERN
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, Follower, Rating
 from app.complaints.service import CITIZEN, Actor, ValidationError, record_event
 from app.extensions import db
@@ -168,32 +166,18 @@ def export_for_unit(c: Complaint, actor: Actor) -> dict:
 
 # ---------------------------------------------------------------- correction
 
-_PHONE = re.compile(PHONE_PATTERN)
-
-
 def _clean_identity(name: str | None, email: str | None, phone: str | None) -> dict:
-    errors: dict = {}
     name = (name or "").strip()
-    email = (email or "").strip().lower()
-    phone = (phone or "").strip()
+    email, phone, errors = contact.clean_contacts(email, phone)
     if not name:
         errors["reporter_name"] = _l("Write the reporter's name.")
     elif len(name) > 120:
         errors["reporter_name"] = _l("The name may have at most 120 characters.")
-    if email:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
-            errors["reporter_email"] = _l("Enter a valid email address.")
-        if len(email) > 255:
-            errors["reporter_email"] = _l("Enter a valid email address.")
-    if phone and (len(phone) > 30 or not _PHONE.match(phone)):
-        errors["reporter_phone"] = _l("Enter a phone number such as 0812 3456 7890.")
-    if not email and not phone and "reporter_email" not in errors:
+    if not email and not phone and "reporter_email" not in errors and "reporter_phone" not in errors:
         errors["reporter_email"] = _l("Give an email address or a mobile number.")
     if errors:
         raise ValidationError(errors)
-    return {"reporter_name": name, "reporter_email": email or None, "reporter_phone": phone or None}
+    return {"reporter_name": name, "reporter_email": email, "reporter_phone": phone}
 
 
 def _move_contact(c: Complaint, channel: str, old: str | None, new: str | None) -> None:

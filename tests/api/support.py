@@ -21,7 +21,7 @@ def auth(token: str) -> dict:
 # ------------------------------------------------------------------ complaints for the REST API tests
 
 #: A reporter whose identity must never appear in an API answer.
-REPORTER = {"name": "Rahmat Hidayatullah", "email": "rahmat.hidayat@contoh.id", "phone": "081234567890"}
+REPORTER = {"name": "Rahmat Hidayatullah", "email": "rahmat.hidayat@contoh.id", "phone": "+6281234567890"}
 
 
 def submit(db, tenant, *, when=None, **kw):

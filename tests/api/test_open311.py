@@ -20,7 +20,7 @@ from app.tenancy.scope import tenant_scope
 from tests.api.support import auth, make_key
 from tests.factories import make
 
-NAME, EMAIL, PHONE = "Siti Norhayati", "siti.norhayati@contoh.id", "081234567890"
+NAME, EMAIL, PHONE = "Siti Norhayati", "siti.norhayati@contoh.id", "+6281234567890"
 DESCRIPTION = "Lubang besar di tengah jalan Kayu Tangi, sudah dua minggu tidak diperbaiki."
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
 

@@ -202,9 +202,9 @@ def test_merge_keeps_followers_with_their_own_report_and_tells_them_with_their_o
         db.session.commit()
         notes = {n.recipient: n for n in db.session.execute(
             select(Notification).filter_by(event_key=f"event:{event.id}")).scalars()}
-        assert set(notes) == {"a@contoh.id", "b@contoh.id", "081234567890"}
+        assert set(notes) == {"a@contoh.id", "b@contoh.id", "+6281234567890"}
         assert f"t={primary.access_token}" in notes["a@contoh.id"].body
-        for recipient in ("b@contoh.id", "081234567890"):
+        for recipient in ("b@contoh.id", "+6281234567890"):
             assert primary.access_token not in notes[recipient].body
             assert f"/lacak/{dup.code}?t={dup.access_token}" in notes[recipient].body
 

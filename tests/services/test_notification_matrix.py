@@ -32,8 +32,8 @@ CITIZEN_TEXT = "Lubangnya masih ada di depan rumah nomor 12, belum ditambal sama
 INSTRUCTION = "Mohon ditinjau dan dijawab dengan foto perbaikan."
 CLOSE_NOTE = "Perbaikan sudah dikonfirmasi di lapangan."
 
-PRIMARY = {"name": "Siti Norhayati", "email": "siti@contoh.id", "phone": "081200000001"}
-DUPLICATE = {"name": "Budi Santoso", "email": "budi@contoh.id", "phone": "081200000002"}
+PRIMARY = {"name": "Siti Norhayati", "email": "siti@contoh.id", "phone": "+6281200000001"}
+DUPLICATE = {"name": "Budi Santoso", "email": "budi@contoh.id", "phone": "+6281200000002"}
 
 #: kind → (state before, expected recipients by role, the template the recipients' messages use)
 #: Roles: "reporter" (the report's own followers), "merged" (followers of the report merged into it),

@@ -26,9 +26,9 @@ from tests.web.staff_support import agency_id, hidden_version, login, make_staff
 
 # Values that must never leave the process: one identity per report, and a home address.
 PEOPLE = {
-    "public": ("Rahmawati Kusumadewi", "rahmawati.kd@contoh.id", "081398765432"),
-    "anonim": ("Bambang Sutrisnoputro", "bambang.sp@contoh.id", "082155501234"),
-    "rahasia": ("Yuliana Marpaung", "yuli.marpaung@contoh.id", "085311122233"),
+    "public": ("Rahmawati Kusumadewi", "rahmawati.kd@contoh.id", "+6281398765432"),
+    "anonim": ("Bambang Sutrisnoputro", "bambang.sp@contoh.id", "+6282155501234"),
+    "rahasia": ("Yuliana Marpaung", "yuli.marpaung@contoh.id", "+6285311122233"),
 }
 ADDRESS = "Jl. Melati Indah Gg. Mawar No. 17 RT 05"
 SECRETS = [v for person in PEOPLE.values() for v in person] + [ADDRESS]

@@ -17,7 +17,7 @@ from app.complaints import service
 from app.complaints.models import Attachment, Complaint, ComplaintEvent
 from app.tenancy.scope import tenant_scope
 
-REPORTER = {"name": "Siti Norhayati Rahmah", "email": "siti.rahmah@contoh.id", "phone": "081234567890"}
+REPORTER = {"name": "Siti Norhayati Rahmah", "email": "siti.rahmah@contoh.id", "phone": "+6281234567890"}
 
 
 def form_data(**overrides) -> dict:

@@ -17,7 +17,7 @@ from app.tenancy.models import frozen_time
 from app.tenancy.scope import tenant_scope
 
 PASSWORD = "correct-horse-battery"  # tests/conftest.py DEMO_PASSWORD
-REPORTER = {"name": "Siti Norhayati Rahmah", "email": "siti.rahmah@contoh.id", "phone": "081234567890"}
+REPORTER = {"name": "Siti Norhayati Rahmah", "email": "siti.rahmah@contoh.id", "phone": "+6281234567890"}
 
 
 def png_bytes() -> bytes:
