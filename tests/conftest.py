@@ -45,13 +45,21 @@ def worker_redis_url(url: str) -> str:
     return f"{scheme_host}/{db}"
 
 
-def test_redis_url() -> str | None:
+def run_redis_url() -> str | None:
     """This worker's REDIS_URL, or None when none is given."""
     url = os.environ.get("REDIS_URL") or None
     return worker_redis_url(url) if url else None
 
 
-test_redis_url.__test__ = False  # a helper, not a test
+def pytest_configure(config):
+    """A given PostgreSQL or Redis that cannot be reached stops the run at once, before any xdist worker
+    starts (each worker's ``app`` fixture checks again)."""
+    if hasattr(config, "workerinput"):
+        return
+    db_url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+    redis_url = os.environ.get("REDIS_URL") or None
+    if redis_url or (db_url and not db_url.startswith("sqlite")):
+        _check_reachable(db_url or "sqlite://", redis_url)
 
 
 def _database_url() -> str:
@@ -125,7 +133,7 @@ class RequestIsolatingClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def app():
-    redis_url = test_redis_url()
+    redis_url = run_redis_url()
     _check_reachable(os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or "sqlite://", redis_url)
     db_url = _database_url()
     if redis_url:
