@@ -197,11 +197,21 @@ def _prepare_postgres_roles(admin_url: str) -> dict[str, str]:
     from app.tenancy.roles import APP_ROLE, OWNER_ROLE, REPORTING_ROLE, create_roles
 
     engine = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        create_roles(conn, engine.url.database)
-        # A fresh schema per run: CI also gives each run its own database.
-        conn.exec_driver_sql(f"DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION {OWNER_ROLE}")
-        create_roles(conn, engine.url.database)  # the schema grants again, on the new schema
+    # The roles are cluster-wide: xdist workers (each on its own database) take turns altering them, under an
+    # advisory lock in TEST_DATABASE_URL's database (advisory locks are per database).
+    lock_engine = sa.create_engine(os.environ.get("TEST_DATABASE_URL") or admin_url, poolclass=sa.pool.NullPool)
+    with lock_engine.connect() as lock:
+        lock.exec_driver_sql("SELECT pg_advisory_lock(724201)")
+        try:
+            with engine.begin() as conn:
+                create_roles(conn, engine.url.database)
+                # A fresh schema per run: CI also gives each run its own database.
+                conn.exec_driver_sql(f"DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION {OWNER_ROLE}")
+                create_roles(conn, engine.url.database)  # the schema grants again, on the new schema
+        finally:
+            lock.exec_driver_sql("SELECT pg_advisory_unlock(724201)")
+            lock.commit()
+    lock_engine.dispose()
     engine.dispose()
     return {"app": _role_url(admin_url, APP_ROLE), "owner": _role_url(admin_url, OWNER_ROLE),
             "reporting": _role_url(admin_url, REPORTING_ROLE)}
