@@ -4,8 +4,9 @@ FROM python:3.11.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 APP_ENV=production
 
 WORKDIR /srv/app
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# The hashed lock (`make lock`): every transitive package pinned and checked.
+COPY requirements.lock .
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 RUN pybabel compile -d translations \

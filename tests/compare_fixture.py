@@ -56,6 +56,7 @@ from app.complaints import service
 from app.complaints.models import Complaint
 from app.tenancy.models import frozen_time
 from app.tenancy.scope import tenant_scope
+from tests.factories import submit_complaint
 
 PERIOD = (date(2026, 2, 1), date(2026, 2, 28))
 MONTHS = ["2026-01", "2026-02", "2026-03"]
@@ -84,12 +85,10 @@ class Story:
 
     def __init__(self, db, tenant, officer, submitted: datetime, title: str):
         self.db, self.tenant, self.unit = db, tenant, service.Actor.of(officer)
-        with tenant_scope(tenant.id), frozen_time(submitted):
-            c, _ = service.submit_complaint(service.SubmitData(
-                title=title, description="Keterangan uji untuk perbandingan antarwilayah.",
-                complaint_class="pengaduan", reporter_name="Warga Uji", reporter_email="warga@contoh.id"))
-            db.session.commit()
-            self.id = c.id
+        c, _ = submit_complaint(tenant, when=submitted, title=title,
+                                description="Keterangan uji untuk perbandingan antarwilayah.",
+                                reporter_name="Warga Uji", reporter_email="warga@contoh.id")
+        self.id = c.id
 
     def _do(self, when: datetime, fn, *args, **kw) -> Story:
         with tenant_scope(self.tenant.id), frozen_time(when):

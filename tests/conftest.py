@@ -26,12 +26,77 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "correct-horse-battery"
 
 
+#: Under pytest-xdist (`make test` runs ``-n 2``) each worker has its own database and Redis db number.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") else 0
+#: Redis db of the RQ tests when no REDIS_URL is given (worker k uses this + k).
+DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/14"
+
+
+def worker_redis_url(url: str) -> str:
+    """``url`` with the db number of this xdist worker: REDIS_URL's db + the worker index (tests flush it)."""
+    from redis.connection import parse_url
+
+    base = int(parse_url(url).get("db") or 0)
+    db = base + WORKER_INDEX
+    if db > 15:
+        raise pytest.UsageError(f"REDIS_URL {url}: worker {WORKER} would need Redis db {db} (0-15)")
+    scheme_host = url.split("://", 1)[0] + "://" + url.split("://", 1)[1].split("/", 1)[0]
+    return f"{scheme_host}/{db}"
+
+
+def run_redis_url() -> str | None:
+    """This worker's REDIS_URL, or None when none is given."""
+    url = os.environ.get("REDIS_URL") or None
+    return worker_redis_url(url) if url else None
+
+
+def pytest_configure(config):
+    """A given PostgreSQL or Redis that cannot be reached stops the run at once, before any xdist worker
+    starts (each worker's ``app`` fixture checks again)."""
+    if hasattr(config, "workerinput"):
+        return
+    db_url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+    redis_url = os.environ.get("REDIS_URL") or None
+    if redis_url or (db_url and not db_url.startswith("sqlite")):
+        _check_reachable(db_url or "sqlite://", redis_url)
+
+
 def _database_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if url:
+        if WORKER_INDEX and not url.startswith("sqlite"):
+            return _create_postgres_database(url, WORKER)  # worker 0 keeps the given database
         return url
     folder = tempfile.mkdtemp(prefix="lapor-test-")
     return f"sqlite:///{folder}/test.db"
+
+
+_CREATED_DATABASES: list[tuple[str, str]] = []
+
+
+def _create_postgres_database(admin_url: str, suffix: str) -> str:
+    """A fresh database ``<TEST_DATABASE_URL's name>_<suffix>`` beside the given one (dropped at the end of
+    the run); returns its URL. The given URL must be a superuser's, as for the roles."""
+    url = sa.engine.make_url(admin_url)
+    name = f"{url.database}_{suffix}"[:63]
+    _check_reachable(admin_url, None)
+    engine = sa.create_engine(admin_url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    _CREATED_DATABASES.append((admin_url, name))
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_created_databases() -> None:
+    while _CREATED_DATABASES:
+        admin_url, name = _CREATED_DATABASES.pop()
+        engine = sa.create_engine(admin_url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
 
 
 def _check_reachable(db_url: str, redis_url: str | None) -> None:
@@ -68,19 +133,29 @@ class RequestIsolatingClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def app():
-    from flask_migrate import upgrade
-
-    from app import create_app
-
+    redis_url = run_redis_url()
+    _check_reachable(os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or "sqlite://", redis_url)
     db_url = _database_url()
-    redis_url = os.environ.get("REDIS_URL") or None
-    _check_reachable(db_url, redis_url)
     if redis_url:
         from redis import Redis
 
         # REDIS_URL's db number belongs to the test run (as the database does): start it empty, so
         # nothing a previous run left (delivery marks, cached comparisons) meets rows with the same ids.
         Redis.from_url(redis_url).flushdb()
+    application = _migrated_app(db_url, redis_url)
+    yield application
+    for key in ("test_harness_engine", "lapor_reporting_engine"):
+        if key in application.extensions:
+            application.extensions[key].dispose()
+    _drop_created_databases()
+
+
+def _migrated_app(db_url: str, redis_url: str | None):
+    """The app on ``db_url`` (PostgreSQL: with the three roles), migrated to the head."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+
     roles = _prepare_postgres_roles(db_url) if db_url.startswith("postgres") else {}
     application = create_app({
         "APP_ENV": "testing",
@@ -108,10 +183,7 @@ def app():
         application.extensions["test_harness_engine"] = _harness_engine(
             db_url, application.config["SQLALCHEMY_ENGINE_OPTIONS"])
     application.test_client_class = RequestIsolatingClient
-    yield application
-    for key in ("test_harness_engine", "lapor_reporting_engine"):
-        if key in application.extensions:
-            application.extensions[key].dispose()
+    return application
 
 
 def _role_url(admin_url: str, role: str) -> str:
@@ -125,11 +197,21 @@ def _prepare_postgres_roles(admin_url: str) -> dict[str, str]:
     from app.tenancy.roles import APP_ROLE, OWNER_ROLE, REPORTING_ROLE, create_roles
 
     engine = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        create_roles(conn, engine.url.database)
-        # A fresh schema per run: CI also gives each run its own database.
-        conn.exec_driver_sql(f"DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION {OWNER_ROLE}")
-        create_roles(conn, engine.url.database)  # the schema grants again, on the new schema
+    # The roles are cluster-wide: xdist workers (each on its own database) take turns altering them, under an
+    # advisory lock in TEST_DATABASE_URL's database (advisory locks are per database).
+    lock_engine = sa.create_engine(os.environ.get("TEST_DATABASE_URL") or admin_url, poolclass=sa.pool.NullPool)
+    with lock_engine.connect() as lock:
+        lock.exec_driver_sql("SELECT pg_advisory_lock(724201)")
+        try:
+            with engine.begin() as conn:
+                create_roles(conn, engine.url.database)
+                # A fresh schema per run: CI also gives each run its own database.
+                conn.exec_driver_sql(f"DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION {OWNER_ROLE}")
+                create_roles(conn, engine.url.database)  # the schema grants again, on the new schema
+        finally:
+            lock.exec_driver_sql("SELECT pg_advisory_unlock(724201)")
+            lock.commit()
+    lock_engine.dispose()
     engine.dispose()
     return {"app": _role_url(admin_url, APP_ROLE), "owner": _role_url(admin_url, OWNER_ROLE),
             "reporting": _role_url(admin_url, REPORTING_ROLE)}
@@ -189,16 +271,23 @@ class _ConnectionBoundSession(TenantSession):
 
 
 @pytest.fixture()
-def db(app):
+def db(app, request):
     """The session, bound to one connection whose outer transaction is rolled back after the test.
 
     Code under test may commit: with ``create_savepoint`` that only releases a SAVEPOINT.
+    A test that asks for ``demo_data`` gets a connection to the demo database instead (seeded once per run).
     """
     from app.extensions import db as _db
 
+    target = app
+    if "demo_data" in request.fixturenames:
+        request.getfixturevalue("demo_data")
+        target = app.extensions["test_demo_app"]
+    with target.app_context():
+        harness = target.extensions.get("test_harness_engine")
+        engine = harness or _db.engine
     with app.app_context():
-        harness = app.extensions.get("test_harness_engine")
-        connection = (harness or _db.engine).connect()
+        connection = engine.connect()
         outer = connection.begin()
         original = _db.session
         _db.session = _db._make_scoped_session(
@@ -217,6 +306,53 @@ def db(app):
             if outer.is_active:
                 outer.rollback()
             connection.close()
+
+
+@pytest.fixture(scope="session")
+def demo_data(app):
+    """The demo data of `make run` (``seed_demo``: both regions, staff of every role, 200 reports each),
+    seeded ONCE per run (per xdist worker) into a database of its own: a SQLite file, or on PostgreSQL a
+    database beside TEST_DATABASE_URL's. A test that asks for this fixture gets, from ``db``, a connection
+    to that database whose transaction is rolled back afterwards, so demo tests stay independent.
+    Returns the lines the seed printed."""
+    from app.demo import seed_demo
+    from app.extensions import db as _db
+
+    main_url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+    if main_url and not main_url.startswith("sqlite"):
+        demo_url = _create_postgres_database(main_url, f"demo{WORKER_INDEX}")
+    else:
+        demo_url = f"sqlite:///{tempfile.mkdtemp(prefix='lapor-demo-')}/demo.db"
+    demo_app = _migrated_app(demo_url, app.config["REDIS_URL"])
+    with demo_app.app_context():
+        lines = seed_demo()
+        _db.session.commit()
+        _db.session.remove()
+    app.extensions["test_demo_app"] = demo_app
+    yield lines
+    app.extensions.pop("test_demo_app", None)
+    for key in ("test_harness_engine", "lapor_reporting_engine"):
+        if key in demo_app.extensions:
+            demo_app.extensions[key].dispose()
+    with demo_app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def totp_clock(request, monkeypatch):
+    """The TOTP clock of app.accounts.mfa for this test: the wall clock plus an offset that
+    ``totp_clock.advance(seconds)`` / ``totp_clock.next_step()`` move forward, so no test waits for the
+    next 30-second step (tests/mfa_support.py moves it when a user signs in a third time in one step).
+    Not for a live server in another process (tests/e2e), whose clock it cannot reach."""
+    from app.accounts import mfa
+    from tests.mfa_support import TotpClock
+
+    if "live_server" in request.fixturenames:
+        yield None
+        return
+    clock = TotpClock()
+    monkeypatch.setattr(mfa, "clock", clock)
+    yield clock
 
 
 @pytest.fixture()

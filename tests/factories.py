@@ -236,3 +236,62 @@ def _user_session(n):
 @factory(SecurityEvent)
 def _security_event(n):
     return SecurityEvent(action=Action.LOGIN, user_id=make(User).id, ip="192.0.2.1", detail={"n": n})
+
+
+# ------------------------------------------------------------------ reports through the real service
+
+#: The report a test sends unless it says otherwise: valid, in Indonesian, by a named citizen.
+REPORT = {
+    "title": "Jalan berlubang di Kayu Tangi",
+    "description": "Lubang besar di tengah jalan, sudah dua minggu tidak diperbaiki.",
+    "complaint_class": "pengaduan",
+    "reporter_name": "Siti Norhayati",
+    "reporter_email": "siti@contoh.id",
+}
+
+
+def submit_complaint(tenant=None, *, when=None, category: str | None = None, photo: bool = False,
+                     commit: bool = True, actor=None, **fields):
+    """A report submitted through the real service (``app.complaints.service.submit_complaint``: tracking
+    code, events, notifications, outbox), as the web form, the API and the gateways do; returns
+    ``(complaint, created)``. THE way tests make a complaint (``make(Complaint)`` only writes a row).
+
+    ``tenant``: bind it for the call (None: the caller has bound one). ``when``: the submission time
+    (``frozen_time``). ``category``: a category code of the region. ``photo``: one small PNG attached.
+    ``commit``: commit afterwards (id and code stay readable outside the scope). Other keywords are
+    ``SubmitData`` fields and override :data:`REPORT`.
+    """
+    from contextlib import nullcontext
+
+    from sqlalchemy import select
+
+    from app.complaints import service
+    from app.tenancy.models import frozen_time
+    from app.tenancy.scope import tenant_scope
+
+    with tenant_scope(tenant.id) if tenant is not None else nullcontext():
+        if category is not None:
+            fields["category_id"] = db.session.execute(select(Category.id).filter_by(code=category)).scalar_one()
+        if photo:
+            from app.complaints.uploads import prepare_upload
+
+            fields["attachments"] = [prepare_upload("foto-lokasi.png", png_bytes())]
+        data = service.SubmitData(**{**REPORT, **fields})
+        with frozen_time(when) if when is not None else nullcontext():
+            c, created = (service.submit_complaint(data) if actor is None
+                          else service.submit_complaint(data, actor))
+        if commit:
+            db.session.commit()
+            _ = c.id, c.code  # loaded while the tenant is bound
+        return c, created
+
+
+def png_bytes() -> bytes:
+    """A tiny valid PNG (an attachment the upload checks accept)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()

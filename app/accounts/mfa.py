@@ -16,6 +16,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 VALID_WINDOW = 1
 RECOVERY_CODE_COUNT = 10
 STEP = 30
+#: The clock TOTP codes are checked against (seconds since the epoch); tests replace it (tests/conftest.py totp_clock).
+clock = time.time
 #: Recovery codes are random (50 bits); a light argon2id keeps ten checks quick.
 _code_hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -52,7 +54,7 @@ def accepted_step(secret: str, code: str, last_step: int | None, now: float | No
     if not (secret and code.isdigit() and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
-    now = time.time() if now is None else now
+    now = clock() if now is None else now
     current = int(now // STEP)
     for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
         if last_step is not None and step <= last_step:

@@ -45,13 +45,13 @@ ensure_packages() {
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi
-    # The app's pinned requirements plus the S3 server and the SMTP sink (pinned in requirements-dev.txt).
-    local want; want=$(cat "$REPO/requirements.txt" "$REPO/requirements-dev.txt" | sha256sum | cut -c1-16)
+    # The app's locked requirements plus the S3 server and the SMTP sink: requirements-dev.lock (every package
+    # pinned and hash-checked; it holds all of requirements.lock).
+    local want; want=$(cat "$REPO/requirements.lock" "$REPO/requirements-dev.lock" | sha256sum | cut -c1-16)
     if [[ "$(cat "$VENV/.cluster-installed" 2>/dev/null)" != "$want" ]]; then
         log "virtualenv $VENV (Debian python3)"
         [[ -x "$VENV/bin/python" ]] || /usr/bin/python3 -m venv "$VENV"
-        "$VENV/bin/pip" install -q -r "$REPO/requirements.txt" \
-            $(grep -E '^(moto\[server\]|aiosmtpd)==' "$REPO/requirements-dev.txt") 2>&1 | grep -v '^WARNING: Location' || true
+        "$VENV/bin/pip" install -q --require-hashes -r "$REPO/requirements-dev.lock" 2>&1 | grep -v '^WARNING: Location' || true
         "$VENV/bin/python" -c "import gunicorn, moto, aiosmtpd, boto3" || die "virtualenv $VENV is incomplete"
         echo "$want" > "$VENV/.cluster-installed"
     fi

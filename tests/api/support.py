@@ -26,24 +26,12 @@ REPORTER = {"name": "Rahmat Hidayatullah", "email": "rahmat.hidayat@contoh.id", 
 
 def submit(db, tenant, *, when=None, **kw):
     """A complaint of ``tenant`` through the service (committed), with the known reporter; returns its code."""
-    from app.complaints import service
-    from app.tenancy.models import frozen_time
+    from tests.factories import submit_complaint
 
-    data = service.SubmitData(
-        title=kw.pop("title", "Lampu jalan padam di Jl. Veteran"),
-        description=kw.pop("description", "Sudah seminggu lampu jalan di depan pasar padam, rawan kecelakaan."),
-        complaint_class=kw.pop("complaint_class", "pengaduan"),
-        reporter_name=REPORTER["name"], reporter_email=REPORTER["email"], reporter_phone=REPORTER["phone"],
-        **kw,
-    )
-    with tenant_scope(tenant.id):
-        if when is not None:
-            with frozen_time(when):
-                c, _created = service.submit_complaint(data)
-        else:
-            c, _created = service.submit_complaint(data)
-        db.session.commit()
-        return c.code
+    kw.setdefault("title", "Lampu jalan padam di Jl. Veteran")
+    kw.setdefault("description", "Sudah seminggu lampu jalan di depan pasar padam, rawan kecelakaan.")
+    return submit_complaint(tenant, when=when, reporter_name=REPORTER["name"], reporter_email=REPORTER["email"],
+                            reporter_phone=REPORTER["phone"], **kw)[0].code
 
 
 def act(db, tenant, code, make_user, action, **kw):

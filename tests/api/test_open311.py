@@ -15,10 +15,10 @@ from app.agencies.models import Agency, Category
 from app.complaints import service
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, Privacy, Status
 from app.complaints.workflow import status_label
-from app.tenancy.models import Tenant, TenantStatus, frozen_time, utcnow
+from app.tenancy.models import Tenant, TenantStatus, utcnow
 from app.tenancy.scope import tenant_scope
 from tests.api.support import auth, make_key
-from tests.factories import make
+from tests.factories import make, submit_complaint
 
 NAME, EMAIL, PHONE = "Siti Norhayati", "siti.norhayati@contoh.id", "+6281234567890"
 DESCRIPTION = "Lubang besar di tengah jalan Kayu Tangi, sudah dua minggu tidak diperbaiki."
@@ -31,18 +31,11 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
 def submit(db, tenant, *, when: datetime | None = None, category: str = "jalan", privacy: str = Privacy.PUBLIC,
            description: str = DESCRIPTION, **kw) -> str:
     """A complaint of ``tenant`` sent through the web's service function (committed); returns its code."""
-    with tenant_scope(tenant.id):
-        cat_id = db.session.execute(select(Category.id).filter_by(code=category)).scalar_one()
-        data = service.SubmitData(
-            title="Jalan berlubang di Kayu Tangi", description=description, complaint_class="pengaduan",
-            category_id=cat_id, location_text=kw.pop("location_text", "Jl. Kayu Tangi Ujung"),
-            latitude=kw.pop("latitude", -3.2952), longitude=kw.pop("longitude", 114.5916), privacy=privacy,
-            reporter_name=NAME, reporter_email=EMAIL, reporter_phone=PHONE, **kw)
-        with frozen_time(when or utcnow()):
-            c, _created = service.submit_complaint(data)
-        code = c.code
-        db.session.commit()
-        return code
+    kw.setdefault("location_text", "Jl. Kayu Tangi Ujung")
+    kw.setdefault("latitude", -3.2952)
+    kw.setdefault("longitude", 114.5916)
+    return submit_complaint(tenant, when=when or utcnow(), category=category, privacy=privacy, description=description,
+                            reporter_name=NAME, reporter_email=EMAIL, reporter_phone=PHONE, **kw)[0].code
 
 
 def complaint(db, tenant, code: str) -> Complaint:

@@ -43,7 +43,9 @@ def _ids(model):
 
 
 def _tenant_fks(table: sa.Table) -> list[sa.ForeignKeyConstraint]:
-    return [fk for fk in table.foreign_key_constraints if fk.referred_table.name in SCOPED_TABLES]
+    # Sorted: the constraints are a set, and every xdist worker must collect the same order.
+    return sorted((fk for fk in table.foreign_key_constraints if fk.referred_table.name in SCOPED_TABLES),
+                  key=lambda fk: [c.name for c in fk.columns])
 
 
 TENANT_FKS = [

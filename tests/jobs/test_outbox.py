@@ -5,7 +5,6 @@ surviving a Redis outage, and never acting on another tenant's rows.
 from __future__ import annotations
 
 import logging
-import os
 
 import pytest
 from redis import Redis
@@ -19,8 +18,11 @@ from app.jobs.runner import run_outbox_job
 from app.notifications.models import Notification
 from app.notifications.service import queue_message, send_notification
 from app.tenancy.scope import tenant_scope
+from tests.conftest import DEFAULT_TEST_REDIS as CONFTEST_DEFAULT_REDIS
+from tests.conftest import run_redis_url, worker_redis_url
 
-DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/15"
+#: Without REDIS_URL: this Redis db (+ the xdist worker index), if a server is there (tests/conftest.py).
+DEFAULT_TEST_REDIS = worker_redis_url(CONFTEST_DEFAULT_REDIS)
 
 
 def _queue(event_key="complaint:1:received", recipient="siti@contoh.id", channel="email"):
@@ -164,7 +166,7 @@ def test_a_katingan_job_pointing_at_a_banjarmasin_notification_skips_it(db, t):
 
 
 def _redis_url() -> str:
-    url = os.environ.get("REDIS_URL")
+    url = run_redis_url()  # REDIS_URL with this xdist worker's db number
     if url:
         return url  # conftest already stopped the run if it is unreachable
     try:

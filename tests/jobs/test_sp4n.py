@@ -16,6 +16,7 @@ from app.integrations import sp4n
 from app.integrations.models import BridgeItem, BridgeLink
 from app.jobs.outbox import OutboxMessage, relay
 from app.tenancy.scope import tenant_scope
+from tests.factories import submit_complaint
 from tests.local_http import LocalServer
 
 TOKENS = {"banjarmasin": "tok-bjm", "katingan": "tok-ktg"}
@@ -79,10 +80,10 @@ def officer(bjm, make_user):
 
 def submit_and_verify(db, tenant, user, privacy=Privacy.PUBLIC, title="Drainase tersumbat di Jl. Pramuka"):
     with tenant_scope(tenant.id):
-        c, _ = service.submit_complaint(service.SubmitData(
+        c, _ = submit_complaint(
             title=title, description="Saluran air tersumbat sampah sehingga jalan tergenang setiap hujan.",
-            complaint_class="pengaduan", privacy=privacy, reporter_name="Muhammad Rizky",
-            reporter_email="rizky@contoh.id", reporter_phone="081355512345"))
+            privacy=privacy, reporter_name="Muhammad Rizky", reporter_email="rizky@contoh.id",
+            reporter_phone="081355512345", commit=False)
         service.verify(c, service.Actor.of(user))
         db.session.commit()
         return c.id, c.code

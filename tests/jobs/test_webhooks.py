@@ -22,6 +22,7 @@ from app.integrations.models import Webhook, WebhookAttempt, WebhookDelivery
 from app.jobs.outbox import OutboxMessage, relay
 from app.tenancy.scope import tenant_scope
 from tests.conftest import login
+from tests.factories import submit_complaint
 from tests.jobs.test_outbox import rq_redis  # noqa: F401  (fixture: real Redis, RQ mode)
 from tests.local_http import LocalServer
 
@@ -63,13 +64,9 @@ def register(db, tenant, url, events=ALL_EVENTS):
 
 
 def submit(db, tenant, privacy=Privacy.PUBLIC, **kw):
-    with tenant_scope(tenant.id):
-        c, _ = service.submit_complaint(service.SubmitData(
-            title=kw.pop("title", "Lampu jalan padam di Jl. Veteran"),
-            description=kw.pop("description", "Sudah seminggu lampu jalan di depan pasar padam, rawan kecelakaan."),
-            complaint_class="pengaduan", privacy=privacy, **{**REPORTER, **kw}))
-        db.session.commit()
-        return c.id
+    kw.setdefault("title", "Lampu jalan padam di Jl. Veteran")
+    kw.setdefault("description", "Sudah seminggu lampu jalan di depan pasar padam, rawan kecelakaan.")
+    return submit_complaint(tenant, privacy=privacy, **{**REPORTER, **kw})[0].id
 
 
 def deliveries(db, tenant):

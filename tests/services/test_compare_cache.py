@@ -8,15 +8,15 @@ import pytest
 from redis import Redis
 
 from app.central import comparison as reports
+from tests.conftest import DEFAULT_TEST_REDIS, run_redis_url, worker_redis_url
 
-URL = "redis://127.0.0.1:6379/15"
+URL = worker_redis_url(DEFAULT_TEST_REDIS)
 
 
 @pytest.fixture()
 def redis_cache(app):
-    import os
 
-    url = os.environ.get("REDIS_URL") or URL
+    url = run_redis_url() or URL
     try:
         Redis.from_url(url, socket_connect_timeout=1).ping()
     except Exception as exc:  # noqa: BLE001

@@ -23,24 +23,15 @@ from app.notifications import rules
 from app.notifications.models import Notification
 from app.tenancy.models import frozen_time
 from app.tenancy.scope import tenant_scope
+from tests.factories import submit_complaint
 
 # Tuesday 17 March 2026 15.00 WITA (07.00 UTC): the DOMAIN.md example.
 RECEIVED = datetime(2026, 3, 17, 7, 0, tzinfo=UTC)
 
 
 def submit(db, tenant, when=RECEIVED, **kw):
-    data = service.SubmitData(
-        title=kw.pop("title", "Jalan berlubang di Kayu Tangi"),
-        description=kw.pop("description", "Lubang besar di tengah jalan, sudah dua minggu tidak diperbaiki."),
-        complaint_class=kw.pop("complaint_class", "pengaduan"),
-        reporter_name=kw.pop("reporter_name", "Siti Norhayati"),
-        reporter_email=kw.pop("reporter_email", "siti@contoh.id"),
-        **kw,
-    )
-    with frozen_time(when):
-        c, created = service.submit_complaint(data)
-    db.session.commit()
-    return c, created
+    """Through tests/factories.submit_complaint, in the tenant the caller has bound; (complaint, created)."""
+    return submit_complaint(when=when, **kw)
 
 
 @pytest.fixture()

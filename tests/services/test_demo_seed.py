@@ -15,9 +15,11 @@ from app.tenancy.scope import tenant_scope
 TENANTS = Path(__file__).resolve().parents[2] / "tenants"
 
 
-def test_demo_seed_skips_the_demo_data_of_a_region_without_demo_staff(app, db, tmp_path, monkeypatch):
+def test_demo_seed_skips_the_demo_data_of_a_region_without_demo_staff(app, db, demo_data, tmp_path, monkeypatch):
     # A third region added to tenants/ (here Kapuas, copied from Katingan) has no demo staff: the seed
     # once crashed on it (no officer to act for) and `make run` failed for anyone who added a region.
+    # It runs again on the demo database seeded once per run (demo_data): `make run` re-seeds an existing
+    # database the same way, and the seed is idempotent.
     tenants_dir = tmp_path / "tenants"
     shutil.copytree(TENANTS, tenants_dir)
     shutil.copytree(tenants_dir / "katingan", tenants_dir / "kapuas")

@@ -24,6 +24,7 @@ from app.complaints.models import FollowUp, Privacy, Status
 from app.i18n import format_dt
 from app.notifications.models import MessageTemplate, Notification
 from app.tenancy.scope import tenant_scope
+from tests.factories import submit_complaint
 
 HOLD_QUESTION = "Mohon kirim foto lokasi dan nomor rumah terdekat."
 OFFICER_MESSAGE = "Petugas kami akan meninjau lokasi pada hari Kamis."
@@ -82,10 +83,10 @@ def _other(locale: str) -> str:
 
 
 def _submit(reporter: dict, privacy: str, locale: str, title: str):
-    c, _ = service.submit_complaint(service.SubmitData(
+    c, _ = submit_complaint(
         title=title, description="Lubang besar di tengah jalan, sudah dua minggu tidak diperbaiki warga.",
-        complaint_class="pengaduan", privacy=privacy, reporter_name=reporter["name"],
-        reporter_email=reporter["email"], reporter_phone=reporter["phone"], locale=locale))
+        privacy=privacy, reporter_name=reporter["name"], reporter_email=reporter["email"],
+        reporter_phone=reporter["phone"], locale=locale, commit=False)
     return c
 
 

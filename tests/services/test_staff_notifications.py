@@ -14,6 +14,7 @@ from app.notifications import digest, rules
 from app.notifications.models import Mode, Notification, StaffNotification
 from app.tenancy.models import frozen_time
 from app.tenancy.scope import tenant_scope
+from tests.factories import submit_complaint
 
 # Friday 17 April 2026, 06.30 and 07.30 WITA (Banjarmasin, UTC+8).
 BEFORE_MORNING = datetime(2026, 4, 16, 22, 30, tzinfo=UTC)
@@ -23,9 +24,9 @@ LATER = datetime(2026, 4, 17, 3, 0, tzinfo=UTC)
 
 
 def _disposed(db, officer, privacy=Privacy.PUBLIC):
-    c, _ = service.submit_complaint(service.SubmitData(
+    c, _ = submit_complaint(
         title="Lampu jalan padam di Jl. Sutoyo S", description="Sudah seminggu lampu jalan padam di depan pasar.",
-        complaint_class="pengaduan", privacy=privacy, reporter_name="Siti Norhayati", reporter_email="siti@contoh.id"))
+        privacy=privacy, reporter_name="Siti Norhayati", reporter_email="siti@contoh.id", commit=False)
     actor = service.Actor.of(officer)
     service.verify(c, actor)
     service.dispose(c, actor, [db.session.execute(select(Agency.id).filter_by(code="pupr")).scalar_one()])

@@ -2,48 +2,28 @@
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import UTC, datetime
 
-from PIL import Image
 from sqlalchemy import select
 
 from app.agencies.models import Agency
 from app.complaints import service
 from app.complaints.models import Complaint
-from app.complaints.uploads import prepare_upload
-from app.tenancy.models import frozen_time
 from app.tenancy.scope import tenant_scope
+from tests.factories import png_bytes, submit_complaint  # noqa: F401  (png_bytes: used by the page tests)
 
 PASSWORD = "correct-horse-battery"  # tests/conftest.py DEMO_PASSWORD
 REPORTER = {"name": "Siti Norhayati Rahmah", "email": "siti.rahmah@contoh.id", "phone": "+6281234567890"}
 
 
-def png_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
-    return out.getvalue()
-
-
 def submit(db, tenant, privacy: str = "public", when: datetime | None = None, with_photo: bool = False,
            **kw) -> Complaint:
-    """A report sent through the service (as the citizen), committed; returns it."""
-    data = service.SubmitData(
-        title=kw.pop("title", "Jalan berlubang di Kayu Tangi"),
-        description=kw.pop("description", "Lubang besar di tengah jalan, sudah dua minggu tidak diperbaiki."),
-        complaint_class=kw.pop("complaint_class", "pengaduan"),
-        privacy=privacy,
-        reporter_name=kw.pop("reporter_name", REPORTER["name"]),
-        reporter_email=kw.pop("reporter_email", REPORTER["email"]),
-        reporter_phone=kw.pop("reporter_phone", REPORTER["phone"]),
-        attachments=[prepare_upload("foto-lokasi.png", png_bytes())] if with_photo else [],
-        **kw,
-    )
-    with tenant_scope(tenant.id), frozen_time(when or datetime.now(UTC)):
-        c, _ = service.submit_complaint(data)
-        db.session.commit()
-        return c
+    """A report sent through the service (as the citizen), committed; returns it (tests/factories.py)."""
+    kw.setdefault("reporter_name", REPORTER["name"])
+    kw.setdefault("reporter_email", REPORTER["email"])
+    kw.setdefault("reporter_phone", REPORTER["phone"])
+    return submit_complaint(tenant, privacy=privacy, when=when or datetime.now(UTC), photo=with_photo, **kw)[0]
 
 
 def agency_id(db, tenant, code: str) -> int:

@@ -449,11 +449,11 @@ def test_central_admin_sees_the_platform_security_log(app, db, client):
     assert row.admin_id == admin.id
 
 
-def test_demo_admins_are_enrolled_with_the_printed_key(app, db):
+def test_demo_admins_are_enrolled_with_the_printed_key(app, db, demo_data):
     from app.demo import DEMO_PASSWORD as DEMO
-    from app.demo import DEMO_TOTP_SECRET, seed_demo
+    from app.demo import DEMO_TOTP_SECRET
 
-    lines = "\n".join(seed_demo())
+    lines = "\n".join(demo_data)  # what seed_demo printed (seeded once per run: tests/conftest.py)
     assert DEMO_TOTP_SECRET in lines and "otpauth://totp/" in lines
     remember_secret("/central", "pusat@lapor.demo", DEMO_TOTP_SECRET)
     client = app.test_client()

@@ -10,14 +10,15 @@ from app.agencies.models import Agency
 from app.complaints import service
 from app.complaints.models import FollowUp, Privacy
 from app.tenancy.scope import tenant_scope
+from tests.factories import submit_complaint
 
 SECRET = "Petugas loket meminta uang Rp50.000; saya punya rekaman suaranya."
 
 
 def _report(privacy: str, title: str, name: str, email: str):
-    c, _ = service.submit_complaint(service.SubmitData(
+    c, _ = submit_complaint(
         title=title, description=SECRET if privacy != Privacy.PUBLIC else "Warga diminta membayar surat pengantar.",
-        complaint_class="pengaduan", privacy=privacy, reporter_name=name, reporter_email=email))
+        privacy=privacy, reporter_name=name, reporter_email=email, commit=False)
     return c
 
 

@@ -228,11 +228,10 @@ def _crawl(client, start: list[str], prefix: str, limit: int = 45) -> dict[str, 
 
 
 @pytest.fixture()
-def demo(app, db):
-    from app.demo import DEMO_TOTP_SECRET, seed_demo
+def demo(app, db, demo_data):
+    from app.demo import DEMO_TOTP_SECRET
     from app.tenancy.models import Tenant
 
-    seed_demo()
     remember_secret("/central", "pusat@lapor.demo", DEMO_TOTP_SECRET)
     remember_secret("/banjarmasin", "admin@banjarmasin.demo", DEMO_TOTP_SECRET)
     return {t.slug: t for t in db.session.scalars(select(Tenant))}
