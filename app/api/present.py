@@ -23,6 +23,7 @@ from app.agencies.models import Agency, Category
 from app.api import schemas
 from app.api.schemas import iso  # noqa: F401  (webhooks use it)
 from app.complaints import workflow
+from app.complaints.actions import Available
 from app.complaints.models import Complaint, ComplaintEvent, Disposition, FollowUp, FollowUpStatus, Visibility
 from app.extensions import db
 
@@ -155,8 +156,9 @@ def published_follow_ups(c: Complaint) -> list[dict]:
     return out
 
 
-def complaint_response(c: Complaint) -> dict:
-    """``{"data": …}``: one complaint with its dispositions, published follow-ups and public timeline."""
+def complaint_response(c: Complaint, actions: Iterable[Available] = ()) -> dict:
+    """``{"data": …}``: one complaint with its dispositions, published follow-ups, public timeline and the
+    transitions the caller may take now (``available_actions``)."""
     dispositions = active_dispositions([c.id])[c.id]
     data = _summary(c, category_of(c), dispositions)
     data["dispositions"] = [{"agency": agency, "since": d.created_at} for d, agency in dispositions]
@@ -166,6 +168,7 @@ def complaint_response(c: Complaint) -> dict:
         data["refer_to"] = c.refer_to
     data["follow_ups"] = published_follow_ups(c)
     data["events"] = public_events(c)
+    data["available_actions"] = [a.as_dict() for a in actions]
     return _RESPONSE.dump({"data": data})
 
 

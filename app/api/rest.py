@@ -33,12 +33,14 @@ from app.api import errors, present, schemas
 from app.api.auth import require_key
 from app.api.errors import ApiError
 from app.complaints import access, service
+from app.complaints.actions import available_actions
 from app.complaints.inbox import local_day_bounds
 from app.complaints.models import Complaint, Disposition, Privacy
 from app.complaints.workflow import StaleComplaint, TransitionError
 from app.extensions import csrf, db
 from app.inputs import clean_text
 from app.tenancy.resolve import TenantSuspended
+from app.unit_of_work import UnitOfWork
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 errors.register(bp)
@@ -136,14 +138,9 @@ def _category_id(code: str | None, errors_: dict, name: str = "category") -> int
 
 
 def _commit(work: Callable[[], object]):
-    """Run ``work`` and commit; roll back on any error (the API's one place that commits)."""
-    try:
-        result = work()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return result
+    """Run ``work`` in one unit of work: committed once, rolled back on any error (the API maps errors)."""
+    with UnitOfWork(catch=False):
+        return work()
 
 
 # ---------------------------------------------------------------- reading
@@ -258,7 +255,8 @@ def list_complaints():
 
 
 def _detail_response(c: Complaint, status: int = 200, headers: dict | None = None) -> Response:
-    return _json(present.complaint_response(c), status, headers)
+    actions = available_actions(c, key_actor(), only=ACTIONS)
+    return _json(present.complaint_response(c, actions), status, headers)
 
 
 @bp.get("/complaints/<code>")

@@ -23,10 +23,10 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, missing
 
 from app.complaints.models import CLASSES, Privacy, Status
 from app.complaints.workflow import TRANSITIONS
+from app.deadlines.policy import STAGES
 from app.inputs import OutOfRange, date_range_message, parse_date, parse_datetime
 
 DEADLINE_STATES = ("on_time", "due_soon", "overdue")
-STAGES = ("verification", "coordination", "followup", "auto_close")
 LOCALES = ("id", "en")
 PER_PAGE, MAX_PER_PAGE, MAX_PAGE = 25, 100, 100_000
 #: Idempotency-Key: printable ASCII without spaces, as most clients generate (UUIDs, hashes, ids).
@@ -357,6 +357,13 @@ class ComplaintSummarySchema(ComplaintCoreSchema):
     tags = fields.List(fields.String())  # absent for rahasia complaints
 
 
+class AvailableActionSchema(Out):
+    """One transition the caller may take now; ``followup_id`` names the follow-up it acts on, if any."""
+
+    action = fields.String(required=True)
+    followup_id = fields.Integer(required=True, allow_none=True)
+
+
 class ComplaintDetailSchema(ComplaintSummarySchema):
     """One complaint with its dispositions, published follow-ups and public timeline."""
 
@@ -366,6 +373,8 @@ class ComplaintDetailSchema(ComplaintSummarySchema):
     events = fields.List(fields.Nested(EventSchema), required=True, metadata={
         "description": "The public timeline: status changes, follow-ups published, messages to the reporter."})
     refer_to = fields.String(allow_none=True)  # absent for rahasia complaints
+    available_actions = fields.List(fields.Nested(AvailableActionSchema), required=True, metadata={
+        "description": "The transitions this key may take now (POST /complaints/{code}/transitions)."})
 
 
 class PageMetaSchema(Out):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.api import keys
 from app.api.models import ApiKey
+from app.api.rest import ACTIONS
 from app.complaints import service
 from app.complaints.models import Complaint, ComplaintEvent, Disposition, Status
 from app.tenancy.scope import tenant_scope
@@ -240,6 +241,22 @@ def test_detail_shows_the_public_timeline_dispositions_follow_ups_deadline_and_v
     for internal in ("Catatan internal", "Mohon dicek", "ketua RT"):
         assert internal not in text  # internal notes and instructions never leave the complaint unit
     assert "officer" not in json.dumps(data["events"])  # no staff names either
+
+
+def test_detail_lists_the_transitions_the_key_may_take_now(client, db, bjm, make_user, token):
+    """The REST detail answers "what can I do now" from the same available_actions as the staff page."""
+    code = submit(db, bjm)
+    fresh = _get(client, f"{BASE}/complaints/{code}", token).json["data"]["available_actions"]
+    assert {"action": "verify", "followup_id": None} in fresh
+    assert all(a["action"] != "close" for a in fresh)
+    act(db, bjm, code, make_user, "verify")
+    act(db, bjm, code, make_user, "dispose", agency_ids=[agency_id(db, bjm, "pupr")], instruction="Mohon dicek.")
+    publish_followup(db, bjm, code, make_user, "Lampu sudah diganti oleh Dinas PUPR.")
+    answered = _get(client, f"{BASE}/complaints/{code}", token).json["data"]["available_actions"]
+    names = {a["action"] for a in answered}
+    assert "close" in names and "verify" not in names
+    # Every action offered is one the transitions endpoint accepts.
+    assert names <= set(ACTIONS)
 
 
 def test_detail_of_an_unknown_code_is_a_json_404(client, db, bjm, token):
