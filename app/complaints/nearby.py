@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from app.agencies.models import Category
 from app.complaints import workflow
@@ -113,6 +113,20 @@ def _summary(text: str) -> str:
     return text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
 
 
+def candidates_query(lat: float, lon: float, radius_m: float, since: datetime) -> Select:
+    """The rows in the bounding box (the bound region is added by the ORM guard when it runs)."""
+    south, north, west, east = bounding_box(lat, lon, radius_m)
+    return (
+        select(Complaint.code, Complaint.title, Complaint.description, Complaint.category_id, Complaint.status,
+               Complaint.submitted_at, Complaint.latitude, Complaint.longitude)
+        .where(Complaint.status.in_(VISIBLE_STATUSES), Complaint.latitude.between(south, north),
+               Complaint.longitude.between(west, east), Complaint.confidential.is_(False),
+               Complaint.verified_at.is_not(None), Complaint.merged_into_id.is_(None),
+               Complaint.submitted_at >= since)
+        .limit(MAX_CANDIDATES)
+    )
+
+
 def nearby_reports(lat: float, lon: float, category_id: int | None = None, title: str = "", limit: int = 5,
                    locale: str = "id", radius_m: float | None = None, days: int | None = None,
                    now: datetime | None = None) -> list[NearbyReport]:
@@ -128,16 +142,7 @@ def nearby_reports(lat: float, lon: float, category_id: int | None = None, title
     days = int(days or config.get("NEARBY_DAYS") or DEFAULT_DAYS)
     now = now or utcnow()
     since = now - timedelta(days=days)
-    south, north, west, east = bounding_box(lat, lon, radius)
-    stmt = (
-        select(Complaint.code, Complaint.title, Complaint.description, Complaint.category_id, Complaint.status,
-               Complaint.submitted_at, Complaint.latitude, Complaint.longitude)
-        .where(Complaint.status.in_(VISIBLE_STATUSES), Complaint.latitude.between(south, north),
-               Complaint.longitude.between(west, east), Complaint.confidential.is_(False),
-               Complaint.verified_at.is_not(None), Complaint.merged_into_id.is_(None),
-               Complaint.submitted_at >= since)
-        .limit(MAX_CANDIDATES)
-    )
+    stmt = candidates_query(lat, lon, radius, since)
     wanted = tokens(title)
     scored = []
     for row in db.session.execute(stmt):
