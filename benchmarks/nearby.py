@@ -125,7 +125,10 @@ def candidates(url: str, tid: int, points: list[dict]) -> dict:
 
 
 def measure_http(url: str, slug: str, points: list[dict], tmp: Path) -> dict:
+    from cryptography.fernet import Fernet
+
     env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "bench-secret-" * 4, "DATABASE_URL": url,
+           "SECRETS_KEY": Fernet.generate_key().decode(),
            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5"),
            "SESSION_COOKIE_SECURE": "0", "RATELIMIT_ENABLED": "0", "LOG_LEVEL": "WARNING",
            "PUBLIC_BASE_URL": f"http://localhost:{PORT}", "UPLOAD_DIR": str(tmp / "uploads"), "SENTRY_DSN": "",
@@ -143,7 +146,8 @@ def measure_http(url: str, slug: str, points: list[dict], tmp: Path) -> dict:
                     break
             except OSError:
                 if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"gunicorn did not start; see {tmp / 'gunicorn.log'}") from None
+                    tail = (tmp / "gunicorn.log").read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"gunicorn did not start:\n{tail}") from None
                 time.sleep(0.3)
         samples, sizes = [], []
 
