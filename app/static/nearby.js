@@ -43,12 +43,13 @@
       link.rel = "noopener";
       heading.appendChild(link);
       body.appendChild(heading);
-      var meta = el("p", "muted");
+      var meta = el("p");
       meta.appendChild(el("span", "status " + r.status, r.status_label));
       var facts = [text(panel.dataset.distance, "m", r.distance_m)];
       if (r.category) { facts.push(r.category); }
       facts.push(text(panel.dataset.date, "date", r.submitted_label));
-      meta.appendChild(document.createTextNode(" " + facts.join(" · ")));
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(el("span", "muted", facts.join(" · ")));
       body.appendChild(meta);
       var follow = el("a", "btn secondary", panel.dataset.follow);
       follow.href = r.follow_url;

@@ -82,6 +82,12 @@ def test_the_form_shows_open_reports_near_the_chosen_place(slug, browser, live_s
         # Clearing the place hides the panel again.
         page.fill("#latitude", "")
         expect(panel).to_be_hidden()
+        # The map picker (issue 16) announces a placed pin with a "location:changed" event.
+        page.evaluate("""([lat, lng]) => document.dispatchEvent(
+            new CustomEvent("location:changed", {detail: {lat: lat, lng: lng}}))""",
+                      [report["latitude"] - 0.0001, report["longitude"]])
+        expect(item).to_have_count(1)
+        expect(panel).to_be_visible()
         context.close()
     assert not errors, errors
 
