@@ -119,6 +119,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # set, it overrides every region (load tests).
         "SUBMIT_RATE_LIMIT": env.get("SUBMIT_RATE_LIMIT") or None,
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute;5000 per hour"),
+        # "Is this already reported?" on the report form (app.complaints.nearby): open public reports within
+        # NEARBY_RADIUS_M metres sent in the last NEARBY_DAYS days; NEARBY_RATE_LIMIT per address.
+        "NEARBY_RADIUS_M": int(env.get("NEARBY_RADIUS_M", 300)),
+        "NEARBY_DAYS": int(env.get("NEARBY_DAYS", 30)),
+        "NEARBY_RATE_LIMIT": env.get("NEARBY_RATE_LIMIT", "30 per minute;300 per hour"),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         # Seconds a reporter's one-time link to their personal data stays valid (UU PDP access right).
         "DATA_LINK_MAX_AGE": int(env.get("DATA_LINK_MAX_AGE", 24 * 3600)),

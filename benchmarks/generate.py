@@ -57,6 +57,14 @@ SENTENCES = ("Sudah lebih dari dua minggu belum ada perbaikan dari dinas terkait
              "Antrean sangat panjang dan informasi jadwal tidak jelas.",
              "Foto kondisi terakhir sudah kami lampirkan pada laporan ini.")
 SEARCH_SENTENCE = f"Ada {SEARCH_WORD} air setinggi lutut di depan rumah warga."
+#: Map pins: the largest region's complaints lie in Banjarmasin's area (centre, half-extent in degrees:
+#: ~11 km across, the city's 98 km²); the other regions get a centre somewhere in Indonesia and a wider area.
+#: Half of the pins gather around a region's hotspots (markets, main roads), the rest spread evenly; a
+#: fifth of the reports have no pin. A separate random generator keeps the other columns as before.
+LARGEST_AREA = ((-3.32, 114.59), 0.05)
+OTHER_HALF_EXTENT = 0.2
+HOTSPOTS = 40
+PIN_SHARE = 0.8
 
 
 @dataclass
@@ -193,12 +201,35 @@ def _pick(weights: dict[str, float], rng: random.Random, k: int) -> list[str]:
     return rng.choices(list(weights), weights=list(weights.values()), k=k)
 
 
+def _pins(rng: random.Random, largest: bool):
+    """A function giving one report's (latitude, longitude) as COPY text, or two NULLs, in a region's area."""
+    if largest:
+        (lat0, lon0), half = LARGEST_AREA
+    else:
+        lat0, lon0, half = rng.uniform(-8.5, 4.5), rng.uniform(96.0, 140.0), OTHER_HALF_EXTENT
+    spots = [(lat0 + rng.uniform(-half, half), lon0 + rng.uniform(-half, half)) for _ in range(HOTSPOTS)]
+
+    def pin() -> tuple[str, str]:
+        r = rng.random()
+        if r >= PIN_SHARE:
+            return "\\N", "\\N"
+        if r < PIN_SHARE / 2:
+            lat, lon = spots[int(rng.random() * HOTSPOTS)]
+            lat, lon = lat + rng.gauss(0, half / 25), lon + rng.gauss(0, half / 25)
+        else:
+            lat, lon = lat0 + rng.uniform(-half, half), lon0 + rng.uniform(-half, half)
+        return f"{lat:.6f}", f"{lon:.6f}"
+
+    return pin
+
+
 def generate(url: str = DEFAULT_DB, scale: float = 1.0, seed: int = 552) -> Generated:
     t0 = time.perf_counter()
     info = Generated(database_url=url, scale=scale, sizes=tenant_sizes(scale))
     recreate_database(url)
     _migrate_and_seed_accounts(url, info)
     rng = random.Random(seed)
+    pin_rng = random.Random(seed + 1)
     stamp = _Stamp()
     now_min = int(datetime.now(UTC).timestamp() // 60)
     day = 24 * 60
@@ -221,7 +252,8 @@ def generate(url: str = DEFAULT_DB, scale: float = 1.0, seed: int = 552) -> Gene
         counters: dict[tuple[int, int], int] = {}
         descriptions = [f"{a} {b}" for a in SENTENCES for b in SENTENCES if a != b]
         cols_c = ("COPY complaint (id, tenant_id, code, access_token, title, description, category_id, complaint_class,"
-                  " tags, location_text, anonymous, confidential, reporter_name, reporter_email, source, status,"
+                  " tags, location_text, latitude, longitude, anonymous, confidential, reporter_name, reporter_email,"
+                  " source, status,"
                   " submitted_at, verified_at, disposed_at, first_response_at, answered_at, closed_at, due_at,"
                   " due_stage, stage_started_at, paused_at, paused_working_days, deadline_state, verified_on_time,"
                   " answered_on_time, refer_to, archive_reason, merged_into_id, reopen_count, updated_at, version)"
@@ -245,6 +277,7 @@ def generate(url: str = DEFAULT_DB, scale: float = 1.0, seed: int = 552) -> Gene
             ags, cats = agencies[tid], categories.get(tid) or [None]
             staff = officer_id if tid == tenants[0][0] else None
             first_cid = cid + 1
+            pin = _pins(pin_rng, tid == tenants[0][0])
             for i in range(size):
                 cid += 1
                 st = statuses[i]
@@ -310,7 +343,7 @@ def generate(url: str = DEFAULT_DB, scale: float = 1.0, seed: int = 552) -> Gene
                 last = max(x for x in times[:6] if x is not None)
                 bc.write("\t".join((
                     str(cid), str(tid), code, f"tok{cid:012d}{tid:06d}", title, desc,
-                    str(cat) if cat else "\\N", classes[i], "[]", PLACES[i % len(PLACES)], anon, conf,
+                    str(cat) if cat else "\\N", classes[i], "[]", PLACES[i % len(PLACES)], *pin(), anon, conf,
                     f"Warga {cid}", f"warga{cid}@contoh.id" if r < 0.7 else "\\N", "web", st,
                     *ts[:7], due_stage or "\\N", ts[7], stamp(sub + 1) if st == "on_hold" else "\\N", "0",
                     deadline, v_ok or "\\N", a_ok or "\\N", refer or "\\N", archive or "\\N",

@@ -111,6 +111,8 @@ class Complaint(TenantScoped, db.Model):
         tenant_fk(["merged_into_id"], "complaint"),
         sa.Index("ix_complaint_tenant_status_due", "tenant_id", "status", "due_at"),
         sa.Index("ix_complaint_tenant_submitted", "tenant_id", "submitted_at"),
+        # "Is this already reported?" (app.complaints.nearby): a bounding box of open reports.
+        sa.Index("ix_complaint_tenant_status_geo", "tenant_id", "status", "latitude", "longitude"),
         # The inbox's free-text search (ILIKE '%word%' on code, title, description): one GIN index with the
         # tenant and trigrams (btree_gin + pg_trgm), PostgreSQL only; SQLite has no GIN and scans.
         sa.Index("ix_complaint_tenant_search", "tenant_id", "code", "title", "description", postgresql_using="gin",

@@ -22,6 +22,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -38,13 +39,14 @@ from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.models import Role
-from app.complaints import access, service, workflow
+from app.complaints import access, nearby, service, workflow
 from app.complaints import forms as f
 from app.complaints import transparency as reports
 from app.complaints.models import Complaint, Privacy, Status
 from app.complaints.uploads import MAX_FILES, UploadError, attachment_response, prepare_uploads, read_attachment
 from app.deadlines.calendar import calendar_for_tenant
 from app.extensions import limiter
+from app.i18n import format_dt
 from app.inputs import page_number
 from app.onboarding.access import portal_closed
 from app.tenancy.models import utcnow
@@ -280,6 +282,49 @@ def submit():
     if work.failed:
         return _render_submit(form, 400, files_dropped=bool(posted_files))
     return redirect(url_for(".received", code=code, t=token), 303)
+
+
+def _nearby_limit() -> str:
+    return current_app.config.get("NEARBY_RATE_LIMIT", "30 per minute;300 per hour")
+
+
+def _follow_url(code: str) -> str:
+    """Where a citizen follows a report instead of filing a new one."""
+    # TODO(merge, issue 16 "follow"): url_for(".follow", code=code) once that route exists (same path).
+    return url_for(".track", code=code) + "/ikuti"
+
+
+def _nearby_bad(message: str) -> Response:
+    response = jsonify({"error": message})
+    response.status_code = 400
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/lapor/sekitar")
+@limiter.limit(_nearby_limit, key_func=_submit_key)
+def nearby_reports():
+    """"Is this already reported?": open public reports near a point, as JSON for the report form."""
+    lat, lon = _coordinate(request.args.get("lat")), _coordinate(request.args.get("lon"))
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return _nearby_bad(_("Give the position as a latitude and a longitude in decimal degrees."))
+    raw_category = (request.args.get("category") or "").strip()
+    if raw_category and not raw_category.isdigit():
+        return _nearby_bad(_("Unknown category."))
+    title = (request.args.get("q") or "")[:200]
+    if portal_closed():  # before go-live nothing is public
+        found = []
+    else:
+        found = nearby.nearby_reports(lat, lon, category_id=int(raw_category) if raw_category else None,
+                                      title=title, locale=_locale())
+    response = jsonify({
+        "reports": [r.public_dict(format_dt(r.submitted_at, g.tenant.timezone, with_time=False),
+                                  url_for(".track", code=r.code), _follow_url(r.code)) for r in found],
+        "radius_m": current_app.config.get("NEARBY_RADIUS_M", nearby.DEFAULT_RADIUS_M),
+        "days": current_app.config.get("NEARBY_DAYS", nearby.DEFAULT_DAYS),
+    })
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response
 
 
 @bp.route("/lapor/diterima/<code>")
