@@ -68,9 +68,12 @@
     window.laporMap.load(box, function (leaflet) {
       L = leaflet;
       area = window.laporMap.bounds(L, box);
-      var options = { zoomSnap: 0.5 };
+      var options = {};
       if (area) { options.maxBounds = area.pad(0.05); options.maxBoundsViscosity = 1.0; }
       map = window.laporMap.create(L, box, options);
+      if (area) {  // the region's outline: orientation on a plain background too
+        L.rectangle(area, { color: "#1f2933", weight: 1, dashArray: "4 4", fill: false, interactive: false }).addTo(map);
+      }
       var pos = current();
       if (pos && inside(pos)) { map.setView([pos.lat, pos.lng], 16); placePin(pos, false); }
       else if (area) { map.fitBounds(area); map.setMinZoom(map.getZoom()); }

@@ -74,6 +74,8 @@
   /* The public map of reports: pins from the JSON at data-points-url (the page's filters applied). */
   function showPoints(el) {
     el.hidden = false;
+    var legend = el.parentNode.querySelector("[data-map-legend]");
+    if (legend) { legend.hidden = false; }
     whenVisible(el, function () {
       load(el, function (L) {
         var map = create(L, el, { scrollWheelZoom: false });
