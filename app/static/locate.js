@@ -30,7 +30,11 @@
       marker = L.marker([pos.lat, pos.lng], { draggable: true, autoPan: true, title: box.getAttribute("data-pin-label") || "" });
       marker.on("dragend", function () {
         var p = marker.getLatLng();
-        if (!inside({ lat: p.lat, lng: p.lng })) { p = area.getCenter(); marker.setLatLng(p); }
+        if (!inside({ lat: p.lat, lng: p.lng })) {  // back to the nearest point of the region's box
+          p = L.latLng(Math.min(Math.max(p.lat, area.getSouth()), area.getNorth()),
+                       Math.min(Math.max(p.lng, area.getWest()), area.getEast()));
+          marker.setLatLng(p);
+        }
         setInputs({ lat: p.lat, lng: p.lng });
       });
       marker.addTo(map);

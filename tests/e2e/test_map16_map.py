@@ -183,6 +183,16 @@ def test_pin_on_the_map_fills_the_inputs_and_the_tracking_page_shows_the_positio
         moves = page.evaluate("window.__moves")
         assert moves and moves[-1] == {"lat": lat, "lng": lng}
 
+        # Dragging the pin moves the position.
+        pin = page.locator("#pick-map .leaflet-marker-icon").bounding_box()
+        page.mouse.move(pin["x"] + pin["width"] / 2, pin["y"] + pin["height"] - 4)
+        page.mouse.down()
+        page.mouse.move(pin["x"] + pin["width"] / 2 + 30, pin["y"] + pin["height"] + 20, steps=8)
+        page.mouse.up()
+        expect(page.locator("#longitude")).not_to_have_value(f"{lng:.6f}")
+        dragged = float(page.locator("#longitude").input_value())
+        assert dragged > lng and page.evaluate("window.__moves")[-1]["lng"] == dragged
+
         # Typing moves the pin and is announced too.
         page.locator("#latitude").fill(f"{(south + north) / 2:.6f}")
         page.locator("#latitude").dispatch_event("change")
