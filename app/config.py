@@ -29,6 +29,11 @@ COMPARE_THRESHOLDS_DEFAULT: dict[str, dict[str, float]] = {
 PILLOW_MAX_IMAGE_PIXELS = 100_000_000
 
 
+#: OpenStreetMap's own tiles (https://operations.osmfoundation.org/policies/tiles/) and the credit they require.
+OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+
+
 class ConfigError(RuntimeError):
     """Raised when the configuration cannot be used; the message says what to fix."""
 
@@ -182,9 +187,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # The central comparison is shared by all web workers through Redis for this many seconds (0: off);
         # the periodic job app.jobs.runner.warm_comparison refreshes the default 12 months every 4 minutes.
         "COMPARE_CACHE_SECONDS": int(env.get("COMPARE_CACHE_SECONDS", 300)),
-        # Command center map: an XYZ tile URL such as https://tile.example.id/{z}/{x}/{y}.png (served by a
-        # tile server you run or may use); empty = markers on a plain background, no outside requests.
-        "MAP_TILE_URL": env.get("MAP_TILE_URL", "").strip(),
+        # Basemap of every map (report form, tracking and staff pages, transparency, command center): an XYZ
+        # tile URL such as https://tile.example.id/{z}/{x}/{y}.png (a tile server you run or may use).
+        # Production default: OpenStreetMap's tiles (mind their usage policy at volume); elsewhere empty =
+        # pins on a plain background, no outside requests. The Content-Security-Policy allows its host.
+        "MAP_TILE_URL": env.get("MAP_TILE_URL", OSM_TILE_URL if app_env == "production" else "").strip(),
         "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION", "").strip(),
         # Seconds between the command center's refreshes.
         "COMMAND_CENTER_REFRESH_SECONDS": int(env.get("COMMAND_CENTER_REFRESH_SECONDS", 30)),
@@ -198,6 +205,8 @@ def load_config(overrides: dict | None = None) -> dict:
         options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if not cfg.get("MAP_TILE_ATTRIBUTION") and "openstreetmap.org" in (cfg.get("MAP_TILE_URL") or ""):
+        cfg["MAP_TILE_ATTRIBUTION"] = OSM_ATTRIBUTION
     cfg["TESTING"] = cfg.get("TESTING", False) or cfg["APP_ENV"] == "testing"
     _secrets_keys(cfg)
     validate(cfg)

@@ -3,6 +3,9 @@ set-up (ProxyFix), session bookkeeping before each request and the audit of refu
 
 from __future__ import annotations
 
+from functools import lru_cache
+from urllib.parse import urlsplit
+
 from flask import Flask, current_app, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -14,13 +17,29 @@ from app.extensions import db
 #: No inline script or style anywhere: templates load app.css and the static scripts only.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def tile_origin(tile_url: str | None) -> str | None:
+    """The scheme and host of the map tiles (``MAP_TILE_URL``), or None when they are served here or off.
+    Leaflet's subdomain placeholder ``{s}`` becomes a wildcard."""
+    parts = urlsplit(tile_url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
+@lru_cache(maxsize=8)
+def csp_for(tile_url: str | None) -> str:
+    """The policy, with the configured tile server allowed as an image source (and nothing else)."""
+    origin = tile_origin(tile_url)
+    return CSP.replace("img-src 'self' data:;", f"img-src 'self' data: {origin};") if origin else CSP
 PERMISSIONS_POLICY = "camera=(), microphone=(), payment=(), usb=(), interest-cohort=()"
 
 
 def security_headers(response):
     """Strict headers on every response (pages, files, errors)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Content-Security-Policy", csp_for(current_app.config.get("MAP_TILE_URL")))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")  # old browsers; frame-ancestors for the rest

@@ -430,6 +430,9 @@ class ErrorSchema(Out):
 
 
 class LocationInputSchema(In):
+    """A region with an area (tenant.toml ``[settings.area]``) refuses a position outside it (400, at
+    ``location.latitude`` and ``location.longitude``)."""
+
     text = Text(max_len=300)
     latitude = Number(metadata={"minimum": -11.5, "maximum": 6.5})
     longitude = Number(metadata={"minimum": 94.5, "maximum": 141.5})

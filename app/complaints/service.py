@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from app import contact
 from app.agencies.models import Agency, Category
 from app.complaints import links, workflow
+from app.complaints.area import area_of
 from app.complaints.events import EventContext, emit
 from app.complaints.models import (
     CLASSES,
@@ -305,6 +306,13 @@ def _choice_errors(data: SubmitData) -> dict:
         errors["latitude"] = _l("The map pin is outside Indonesia.")
     if data.longitude is not None and not 94.5 <= data.longitude <= 141.5:
         errors["longitude"] = _l("The map pin is outside Indonesia.")
+    if data.latitude is not None and data.longitude is not None and not errors.keys() & {"latitude", "longitude"}:
+        tenant = current_tenant()
+        area = area_of(tenant)
+        if area is not None and not area.contains(data.latitude, data.longitude):
+            errors["latitude"] = errors["longitude"] = _l(
+                "The map pin is outside the area of %(region)s. Move it into the region or leave the position "
+                "empty.", region=tenant.name)
     if len(data.attachments) > 5:
         errors["attachments"] = _l("Attach at most 5 files.")
     return errors

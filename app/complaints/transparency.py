@@ -6,18 +6,21 @@ reporter's identity except :func:`app.complaints.access.public_reporter_name`'s 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
-from app.agencies.models import Category
+from app.agencies.models import Agency, Category
 from app.complaints import access
 from app.complaints.models import (
     CLASSES,
     Complaint,
     ComplaintEvent,
+    Disposition,
     FollowUp,
     FollowUpStatus,
     Rating,
@@ -173,12 +176,73 @@ def _listed():
             .where(Complaint.confidential.is_(False), Complaint.status.in_(LISTED_STATUSES)))
 
 
-def transparency_page(page: int = 1, per_page: int = PER_PAGE) -> PublicPage:
+@dataclass(frozen=True)
+class PublicFilter:
+    """The transparency page's filters (GET parameters): a category code, a listed status, a month."""
+
+    category: str | None = None
+    status: str | None = None
+    #: "YYYY-MM", the month of submission in the region's time zone.
+    month: str | None = None
+
+    @classmethod
+    def parse(cls, args, categories: list[Category]) -> PublicFilter:
+        """Unknown values are ignored (the whole list is shown), never an error."""
+        category = (args.get("category") or "").strip()
+        status = (args.get("status") or "").strip()
+        month = (args.get("month") or "").strip()
+        return cls(category=category if category in {c.code for c in categories} else None,
+                   status=status if status in LISTED_STATUSES else None,
+                   month=month if MONTH.fullmatch(month) and 1 <= int(month[5:]) <= 12 else None)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.category or self.status or self.month)
+
+    def args(self) -> dict:
+        return {k: v for k, v in (("category", self.category), ("status", self.status), ("month", self.month)) if v}
+
+    def apply(self, stmt, tenant):
+        if self.category:
+            stmt = stmt.where(Complaint.category_id.in_(select(Category.id).where(Category.code == self.category)))
+        if self.status:
+            stmt = stmt.where(Complaint.status == self.status)
+        if self.month:
+            start, end = month_bounds(self.month, tenant.timezone)
+            stmt = stmt.where(Complaint.submitted_at >= start, Complaint.submitted_at < end)
+        return stmt
+
+
+MONTH = re.compile(r"\d{4}-\d{2}")
+
+
+def month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
+    """The UTC start and end of a local calendar month "YYYY-MM"."""
+    zone = ZoneInfo(timezone)
+    year, mon = int(month[:4]), int(month[5:])
+    start = datetime(year, mon, 1, tzinfo=zone)
+    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def recent_months(tenant, count: int = 12) -> list[str]:
+    """The last ``count`` months "YYYY-MM" in the region's time zone, newest first."""
+    today = utcnow().astimezone(ZoneInfo(tenant.timezone))
+    out, year, mon = [], today.year, today.month
+    for _ in range(count):
+        out.append(f"{year:04d}-{mon:02d}")
+        year, mon = (year - 1, 12) if mon == 1 else (year, mon - 1)
+    return out
+
+
+def transparency_page(page: int = 1, per_page: int = PER_PAGE, flt: PublicFilter | None = None,
+                      tenant=None) -> PublicPage:
     """Recent public reports (never confidential ones), newest first, with their published answers."""
     page = max(1, page)
-    total = db.session.execute(_listed().with_only_columns(func.count(Complaint.id))).scalar_one()
+    listed = flt.apply(_listed(), tenant) if flt is not None and flt.active else _listed()
+    total = db.session.execute(listed.with_only_columns(func.count(Complaint.id))).scalar_one()
     rows = list(db.session.execute(
-        _listed().order_by(Complaint.submitted_at.desc(), Complaint.id.desc())
+        listed.order_by(Complaint.submitted_at.desc(), Complaint.id.desc())
         .limit(per_page).offset((page - 1) * per_page)
     ).scalars())
     answers = published_followups([c.id for c in rows])
@@ -216,3 +280,52 @@ def merged_primary(c: Complaint) -> Complaint | None:
     if c.merged_into_id is None:
         return None
     return db.session.get(Complaint, c.merged_into_id)
+
+
+#: At most this many pins on the public map (the newest); the list below it pages through all.
+MAP_POINTS_LIMIT = 1000
+
+
+def map_points(flt: PublicFilter, tenant, limit: int = MAP_POINTS_LIMIT) -> list[dict]:
+    """Pins of the listed reports (never confidential, only once verified) that have a position, newest
+    first. An anonymous report's pin is rounded to about 100 m: its place must not point at its reporter.
+    Title, code and status only, as the list shows them."""
+    stmt = (flt.apply(_listed(), tenant)
+            .where(Complaint.latitude.is_not(None), Complaint.longitude.is_not(None))
+            .with_only_columns(Complaint.code, Complaint.title, Complaint.status, Complaint.anonymous,
+                               Complaint.latitude, Complaint.longitude)
+            .order_by(Complaint.submitted_at.desc(), Complaint.id.desc()).limit(limit))
+    points = []
+    for code, title, status, anonymous, lat, lng in db.session.execute(stmt):
+        digits = 3 if anonymous else 5
+        points.append({"code": code, "title": title, "status": status, "open": status not in FINISHED,
+                       "lat": round(lat, digits), "lng": round(lng, digits)})
+    return points
+
+
+FINISHED = (Status.ANSWERED, Status.CLOSED, Status.REFERRED)
+
+
+@dataclass(frozen=True)
+class AgencyFigures:
+    name: str
+    reports: int
+    answered: int
+    on_time: int
+
+
+def agency_figures(flt: PublicFilter, tenant) -> list[AgencyFigures]:
+    """Per agency, of the listed reports (filters applied): how many it was sent, how many were answered
+    (a follow-up published), how many of those within the deadline. Numbers only."""
+    listed = flt.apply(_listed(), tenant).with_only_columns(Complaint.id)
+    answered = Complaint.answered_on_time.is_not(None)  # a follow-up was published (as on_time_share counts)
+    stmt = (select(Agency.short_name, func.count(func.distinct(Complaint.id)),
+                   func.count(func.distinct(case((answered, Complaint.id)))),
+                   func.count(func.distinct(case((Complaint.answered_on_time.is_(True), Complaint.id)))))
+            .select_from(Disposition)
+            .join(Complaint, Complaint.id == Disposition.complaint_id)
+            .join(Agency, Agency.id == Disposition.agency_id)
+            .where(Disposition.complaint_id.in_(listed))
+            .group_by(Agency.id, Agency.short_name)
+            .order_by(func.count(func.distinct(Complaint.id)).desc(), Agency.short_name))
+    return [AgencyFigures(name, n, a, o) for name, n, a, o in db.session.execute(stmt)]

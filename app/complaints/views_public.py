@@ -42,6 +42,7 @@ from app.accounts.models import Role
 from app.complaints import access, nearby, service, workflow
 from app.complaints import forms as f
 from app.complaints import transparency as reports
+from app.complaints.area import area_of
 from app.complaints.models import Complaint, Privacy, Status
 from app.complaints.uploads import MAX_FILES, UploadError, attachment_response, prepare_uploads, read_attachment
 from app.deadlines.calendar import calendar_for_tenant
@@ -236,7 +237,7 @@ def _render_submit(form: f.SubmitForm, status: int = 200, files_dropped: bool = 
     html = render_template("complaints/public/submit.html", form=form, citizen=_citizen(),
                            has_errors=any(fld.errors for fld in form),
                            standard=reports.service_standard(g.tenant), files_dropped=files_dropped,
-                           limited=limited)
+                           limited=limited, area=area_of(g.tenant))
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"  # a "back" reloads the page with a fresh submission key
     return response
@@ -548,12 +549,31 @@ def attachment(code: str, att_id: int):
 
 @bp.route("/transparansi")
 def transparency():
-    """Public reports of the region with their answers, and how many were handled in time."""
+    """Public reports of the region with their answers, and how many were handled in time; filterable by
+    category, status and month (GET), with a map of the reports that have a position."""
     page = request.args.get("page", 1, type=page_number)
-    result = reports.transparency_page(page)
+    categories = reports.active_categories()
+    flt = reports.PublicFilter.parse(request.args, categories)
+    result = reports.transparency_page(page, flt=flt, tenant=g.tenant)
     if page > 1 and page > result.pages:
         abort(404)
     return render_template(
         "complaints/public/transparency.html", result=result, counts=reports.status_counts(),
         share=reports.on_time_share(), status_label=workflow.status_label, statuses=Status.ALL,
+        flt=flt, categories=categories, months=reports.recent_months(g.tenant),
+        listed_statuses=reports.LISTED_STATUSES, agencies=reports.agency_figures(flt, g.tenant),
+        area=area_of(g.tenant),
     )
+
+
+@bp.route("/transparansi/peta.json")
+def transparency_map():
+    """The public map's pins (the same filters as the page): listed reports only, anonymous ones rounded."""
+    flt = reports.PublicFilter.parse(request.args, reports.active_categories())
+    points = reports.map_points(flt, g.tenant)
+    for p in points:
+        p["url"] = url_for(".track", code=p["code"])
+        p["status"] = str(workflow.status_label(p["status"]))
+    response = jsonify({"points": points})
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response

@@ -19,6 +19,7 @@ from limits import parse_many
 from sqlalchemy import select
 
 from app.agencies.models import Agency, Category
+from app.complaints.area import check_settings as check_area
 from app.deadlines.policy import FIXED_STAGES
 from app.extensions import db
 from app.notifications.models import MessageTemplate
@@ -36,7 +37,7 @@ TENANT_KEYS = {
 REQUIRED_TENANT_KEYS = {"slug", "name", "type", "province", "region_code", "code_prefix", "timezone"}
 SETTINGS_KEYS = {
     "due_soon_working_days", "reopen_window_working_days", "sender_name", "deadlines", "classes",
-    "local_holidays", "inbound", "sp4n", "retention_years", "rate_limits",
+    "local_holidays", "inbound", "sp4n", "retention_years", "rate_limits", "area",
 }
 #: SMS/WhatsApp messages that become complaints (app.integrations.inbound).
 INBOUND_KEYS = {"complaint_class", "category", "privacy", "append_window_days"}
@@ -44,6 +45,8 @@ INBOUND_KEYS = {"complaint_class", "category", "privacy", "append_window_days"}
 SP4N_KEYS = {"enabled", "base_url"}
 #: Public report form limits (app.complaints.views_public): per client address, and networks not limited.
 RATE_LIMIT_KEYS = {"submit", "trusted_networks"}
+#: The region's area on the map (app.complaints.area): the pin must lie inside it.
+AREA_KEYS = {"bbox", "boundary"}
 DEADLINE_KEYS = set(FIXED_STAGES)
 CLASS_KEYS = {"name_id", "name_en", "followup_days"}
 BRANDING_KEYS = {"primary_color", "tagline", "logo"}
@@ -158,6 +161,12 @@ def _validate_file(path: Path, data: dict, kind: str) -> None:
         if base_url is not None and not str(base_url).startswith(("https://", "http://")):
             raise TenantConfigError(path, "settings.sp4n.base_url", "must be an http(s) URL")
         _check_rate_limits(path, settings.get("rate_limits", {}))
+        if "area" in settings:
+            _check_keys(path, "settings.area", settings["area"], AREA_KEYS)
+            problem = check_area(settings["area"])
+            if problem:
+                name, _sep, text = problem.partition(": ")
+                raise TenantConfigError(path, f"settings.area.{name}", text)
         for i, item in enumerate(settings.get("local_holidays", [])):
             if not isinstance(item, dict) or set(item) != {"date", "name"}:
                 raise TenantConfigError(path, f"settings.local_holidays[{i}]", "needs exactly date and name")

@@ -32,8 +32,9 @@ def submit(db, tenant, *, when: datetime | None = None, category: str = "jalan",
            description: str = DESCRIPTION, **kw) -> str:
     """A complaint of ``tenant`` sent through the web's service function (committed); returns its code."""
     kw.setdefault("location_text", "Jl. Kayu Tangi Ujung")
-    kw.setdefault("latitude", -3.2952)
-    kw.setdefault("longitude", 114.5916)
+    lat, lng = (-3.2952, 114.5916) if tenant.slug == "banjarmasin" else (-1.8950, 113.4050)  # inside its area
+    kw.setdefault("latitude", lat)
+    kw.setdefault("longitude", lng)
     return submit_complaint(tenant, when=when or utcnow(), category=category, privacy=privacy, description=description,
                             reporter_name=NAME, reporter_email=EMAIL, reporter_phone=PHONE, **kw)[0].code
 

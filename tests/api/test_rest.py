@@ -537,7 +537,9 @@ def test_a_banjarmasin_code_is_not_found_in_katingan_even_with_a_valid_katingan_
 
 def test_a_submission_lands_in_the_keys_region_only(client, db, bjm, ktg):
     ktg_token = make_key(db, ktg)
-    resp = _post(client, "/katingan/api/v1/complaints", ktg_token, {**SUBMISSION, "category": "jalan"})
+    katingan = {**SUBMISSION, "category": "jalan",  # a pin inside Katingan's area (tenant.toml [settings.area])
+                "location": {"text": "Jl. Tjilik Riwut, Kasongan", "latitude": -1.895, "longitude": 113.405}}
+    resp = _post(client, "/katingan/api/v1/complaints", ktg_token, katingan)
     assert resp.status_code == 201 and resp.json["data"]["code"].startswith("KTG-")
     assert _count(db, ktg) == 1 and _count(db, bjm) == 0
 

@@ -24,7 +24,7 @@ from app.jobs.outbox import OutboxMessage
 from app.notifications.models import Notification
 from app.tenancy.scope import tenant_scope
 from tests.faults.conftest import BIN, REPO, free_port, run_worker_burst, worker_env
-from tests.web.citizen_support import form_data
+from tests.web.citizen_support import form_data, pin_of
 
 pytestmark = [
     pytest.mark.faults,
@@ -37,7 +37,8 @@ RECEIVED = re.compile(r"/lapor/diterima/([A-Z]{2,5}-\d{2}-\d{4,6})\?t=")
 
 
 def post_report(client, region, **overrides):
-    data = form_data(reporter_phone=None, **overrides)  # email only: the SMTP sink is the recipient
+    # Email only (the SMTP sink is the recipient); a map pin inside the region's area.
+    data = form_data(reporter_phone=None, **pin_of(region.slug, overrides))
     return client.post(f"/{region.slug}/lapor", data=data, content_type="multipart/form-data")
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.complaints.models import FollowUp
 from app.observability import init_sentry
 from app.tenancy.scope import tenant_scope
-from tests.web.citizen_support import form_data
+from tests.web.citizen_support import form_data, pin_of
 from tests.web.staff_support import agency_id, hidden_version, login, make_staff, post_action
 
 # Values that must never leave the process: one identity per report, and a home address.
@@ -89,7 +89,8 @@ def captured(app):
 def _report(client, tenant, privacy: str) -> tuple[str, str]:
     name, email, phone = PEOPLE[privacy]
     resp = client.post(f"/{tenant.slug}/lapor", content_type="multipart/form-data", data=form_data(
-        privacy=privacy, reporter_name=name, reporter_email=email, reporter_phone=phone, location_text=ADDRESS))
+        **pin_of(tenant.slug), privacy=privacy, reporter_name=name,
+        reporter_email=email, reporter_phone=phone, location_text=ADDRESS))
     assert resp.status_code == 303, resp.text[:500]
     code, token = RECEIVED.search(resp.headers["Location"]).groups()
     assert client.get(resp.headers["Location"]).status_code == 200

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.tenancy.files import TenantConfigError, load_tenant_config
 from tests.conftest import DEMO_PASSWORD, REPO, login
-from tests.web.citizen_support import form_data
+from tests.web.citizen_support import form_data, pin_of
 
 LIMIT = 2
 TITLE = "Jembatan <kayu> di Gang Mawar & sekitarnya rapuh"
@@ -85,7 +85,7 @@ def app_(limited):
 
 
 def _post(client, slug: str, with_file: bool = False, **overrides):
-    data = form_data(title=TITLE, description=DESCRIPTION, **overrides)
+    data = form_data(title=TITLE, description=DESCRIPTION, **pin_of(slug, overrides))
     if with_file:
         data["attachments"] = [(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "surat.pdf")]
     return client.post(f"/{slug}/lapor", data=data, content_type="multipart/form-data")
