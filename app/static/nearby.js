@@ -88,8 +88,9 @@
   });
   [lat, lng].forEach(function (input) {
     if (!input) { return; }
-    input.addEventListener("input", function () { later(600); });
-    input.addEventListener("change", function () { later(100); });
+    // Typed inputs are the truth: a position announced earlier no longer counts.
+    input.addEventListener("input", function () { point = null; later(600); });
+    input.addEventListener("change", function () { point = null; later(100); });
   });
   if (title) { title.addEventListener("input", function () { later(800); }); }
   if (category) { category.addEventListener("change", function () { later(100); }); }
