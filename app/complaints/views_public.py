@@ -39,7 +39,7 @@ from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.models import Role
-from app.complaints import access, nearby, service, workflow
+from app.complaints import access, links, nearby, service, workflow
 from app.complaints import forms as f
 from app.complaints import transparency as reports
 from app.complaints.area import area_of
@@ -349,9 +349,10 @@ def received(code: str):
     token = request.args.get("t") or ""
     if not access.citizen_may_act(c, token):
         abort(404)
+    link = url_for(".track", code=c.code, t=token, _external=True)
     html = render_template(
-        "complaints/public/received.html", c=c, token=token,
-        link=url_for(".track", code=c.code, t=token, _external=True),
+        "complaints/public/received.html", c=c, token=token, link=link,
+        qr=links.qr_svg(link, _("QR code of your private tracking link")),
         confirmations=reports.confirmations(c), standard=reports.service_standard(g.tenant),
     )
     return _private(make_response(html))
