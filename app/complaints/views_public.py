@@ -352,7 +352,7 @@ def received(code: str):
     link = url_for(".track", code=c.code, t=token, _external=True)
     html = render_template(
         "complaints/public/received.html", c=c, token=token, link=link,
-        qr=links.qr_svg(link, _("QR code of your private tracking link")),
+        qr=links.qr_svg(link, _("QR code that opens your report")),
         confirmations=reports.confirmations(c), standard=reports.service_standard(g.tenant),
     )
     return _private(make_response(html))

@@ -154,9 +154,10 @@ class Checker:
         def loaded(_page=page):
             try:
                 url = _page.url
-            except Exception:  # noqa: BLE001 (a page closing meanwhile)
+                html = _page.evaluate("document.contentType") == "text/html"
+            except Exception:  # noqa: BLE001 (a page closing or navigating meanwhile; a sandboxed file)
                 return
-            if url.startswith("http") and url not in self.reported:
+            if html and url.startswith("http") and url not in self.reported:
                 REGISTRY.missed.add(_where(url))
 
         page.on("load", loaded)

@@ -71,7 +71,7 @@ def test_photo_thumbnail_and_confirmation_page(device, browser, live_server, cat
         fits = box.evaluate("e => e.scrollHeight <= e.clientHeight + 1 && e.scrollWidth <= e.clientWidth + 1")
         assert fits, "the private link box cuts the link off"
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "page scrolls sideways"
-        qr = page.get_by_role("img", name=t("QR code of your private tracking link"))
+        qr = page.get_by_role("img", name=t("QR code that opens your report"))
         expect(qr).to_be_visible()
         copy = page.get_by_role("button", name=t("Copy link"))
         expect(copy).to_be_visible()
@@ -109,3 +109,53 @@ def test_photo_thumbnail_and_confirmation_page(device, browser, live_server, cat
         full.close()
     finally:
         context.close()
+
+
+def test_staff_and_transparency_pages_show_the_thumbnail(browser, live_server, catalog, tmp_path):
+    """The complaint unit sees the photo as a picture and verifies the public report; then the
+    transparency page shows its thumbnail to anyone (on a desktop and a phone)."""
+    t = catalog
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    citizen_ctx = browser.new_context(base_url=live_server.url, locale="id-ID", **DESKTOP)
+    staff_ctx = browser.new_context(base_url=live_server.url, locale="id-ID", **DESKTOP)
+    phone_ctx = browser.new_context(base_url=live_server.url, locale="id-ID", **PHONE)
+    try:
+        for ctx in (citizen_ctx, staff_ctx, phone_ctx):
+            ctx.set_default_timeout(10_000)
+        page = citizen_ctx.new_page()
+        link = file_report(page, t, street_photo(tmp_path / "jalan.jpg"))
+        code = re.search(r"/lacak/([A-Z0-9-]+)\?", link).group(1)
+
+        staff = staff_ctx.new_page()
+        staff.goto("/banjarmasin/login")
+        staff.get_by_label(t("Email"), exact=True).fill("koordinator@banjarmasin.demo")
+        staff.get_by_label(t("Password"), exact=True).fill("demo-lapor-2026")
+        staff.get_by_role("button", name=t("Sign in"), exact=True).click()
+        expect(staff.get_by_role("heading", level=1)).to_contain_text(t("Staff desk"))
+        staff.goto("/banjarmasin/staff/complaints")
+        staff.get_by_label(t("Search")).fill(code)
+        staff.get_by_role("button", name=t("Filter")).click()
+        staff.get_by_role("link", name=code, exact=True).click()
+        thumb = staff.locator("ul.attachments li.photo img")
+        expect(thumb).to_have_count(1)
+        thumb.scroll_into_view_if_needed()
+        staff.wait_for_function("img => img.complete && img.naturalWidth === 320", arg=thumb.element_handle())
+        staff.screenshot(path=str(SHOTS / "desktop-staff-detail.png"), full_page=True)
+        panel = staff.locator("details.action").filter(
+            has=staff.locator("summary", has_text=re.compile(rf"^\s*{re.escape(t('Verify'))}\s*$")))
+        panel.locator("summary").click()
+        panel.get_by_role("button", name=t("Verify"), exact=True).click()
+        expect(staff.locator(".status")).to_have_text(t("Verified"))
+
+        for device, ctx in (("desktop", citizen_ctx), ("phone", phone_ctx)):
+            visitor = ctx.new_page()
+            visitor.goto("/banjarmasin/transparansi")
+            img = visitor.locator("a.report-photo img").first
+            expect(img).to_be_visible()
+            visitor.wait_for_function("img => img.complete && img.naturalWidth === 320", arg=img.element_handle())
+            assert "Lubang besar di Jl. Veteran" in img.get_attribute("alt")
+            assert "?t=" not in img.get_attribute("src")  # the public route, no private link
+            visitor.screenshot(path=str(SHOTS / f"{device}-transparency.png"), full_page=False)
+    finally:
+        for ctx in (citizen_ctx, staff_ctx, phone_ctx):
+            ctx.close()

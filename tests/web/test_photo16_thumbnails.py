@@ -221,7 +221,7 @@ def test_confirmation_page_has_the_whole_link_a_copy_button_and_a_qr_code(client
     assert 'role="status" data-copy-status' in html
     assert "/static/copy.js" in html
     # The QR code, inline SVG with an accessible name, drawn here (no outside service).
-    svg = re.search(r'<svg role="img" aria-label="QR code of your private tracking link"[^>]*class="qr-code"', html)
+    svg = re.search(r'<svg role="img" aria-label="QR code that opens your report"[^>]*class="qr-code"', html)
     assert svg, html
     assert "style=" not in html.split('<svg', 1)[1].split("</svg>", 1)[0]  # the CSP allows no inline style
 
