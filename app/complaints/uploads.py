@@ -345,14 +345,14 @@ def backfill_thumbnails(tenant_id: int, batch: int = 200) -> dict[str, int]:
     return {"made": made, "failed": failed}
 
 
-def public_photos(complaints: list[Complaint]) -> dict[int, Attachment]:
+def public_photos(complaints) -> dict[int, Attachment]:
     """The first public photo with a thumbnail of each complaint the public may see photos of (public
-    privacy, verified, processing not restricted): the rule of the public attachment route."""
+    privacy, verified, processing not restricted): the rule of the public attachment route.
+    ``complaints`` are Complaint objects or rows with ``id``, ``anonymous``, ``confidential``,
+    ``verified_at`` and ``processing_restricted``."""
     from sqlalchemy import func, select
 
-    from app.complaints.models import Privacy
-
-    ids = [c.id for c in complaints if c.privacy == Privacy.PUBLIC and c.verified_at is not None
+    ids = [c.id for c in complaints if not c.anonymous and not c.confidential and c.verified_at is not None
            and not c.processing_restricted]
     if not ids:
         return {}
@@ -364,14 +364,19 @@ def public_photos(complaints: list[Complaint]) -> dict[int, Attachment]:
     return {a.complaint_id: a for a in rows}
 
 
-def public_thumbnail_url(complaint: Complaint) -> str | None:
-    """The URL of the first public photo's thumbnail of a complaint, or None (for lists shown to anyone)."""
+def public_thumbnail_urls(complaints) -> dict[int, str]:
+    """Complaint id → the URL of its first public photo's thumbnail, for the complaints that have one
+    (one query for a whole list; rows as for :func:`public_photos`, with ``code``)."""
     from flask import url_for
 
-    att = public_photos([complaint]).get(complaint.id)
-    if att is None:
-        return None
-    return url_for("tenant.complaints_public.attachment_thumbnail", code=complaint.code, att_id=att.id)
+    photos = public_photos(complaints)
+    return {c.id: url_for("tenant.complaints_public.attachment_thumbnail", code=c.code, att_id=photos[c.id].id)
+            for c in complaints if c.id in photos}
+
+
+def public_thumbnail_url(complaint: Complaint) -> str | None:
+    """The URL of the first public photo's thumbnail of a complaint, or None (for lists shown to anyone)."""
+    return public_thumbnail_urls([complaint]).get(complaint.id)
 
 
 #: Served inline (shown in the browser); anything else is a download.

@@ -1,7 +1,7 @@
 """attachment thumbnails: a small WebP copy of each photo
 
 Revision ID: p16a7c3e9d01
-Revises: c5e1a7d3f9b2
+Revises: n16a4c2e9b7d1
 Create Date: 2026-12-06 02:00:00
 
 Three nullable columns on ``attachment``: the storage key of the thumbnail (in the same tenant folder
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'p16a7c3e9d01'
-down_revision = 'c5e1a7d3f9b2'
+down_revision = 'n16a4c2e9b7d1'
 branch_labels = None
 depends_on = None
 

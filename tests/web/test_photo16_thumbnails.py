@@ -243,3 +243,23 @@ def test_the_skip_link_is_the_first_focusable_element_and_leads_to_main(client, 
     first = re.search(r"<(a|button|input|select|textarea)\b[^>]*>", body)
     assert first.group(0) == '<a class="skip-link" href="#main">'
     assert '<main id="main"' in body
+
+
+# ------------------------------------------------------------------ the nearby panel (is this already reported?)
+
+
+def test_the_nearby_lookup_gives_a_public_reports_thumbnail_and_never_an_anonymous_ones(client, db, bjm, make_user):
+    post_report(client, bjm, files=[(big_photo(), "publik.jpg")], title="Lampu jalan mati dekat pasar")
+    public = the_complaint(db, bjm)
+    post_report(client, bjm, privacy="anonim", files=[(big_photo(), "anonim.jpg")], title="Lampu jalan mati lagi")
+    anonymous = the_complaint(db, bjm)
+    assert anonymous.id != public.id
+    verify(db, bjm, make_user, public)
+    verify(db, bjm, make_user, anonymous)
+    [photo] = attachments_of(db, bjm, public.id)
+    r = client.get("/banjarmasin/lapor/sekitar", query_string={"lat": "-3.3194", "lon": "114.5908"})
+    assert r.status_code == 200
+    items = {i["code"]: i for i in r.get_json()["reports"]}
+    assert items[public.code]["thumbnail"] == f"/banjarmasin/lacak/{public.code}/lampiran/{photo.id}/kecil"
+    assert items[anonymous.code]["thumbnail"] is None
+    assert client.get(items[public.code]["thumbnail"]).headers["Content-Type"] == "image/webp"
