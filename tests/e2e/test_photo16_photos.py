@@ -155,7 +155,8 @@ def test_staff_and_transparency_pages_show_the_thumbnail(browser, live_server, c
             visitor.wait_for_function("img => img.complete && img.naturalWidth === 320", arg=img.element_handle())
             assert "Lubang besar di Jl. Veteran" in img.get_attribute("alt")
             assert "?t=" not in img.get_attribute("src")  # the public route, no private link
-            visitor.screenshot(path=str(SHOTS / f"{device}-transparency.png"), full_page=False)
+            card = visitor.locator("article.public-report").filter(has=img)
+            card.screenshot(path=str(SHOTS / f"{device}-transparency-report.png"))
     finally:
         for ctx in (citizen_ctx, staff_ctx, phone_ctx):
             ctx.close()
