@@ -81,6 +81,8 @@ def test_photo_thumbnail_and_confirmation_page(device, browser, live_server, cat
         page.screenshot(path=str(SHOTS / f"{device}-received.png"), full_page=True)
 
         # The tracking page (private link) shows the photo as a thumbnail...
+        finished: list = []
+        page.on("requestfinished", finished.append)
         page.goto(link)
         thumb = page.get_by_role("link", name=t("Photo %(n)s", n=1), exact=True).locator("img")
         expect(thumb).to_be_visible()
@@ -93,6 +95,13 @@ def test_photo_thumbnail_and_confirmation_page(device, browser, live_server, cat
         resp = page.request.get(src)
         assert resp.ok and resp.headers["content-type"] == "image/webp"
         page.screenshot(path=str(SHOTS / f"{device}-track.png"), full_page=True)
+        weight = sum(sum(r.sizes()[k] for k in ("requestHeadersSize", "requestBodySize", "responseHeadersSize",
+                                                 "responseBodySize")) for r in finished)
+        thumb_bytes = len(resp.body())
+        with (SHOTS / "weights.txt").open("a") as out:
+            out.write(f"{device} tracking page with one photo (private link, JavaScript on): {weight:,} B transferred "
+                      f"({weight / 1024:.1f} KB), {len(finished)} requests; thumbnail {thumb_bytes:,} B\n")
+        assert weight <= 50 * 1024, f"tracking page with a photo: {weight} B"
 
         # ... and tapping it opens the full photo (metadata stripped, full size).
         with context.expect_page() as opened:
@@ -152,6 +161,7 @@ def test_staff_and_transparency_pages_show_the_thumbnail(browser, live_server, c
             visitor.goto("/banjarmasin/transparansi")
             img = visitor.locator("a.report-photo img").first
             expect(img).to_be_visible()
+            img.scroll_into_view_if_needed()  # loading="lazy": fetched when it comes near the screen
             visitor.wait_for_function("img => img.complete && img.naturalWidth === 320", arg=img.element_handle())
             assert "Lubang besar di Jl. Veteran" in img.get_attribute("alt")
             assert "?t=" not in img.get_attribute("src")  # the public route, no private link
