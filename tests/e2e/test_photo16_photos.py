@@ -82,7 +82,7 @@ def test_photo_thumbnail_and_confirmation_page(device, browser, live_server, cat
 
         # The tracking page (private link) shows the photo as a thumbnail...
         finished: list = []
-        page.on("requestfinished", finished.append)
+        page.on("requestfinished", lambda request: finished.append(request))
         page.goto(link)
         thumb = page.get_by_role("link", name=t("Photo %(n)s", n=1), exact=True).locator("img")
         expect(thumb).to_be_visible()
