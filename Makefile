@@ -63,7 +63,9 @@ test-faults: setup-dev
 	$(BIN)/python -m pytest -m faults tests/faults
 
 ## Browser walkthrough (Playwright driving /usr/bin/chromium); screenshots in screenshots/<tenant>/.
+## axe-core (accessibility checks on every visited page) comes from the npm registry, pinned in package-lock.json.
 test-e2e: setup-dev
+	npm ci --no-audit --no-fund
 	$(BIN)/python -m pytest -m e2e tests/e2e
 
 ## Local production-shaped cluster (README "Production at scale"); as root, installs Debian packages if missing.

@@ -266,6 +266,40 @@ def storage_migrate_local(source_dir: str | None) -> None:
     click.echo(f"copied {result['copied']}, already there {result['skipped']}")
 
 
+@storage_cli.command("thumbnails")
+@click.option("--tenant", "slug", default=None, help="Only this region (slug).")
+def storage_thumbnails(slug: str | None) -> None:
+    """Make the missing thumbnails of stored photos (attachments from before thumbnails existed).
+
+    Idempotent: photos that have a thumbnail are skipped; each region in its own scope and transaction.
+    """
+    from app.complaints.uploads import backfill_thumbnails
+    from app.tenancy.models import Tenant
+    from app.tenancy.scope import tenant_scope
+
+    stmt = select(Tenant).order_by(Tenant.id)
+    if slug:
+        stmt = stmt.where(Tenant.slug == slug)
+    tenants = [(t.id, t.slug) for t in db.session.execute(stmt).scalars()]
+    if slug and not tenants:
+        click.echo(f"Error: no region {slug!r}", err=True)
+        sys.exit(1)
+    total_made = total_failed = 0
+    for tid, tslug in tenants:
+        with tenant_scope(tid):
+            try:
+                result = backfill_thumbnails(tid)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
+        total_made += result["made"]
+        total_failed += result["failed"]
+        if result["made"] or result["failed"]:
+            click.echo(f"{tslug}: {result['made']} made, {result['failed']} unreadable or missing")
+    click.echo(f"thumbnails made {total_made}, unreadable or missing {total_failed}")
+
+
 @click.group("db-roles", help="PostgreSQL roles: lapor_owner (migrations), lapor_app (runtime), lapor_reporting.")
 def db_roles_cli() -> None:
     pass

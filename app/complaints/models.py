@@ -278,6 +278,11 @@ class Attachment(TenantScoped, db.Model):
     #: Attachments of the citizen are public only if the complaint is public and not anonymous.
     public: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: A small WebP copy of a photo (no metadata), in the same tenant folder; None for PDFs and for photos
+    #: stored before thumbnails existed until `flask storage thumbnails` has run.
+    thumb_key: Mapped[str | None] = mapped_column(sa.String(200))
+    thumb_width: Mapped[int | None] = mapped_column(sa.Integer)
+    thumb_height: Mapped[int | None] = mapped_column(sa.Integer)
 
     __table_args__ = scoped_table_args(
         tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),

@@ -26,6 +26,7 @@ from app.agencies.models import Category
 from app.complaints import workflow
 from app.complaints.models import Complaint, Status
 from app.complaints.transparency import LISTED_STATUSES
+from app.complaints.uploads import public_thumbnail_urls
 from app.extensions import db
 from app.tenancy.models import utcnow
 
@@ -64,7 +65,7 @@ class NearbyReport:
     status_label: str
     distance_m: int
     submitted_at: datetime
-    #: A public photo's thumbnail URL (issue 16, photos): None until thumbnails exist.
+    #: The first public photo's thumbnail URL (public reports only), or None.
     thumbnail: str | None
     score: float
 
@@ -117,8 +118,9 @@ def candidates_query(lat: float, lon: float, radius_m: float, since: datetime) -
     """The rows in the bounding box (the bound region is added by the ORM guard when it runs)."""
     south, north, west, east = bounding_box(lat, lon, radius_m)
     return (
-        select(Complaint.code, Complaint.title, Complaint.description, Complaint.category_id, Complaint.status,
-               Complaint.submitted_at, Complaint.latitude, Complaint.longitude)
+        select(Complaint.id, Complaint.code, Complaint.title, Complaint.description, Complaint.category_id,
+               Complaint.status, Complaint.submitted_at, Complaint.latitude, Complaint.longitude,
+               Complaint.anonymous, Complaint.confidential, Complaint.verified_at, Complaint.processing_restricted)
         .where(Complaint.status.in_(VISIBLE_STATUSES), Complaint.latitude.between(south, north),
                Complaint.longitude.between(west, east), Complaint.confidential.is_(False),
                Complaint.verified_at.is_not(None), Complaint.merged_into_id.is_(None),
@@ -162,11 +164,14 @@ def nearby_reports(lat: float, lon: float, category_id: int | None = None, title
     if category_ids:
         names = {c.id: c.label(locale) for c in db.session.execute(
             select(Category).where(Category.id.in_(category_ids))).scalars()}
+    # Photos only as the public sees them: public reports' public photos (app.complaints.uploads).
+    thumbnails = public_thumbnail_urls([row for _s, _d, row in best]) if best else {}
     return [
         NearbyReport(
             code=row.code, title=row.title, summary=_summary(row.description),
             category=names.get(row.category_id), status=row.status, status_label=workflow.status_label(row.status),
-            distance_m=round(distance), submitted_at=row.submitted_at, thumbnail=None, score=round(score, 4),
+            distance_m=round(distance), submitted_at=row.submitted_at, thumbnail=thumbnails.get(row.id),
+            score=round(score, 4),
         )
         for score, distance, row in best
     ]

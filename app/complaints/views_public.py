@@ -39,12 +39,21 @@ from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.models import Role
-from app.complaints import access, nearby, service, workflow
+from app.complaints import access, links, nearby, service, workflow
 from app.complaints import forms as f
 from app.complaints import transparency as reports
 from app.complaints.area import area_of
-from app.complaints.models import Complaint, Privacy, Status
-from app.complaints.uploads import MAX_FILES, UploadError, attachment_response, prepare_uploads, read_attachment
+from app.complaints.models import Attachment, Complaint, Privacy, Status
+from app.complaints.uploads import (
+    MAX_FILES,
+    UploadError,
+    attachment_response,
+    prepare_uploads,
+    public_photos,
+    read_attachment,
+    read_thumbnail,
+    thumbnail_response,
+)
 from app.deadlines.calendar import calendar_for_tenant
 from app.extensions import limiter
 from app.i18n import format_dt
@@ -129,6 +138,11 @@ def _action_limit() -> str:
 def _lookup_limit() -> str:
     # Codes are sequential: slow down anyone walking through them.
     return current_app.config.get("TRACK_RATE_LIMIT", "60 per minute;600 per hour")
+
+
+def _thumbnail_limit() -> str:
+    # A transparency page shows a thumbnail per report; only a known code with a right id answers.
+    return current_app.config.get("THUMBNAIL_RATE_LIMIT", "300 per minute;3000 per hour")
 
 
 def _locale() -> str:
@@ -335,9 +349,10 @@ def received(code: str):
     token = request.args.get("t") or ""
     if not access.citizen_may_act(c, token):
         abort(404)
+    link = url_for(".track", code=c.code, t=token, _external=True)
     html = render_template(
-        "complaints/public/received.html", c=c, token=token,
-        link=url_for(".track", code=c.code, t=token, _external=True),
+        "complaints/public/received.html", c=c, token=token, link=link,
+        qr=links.qr_svg(link, _("QR code that opens your report")),
         confirmations=reports.confirmations(c), standard=reports.service_standard(g.tenant),
     )
     return _private(make_response(html))
@@ -520,10 +535,9 @@ def reopen(code: str):
                            _("The report was reopened and goes back to the agency."))
 
 
-@bp.route("/lacak/<code>/lampiran/<int:att_id>")
-@limiter.limit(_lookup_limit)
-def attachment(code: str, att_id: int):
-    """An attachment: the reporter's own with the private link; public reports' public files otherwise."""
+def _visible_attachment(code: str, att_id: int) -> tuple[Attachment, str | None]:
+    """The attachment and the private token: the reporter's own with the private link; public
+    reports' public files otherwise (the one rule for originals and thumbnails)."""
     token = _token_from(request.args)
     c = _complaint_for(code, token, require_token=False)
     if token is not None:
@@ -532,6 +546,14 @@ def attachment(code: str, att_id: int):
         att = access.access_attachment(att_id, c, public_only=True)
     else:
         abort(404)
+    return att, token
+
+
+@bp.route("/lacak/<code>/lampiran/<int:att_id>")
+@limiter.limit(_lookup_limit)
+def attachment(code: str, att_id: int):
+    """An attachment: the reporter's own with the private link; public reports' public files otherwise."""
+    att, token = _visible_attachment(code, att_id)
     try:
         data = read_attachment(att)
     except FileNotFoundError:
@@ -541,6 +563,20 @@ def attachment(code: str, att_id: int):
     # The original file name stays with the staff: it can name the reporter.
     response = attachment_response(att, data, f"lampiran-{att.id}.{ext}",
                                    "private, no-store" if token else "public, max-age=300")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/lacak/<code>/lampiran/<int:att_id>/kecil")
+@limiter.limit(_thumbnail_limit)
+def attachment_thumbnail(code: str, att_id: int):
+    """A photo's thumbnail, to exactly the people who may open the photo itself."""
+    att, token = _visible_attachment(code, att_id)
+    try:
+        data = read_thumbnail(att)
+    except FileNotFoundError:
+        abort(404)
+    response = thumbnail_response(att, data, "private, no-store" if token else "public, max-age=300")
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
@@ -559,6 +595,7 @@ def transparency():
         abort(404)
     return render_template(
         "complaints/public/transparency.html", result=result, counts=reports.status_counts(),
+        photos=public_photos([item.complaint for item in result.items]),
         share=reports.on_time_share(), status_label=workflow.status_label, statuses=Status.ALL,
         flt=flt, categories=categories, months=reports.recent_months(g.tenant),
         listed_statuses=reports.LISTED_STATUSES, agencies=reports.agency_figures(flt, g.tenant),

@@ -25,7 +25,7 @@ from app.complaints import access, actions, inbox, service, workflow
 from app.complaints import forms as f
 from app.complaints import response_templates as rt
 from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, Status, Visibility
-from app.complaints.uploads import attachment_response, read_attachment
+from app.complaints.uploads import attachment_response, read_attachment, read_thumbnail, thumbnail_response
 from app.extensions import db  # only _forms_for still reads here (its rewrite is pending)
 from app.inputs import page_number
 from app.privacy import forms as privacy_forms
@@ -360,6 +360,19 @@ def attachment(complaint_id: int, attachment_id: int) -> Response:
     except FileNotFoundError:
         abort(404)
     return attachment_response(att, data, att.filename, "private, no-store")
+
+
+@bp.get("/complaints/<int:complaint_id>/attachments/<int:attachment_id>/thumbnail")
+@staff_required
+def attachment_thumbnail(complaint_id: int, attachment_id: int) -> Response:
+    """A photo's thumbnail, to exactly the staff who may open the photo itself."""
+    c = access.access_complaint(complaint_id, _user())
+    att = access.access_attachment(attachment_id, c, _user())
+    try:
+        data = read_thumbnail(att)
+    except FileNotFoundError:
+        abort(404)
+    return thumbnail_response(att, data, "private, no-store")
 
 
 # ---------------------------------------------------------------- actions of the complaint unit

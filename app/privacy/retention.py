@@ -20,6 +20,7 @@ from sqlalchemy import delete, or_, select, update
 
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, Follower, Status
 from app.complaints.service import SYSTEM, record_event
+from app.complaints.uploads import stored_keys
 from app.extensions import db
 from app.notifications.models import Notification
 from app.privacy.models import DataAccessRequest
@@ -75,7 +76,7 @@ def purge_complaint(c: Complaint, years: int, now: datetime) -> list[str]:
     for f in own:
         db.session.delete(f)
     atts = list(db.session.execute(select(Attachment).filter_by(complaint_id=c.id)).scalars())
-    files = [a.storage_key for a in atts]
+    files = [key for a in atts for key in stored_keys(a)]
     for a in atts:
         db.session.delete(a)
     db.session.execute(delete(DataAccessRequest).where(DataAccessRequest.complaint_id == c.id)
@@ -87,7 +88,7 @@ def purge_complaint(c: Complaint, years: int, now: datetime) -> list[str]:
     c.reporter_name = c.reporter_email = c.reporter_phone = None
     c.reporter_user_id = None
     c.identity_purged_at = now
-    record_event(c, SYSTEM, "purge_identity", after={"retention_years": years, "attachments": len(files)})
+    record_event(c, SYSTEM, "purge_identity", after={"retention_years": years, "attachments": len(atts)})
     return files
 
 
@@ -103,7 +104,8 @@ def purge_tenant(tenant, now: datetime | None = None) -> tuple[dict, list[str]]:
     for c in rows:
         files += purge_complaint(c, years, now)
     db.session.flush()
-    return {"purged": len(rows), "attachments": len(files)}, files
+    originals = sum(1 for key in files if not key.endswith(".thumb.webp"))  # thumbnails go along unnamed
+    return {"purged": len(rows), "attachments": originals}, files
 
 
 def _delete_files(tenant_id: int, keys: list[str]) -> None:

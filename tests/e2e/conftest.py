@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from babel.support import Translations
 
+from tests.e2e import axe
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SCREENSHOTS = REPO / "screenshots"
@@ -131,10 +133,39 @@ def browser():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        _check_accessibility_of_every_context(instance)
         try:
             yield instance
         finally:
             instance.close()
+
+
+def _check_accessibility_of_every_context(instance) -> None:
+    """Every browser context the walkthroughs open runs axe-core on each HTML page it loads (tests/e2e/axe.py);
+    closing a context waits for its open pages' results and fails on serious or critical violations.
+    Contexts with JavaScript switched off cannot run axe: their pages are the same ones the other
+    walkthroughs visit with JavaScript on."""
+    new_context = instance.new_context
+
+    def checked_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        if kwargs.get("java_script_enabled", True):
+            axe.install(context)
+            close = context.close
+
+            def close_checked(*a, **kw):
+                checker = axe.checker_of(context)
+                try:
+                    for page in context.pages:
+                        checker.settle(page)
+                finally:
+                    close(*a, **kw)
+                checker.assert_clean()
+
+            context.close = close_checked
+        return context
+
+    instance.new_context = checked_context
 
 
 class Catalog:
@@ -195,6 +226,10 @@ class Actor:
     def step(self, name: str) -> Path:
         """Screenshot of the whole page to screenshots/<tenant>/<name>.png; fail on any browser error so far."""
         self.page.wait_for_load_state("load")
+        checker = axe.checker_of(self.context)
+        if checker is not None:  # the page shown now has been checked by axe-core; nothing serious so far
+            checker.settle(self.page)
+            checker.assert_clean()
         path = self.shots / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         assert not self.errors.entries, f"{self.who}, step {name}: browser errors:\n" + "\n".join(self.errors.entries)
@@ -244,3 +279,14 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call":
         item.rep_call = report
     return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    """axe-core's figures for the pages this run visited (also in screenshots/axe-summary.txt)."""
+    if not axe.REGISTRY.pages:
+        return
+    text = axe.REGISTRY.summary()
+    terminalreporter.write_sep("-", "accessibility (axe-core)")
+    terminalreporter.write_line(text)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    (SCREENSHOTS / "axe-summary.txt").write_text(text + "\n")

@@ -19,7 +19,7 @@ STATIC = Path(__file__).resolve().parents[2] / "app" / "static"
 ORIGIN = "http://wall.test"
 EVIL = '<b>x</b><a href="http://evil">click</a><img src=x>'
 
-PAGE = """<!doctype html><html><head><meta charset="utf-8">
+PAGE = """<!doctype html><html lang="id"><head><meta charset="utf-8"><title>Wall</title>
 <link rel="stylesheet" href="/static/vendor/leaflet-1.9.4/leaflet.css">
 <script src="/static/vendor/leaflet-1.9.4/leaflet.js"></script>
 <script src="/static/command_center.js" defer></script></head>
