@@ -291,6 +291,11 @@ def followups_query(c: Complaint, user) -> Select:
     return stmt
 
 
+def visible_followups(c: Complaint, user) -> list[FollowUp]:
+    """The follow-ups of :func:`followups_query`, in order."""
+    return list(db.session.execute(followups_query(c, user)).scalars())
+
+
 # ---------------------------------------------------------------- reads for the staff report page
 
 
