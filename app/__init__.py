@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, current_app, g, render_template, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.config import load_config
 
@@ -73,7 +78,6 @@ def _configure_engine(engine, pooled: bool = False) -> None:
     install_tenant_setting(engine, pooled=pooled)
     if engine.dialect.name != "sqlite":
         return
-    from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, record):
@@ -163,8 +167,6 @@ def _register_errors(app: Flask) -> None:
     for code in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(code, render(code))
 
-    from sqlalchemy.exc import DBAPIError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     app.register_error_handler(DBAPIError, _database_unavailable)
     app.register_error_handler(PoolTimeout, _database_unavailable)
@@ -181,8 +183,6 @@ DATABASE_RETRY_AFTER = 30
 def _machine_outage_answer(retry_after: int):
     """The database-unavailable 503 for the REST API, Open311 or the inbound gateway, in that interface's
     error format with ``Retry-After``; None for a web page. Needs no database."""
-    from flask import request
-    from flask_babel import gettext as _
 
     from app.api.errors import error_response, is_api_path, is_open311_path
 
@@ -209,9 +209,6 @@ def _database_unavailable(exc):
     database error is a bug (500). The page touches nothing that needs the database: no signed-in user,
     no tenant attributes (both would query).
     """
-    from flask import request
-    from flask_babel import force_locale
-    from sqlalchemy.exc import DBAPIError, OperationalError
 
     from app.extensions import db
 

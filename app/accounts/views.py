@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import flow, services
@@ -146,8 +146,6 @@ def set_language(lang: str):
 @login_required
 def account():
     """The signed-in user's own account page: password, two-factor authentication, signed-in devices."""
-    from flask_login import current_user
-
     return render_template("accounts/account.html", **flow.security_context(current_user._get_current_object()))
 
 
