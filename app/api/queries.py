@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, not_, or_, select
+from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.agencies.models import Agency, Category
-from app.complaints.inbox import local_day_bounds
+from app.complaints.inbox import disposed_to, submitted_within
 from app.complaints.models import Attachment, Complaint, Disposition
 from app.extensions import db
 from app.onboarding.models import TenantAuditEvent
@@ -81,13 +81,8 @@ def filtered_complaints(query, timezone: str) -> Select:
     if query.category_id:
         stmt = stmt.where(Complaint.category_id == query.category_id)
     if query.agency_id:
-        stmt = stmt.where(exists().where(
-            Disposition.complaint_id == Complaint.id, Disposition.tenant_id == Complaint.tenant_id,
-            Disposition.agency_id == query.agency_id, Disposition.active.is_(True)))
-    if query.submitted_from:
-        stmt = stmt.where(Complaint.submitted_at >= local_day_bounds(query.submitted_from, timezone)[0])
-    if query.submitted_to:
-        stmt = stmt.where(Complaint.submitted_at < local_day_bounds(query.submitted_to, timezone)[1])
+        stmt = stmt.where(disposed_to(query.agency_id))
+    stmt = submitted_within(stmt, query.submitted_from, query.submitted_to, timezone)
     if query.updated_since:
         stmt = stmt.where(Complaint.updated_at >= query.updated_since)
     if query.deadline_state == "none":
