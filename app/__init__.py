@@ -12,26 +12,28 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app import i18n
 from app.config import load_config
+from app.extensions import compress, csrf, db, limiter, login_manager, migrate
+from app.inputs import CleanRequest
+from app.jobs.outbox import relay_after_request
+from app.observability import init_logging, init_sentry
+from app.tenancy import resolve, rls
+from app.tenancy.resolve import make_tenant_blueprint
+from app.tenancy.rls import install_tenant_setting
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
-    from app.inputs import CleanRequest
-
     app.request_class = CleanRequest  # no NUL or control characters in form fields and query strings
     app.config.update(load_config(overrides))
 
     from app import models  # noqa: F401  (registers every model with the metadata)
-    from app.extensions import compress, csrf, db, limiter, login_manager, migrate
-    from app.observability import init_logging, init_sentry
 
     init_logging(app)
     db.init_app(app)
     with app.app_context():
         _configure_engine(db.engine, pooled=app.config["DATABASE_PGBOUNCER"])
-    from app.tenancy import rls
-
     rls.init_reporting(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     login_manager.init_app(app)
@@ -41,9 +43,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     compress.init_app(app)
     app.after_request(_read_files_before_compressing)
     limiter.init_app(app)
-
-    from app import i18n
-    from app.tenancy import resolve
 
     i18n.init_app(app)
     resolve.init_app(app)
@@ -55,7 +54,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from app import wiring
     from app.cli import register_cli
-    from app.jobs.outbox import relay_after_request
 
     wiring.register_all(app)
     register_cli(app)
@@ -73,8 +71,6 @@ def _configure_engine(engine, pooled: bool = False) -> None:
     """PostgreSQL: the bound tenant goes into each transaction (row-level security; ``pooled``: behind
     pgbouncer's transaction pooling).
     SQLite: enforce foreign keys (tenant-safe references) and let SAVEPOINTs work."""
-    from app.tenancy.rls import install_tenant_setting
-
     install_tenant_setting(engine, pooled=pooled)
     if engine.dialect.name != "sqlite":
         return
@@ -116,7 +112,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.settings.views import bp as settings_bp
     from app.settings.views import public_bp as branding_bp
     from app.staff.views import bp as staff_bp
-    from app.tenancy.resolve import make_tenant_blueprint
 
     tenant_bp = make_tenant_blueprint()
     tenant_bp.register_blueprint(public_bp)
@@ -210,7 +205,6 @@ def _database_unavailable(exc):
     no tenant attributes (both would query).
     """
 
-    from app.extensions import db
 
     read_only = getattr(getattr(exc, "orig", None), "sqlstate", None) == "25006"
     if isinstance(exc, DBAPIError) and not (isinstance(exc, OperationalError) or exc.connection_invalidated
