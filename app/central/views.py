@@ -12,8 +12,9 @@ from wtforms.validators import DataRequired, Length
 
 from app.accounts import audit, flow, services
 from app.accounts.access import central_admin_required
+from app.accounts.flow import safe_next
 from app.accounts.forms import LoginForm
-from app.accounts.views import end_session, safe_next
+from app.accounts.views import end_session
 from app.central import comparison, queries
 from app.central import tenants as tenant_service
 from app.extensions import limiter

@@ -227,7 +227,6 @@ LOCAL_IMPORTS: dict[tuple[str, str, str], str] = {
     ("__init__.py", "_machine_outage_answer", "app.*"): _FACTORY,
     ("extensions.py", "TenantSession.get", "app.tenancy.scope"):
         "app.tenancy.scope imports db from app.extensions",
-    ("accounts/flow.py", "_safe_next", "app.accounts.views"): "app.accounts.views imports app.accounts.flow",
     ("api/errors.py", "unrouted_error", "app.api.open311"): "app.api.open311 imports app.api.errors",
     ("observability.py", "init_sentry", "sentry_sdk"): _SENTRY,
     ("observability.py", "init_sentry", "sentry_sdk.integrations.flask"): _SENTRY,
