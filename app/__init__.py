@@ -4,29 +4,36 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, current_app, g, render_template, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app import i18n
 from app.config import load_config
+from app.extensions import compress, csrf, db, limiter, login_manager, migrate
+from app.inputs import CleanRequest
+from app.jobs.outbox import relay_after_request
+from app.observability import init_logging, init_sentry
+from app.tenancy import resolve, rls
+from app.tenancy.resolve import make_tenant_blueprint
+from app.tenancy.rls import install_tenant_setting
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
-    from app.inputs import CleanRequest
-
     app.request_class = CleanRequest  # no NUL or control characters in form fields and query strings
     app.config.update(load_config(overrides))
 
     from app import models  # noqa: F401  (registers every model with the metadata)
-    from app.extensions import compress, csrf, db, limiter, login_manager, migrate
-    from app.observability import init_logging, init_sentry
 
     init_logging(app)
     db.init_app(app)
     with app.app_context():
         _configure_engine(db.engine, pooled=app.config["DATABASE_PGBOUNCER"])
-    from app.tenancy import rls
-
     rls.init_reporting(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     login_manager.init_app(app)
@@ -36,9 +43,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     compress.init_app(app)
     app.after_request(_read_files_before_compressing)
     limiter.init_app(app)
-
-    from app import i18n
-    from app.tenancy import resolve
 
     i18n.init_app(app)
     resolve.init_app(app)
@@ -50,7 +54,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from app import wiring
     from app.cli import register_cli
-    from app.jobs.outbox import relay_after_request
 
     wiring.register_all(app)
     register_cli(app)
@@ -68,12 +71,9 @@ def _configure_engine(engine, pooled: bool = False) -> None:
     """PostgreSQL: the bound tenant goes into each transaction (row-level security; ``pooled``: behind
     pgbouncer's transaction pooling).
     SQLite: enforce foreign keys (tenant-safe references) and let SAVEPOINTs work."""
-    from app.tenancy.rls import install_tenant_setting
-
     install_tenant_setting(engine, pooled=pooled)
     if engine.dialect.name != "sqlite":
         return
-    from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, record):
@@ -112,7 +112,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.settings.views import bp as settings_bp
     from app.settings.views import public_bp as branding_bp
     from app.staff.views import bp as staff_bp
-    from app.tenancy.resolve import make_tenant_blueprint
 
     tenant_bp = make_tenant_blueprint()
     tenant_bp.register_blueprint(public_bp)
@@ -163,8 +162,6 @@ def _register_errors(app: Flask) -> None:
     for code in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(code, render(code))
 
-    from sqlalchemy.exc import DBAPIError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     app.register_error_handler(DBAPIError, _database_unavailable)
     app.register_error_handler(PoolTimeout, _database_unavailable)
@@ -181,8 +178,6 @@ DATABASE_RETRY_AFTER = 30
 def _machine_outage_answer(retry_after: int):
     """The database-unavailable 503 for the REST API, Open311 or the inbound gateway, in that interface's
     error format with ``Retry-After``; None for a web page. Needs no database."""
-    from flask import request
-    from flask_babel import gettext as _
 
     from app.api.errors import error_response, is_api_path, is_open311_path
 
@@ -209,11 +204,7 @@ def _database_unavailable(exc):
     database error is a bug (500). The page touches nothing that needs the database: no signed-in user,
     no tenant attributes (both would query).
     """
-    from flask import request
-    from flask_babel import force_locale
-    from sqlalchemy.exc import DBAPIError, OperationalError
 
-    from app.extensions import db
 
     read_only = getattr(getattr(exc, "orig", None), "sqlstate", None) == "25006"
     if isinstance(exc, DBAPIError) and not (isinstance(exc, OperationalError) or exc.connection_invalidated

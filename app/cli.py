@@ -3,14 +3,33 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from datetime import datetime
+from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from app.accounts.models import Role
+from app.accounts.models import PlatformAdmin, Role, User
+from app.accounts.services import create_platform_admin, create_user, password_problem, reset_mfa
+from app.agencies.models import Agency
+from app.complaints.uploads import backfill_thumbnails
+from app.crypto import rotate_all
+from app.demo import seed_demo
 from app.extensions import db
+from app.jobs.outbox import prune_processed, relay
+from app.jobs.sweeps import sweep_all_tenants
+from app.notifications.digest import send_digests
+from app.privacy.retention import purge_all_tenants
+from app.storage import LocalStorage, migrate_local_to, storage
+from app.tenancy.files import TenantConfigError, sync_all
+from app.tenancy.models import Tenant
+from app.tenancy.rls import setting_key
+from app.tenancy.roles import create_roles, roles_sql
+from app.tenancy.scope import tenant_scope
 
 
 def register_cli(app: Flask) -> None:
@@ -34,8 +53,6 @@ def tenants_cli() -> None:
 @click.option("--dir", "tenants_dir", default=None, help="Folder with _template/ and one folder per region.")
 def tenants_sync(tenants_dir: str | None) -> None:
     """Validate every region's files and write them into the database (idempotent)."""
-    from app.tenancy.files import TenantConfigError, sync_all
-
     try:
         tenants = sync_all(tenants_dir or current_app.config["TENANTS_DIR"])
     except TenantConfigError as exc:
@@ -50,8 +67,6 @@ def tenants_sync(tenants_dir: str | None) -> None:
 @tenants_cli.command("list")
 def tenants_list() -> None:
     """List tenants."""
-    from app.tenancy.models import Tenant
-
     for t in db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars():
         click.echo(f"{t.slug:<16} {t.status:<10} {t.timezone:<16} {t.name}")
 
@@ -67,8 +82,6 @@ def accounts_cli() -> None:
 @click.password_option(help="Prompted (twice) when not given.")
 def create_central_admin(email: str, name: str, password: str) -> None:
     """Create the first (or another) central administrator."""
-    from app.accounts.services import create_platform_admin, password_problem
-
     if problem := password_problem(password):
         click.echo(f"Error: {problem}", err=True)
         sys.exit(1)
@@ -91,11 +104,6 @@ def create_central_admin(email: str, name: str, password: str) -> None:
 @click.password_option()
 def create_user_cmd(slug: str, email: str, name: str, role: str, agency_code: str | None, password: str) -> None:
     """Create a staff account in one region."""
-    from app.accounts.services import create_user
-    from app.agencies.models import Agency
-    from app.tenancy.models import Tenant
-    from app.tenancy.scope import tenant_scope
-
     tenant = db.session.execute(select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
     if tenant is None:
         click.echo(f"Error: unknown tenant {slug!r}", err=True)
@@ -124,11 +132,6 @@ def create_user_cmd(slug: str, email: str, name: str, role: str, agency_code: st
 def reset_two_factor(email: str, slug: str | None) -> None:
     """Remove a lost second factor (phone and recovery codes gone): the account enrols again at its next
     sign-in, and every session it has ends. Identify the person another way before running this."""
-    from app.accounts.models import PlatformAdmin, User
-    from app.accounts.services import reset_mfa
-    from app.tenancy.models import Tenant
-    from app.tenancy.scope import tenant_scope
-
     def _reset(account) -> None:
         reset_mfa(account, by_cli=True)
         db.session.commit()
@@ -162,8 +165,6 @@ def demo_cli() -> None:
 @demo_cli.command("seed")
 def demo_seed() -> None:
     """Sync the tenants and create demo staff and data (idempotent); print the logins."""
-    from app.demo import seed_demo
-
     for line in seed_demo():
         click.echo(line)
 
@@ -176,16 +177,12 @@ def jobs_cli() -> None:
 @jobs_cli.command("relay")
 def jobs_relay() -> None:
     """Relay outbox rows that are waiting (e.g. after a Redis outage)."""
-    from app.jobs.outbox import relay
-
     click.echo(relay())
 
 
 @jobs_cli.command("sweep")
 def jobs_sweep() -> None:
     """Run the deadline sweep over all tenants now."""
-    from app.jobs.sweeps import sweep_all_tenants
-
     click.echo(sweep_all_tenants())
 
 
@@ -194,11 +191,6 @@ def jobs_sweep() -> None:
                                                "the next morning's digest in development.")
 def jobs_digests(at: str | None) -> None:
     """Send the staff daily digests that are due (regions past 07.00 local time; once per user per day)."""
-    from datetime import datetime
-
-    from app.jobs.outbox import relay
-    from app.notifications.digest import send_digests
-
     now = None
     if at:
         now = datetime.fromisoformat(at)
@@ -212,16 +204,12 @@ def jobs_digests(at: str | None) -> None:
 @click.option("--tenant", "slug", default=None, help="Only this region (default: all).")
 def jobs_purge_identities(slug: str | None) -> None:
     """Remove reporters' identities of reports ended longer ago than the retention period (idempotent)."""
-    from app.privacy.retention import purge_all_tenants
-
     click.echo(purge_all_tenants(slug=slug))
 
 
 @jobs_cli.command("prune-outbox")
 def jobs_prune_outbox() -> None:
     """Delete outbox rows processed longer ago than OUTBOX_RETENTION_DAYS, in every region (idempotent)."""
-    from app.jobs.outbox import prune_processed
-
     click.echo(prune_processed())
 
 
@@ -234,8 +222,6 @@ def secrets_cli() -> None:
 def secrets_rotate() -> None:
     """Re-encrypt every stored secret with the newest key of SECRETS_KEY (idempotent). Afterwards the
     older keys can be removed from SECRETS_KEY."""
-    from app.crypto import rotate_all
-
     for table, count in rotate_all().items():
         click.echo(f"{table}: {count} re-encrypted")
 
@@ -253,10 +239,6 @@ def storage_migrate_local(source_dir: str | None) -> None:
     Idempotent: files already there with the same content are skipped, so it can be run again after an
     interruption, and once more just before switching the web nodes over.
     """
-    from pathlib import Path
-
-    from app.storage import LocalStorage, migrate_local_to, storage
-
     source = LocalStorage(source_dir or current_app.config["UPLOAD_DIR"])
     target = storage()
     if isinstance(target, LocalStorage) and Path(target.root).resolve() == Path(source.root).resolve():
@@ -273,10 +255,6 @@ def storage_thumbnails(slug: str | None) -> None:
 
     Idempotent: photos that have a thumbnail are skipped; each region in its own scope and transaction.
     """
-    from app.complaints.uploads import backfill_thumbnails
-    from app.tenancy.models import Tenant
-    from app.tenancy.scope import tenant_scope
-
     stmt = select(Tenant).order_by(Tenant.id)
     if slug:
         stmt = stmt.where(Tenant.slug == slug)
@@ -316,12 +294,6 @@ _PASSWORD_ENV = {"lapor_owner": "LAPOR_OWNER_PASSWORD", "lapor_app": "LAPOR_APP_
 def db_roles_create(admin_url: str, schema: str) -> None:
     """Create or update the three roles and their grants (idempotent). Passwords, if any, come from
     LAPOR_OWNER_PASSWORD, LAPOR_APP_PASSWORD and LAPOR_REPORTING_PASSWORD."""
-    import os
-
-    import sqlalchemy as sa
-
-    from app.tenancy.roles import create_roles
-
     if admin_url.startswith("postgres://"):
         admin_url = "postgresql://" + admin_url[len("postgres://"):]
     engine = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
@@ -342,11 +314,6 @@ def db_roles_create(admin_url: str, schema: str) -> None:
 def db_roles_rls_key(admin_url: str, only: bool) -> None:
     """Store the key that signs the tenant setting (RLS_SIGNING_KEY, else derived from SECRET_KEY) in
     lapor_private.rls_key, where only lapor_owner can read it. Run it after changing either key."""
-    import sqlalchemy as sa
-    from flask import current_app
-
-    from app.tenancy.rls import setting_key
-
     if admin_url.startswith("postgres://"):
         admin_url = "postgresql://" + admin_url[len("postgres://"):]
     engine = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
@@ -365,7 +332,5 @@ def db_roles_rls_key(admin_url: str, only: bool) -> None:
 @click.option("--schema", default="public", show_default=True)
 def db_roles_sql(database: str, schema: str) -> None:
     """Print the same statements for psql (set passwords afterwards with \\password ROLE)."""
-    from app.tenancy.roles import roles_sql
-
     for statement in roles_sql(database, schema):
         click.echo(statement + ";")

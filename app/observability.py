@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import Flask, g, has_request_context
 
 from app.tenancy.scope import bound_tenant_id
@@ -24,8 +25,6 @@ def _request_tenant_slug() -> str | None:
     try:
         return tenant.slug
     except Exception:  # noqa: BLE001 (database unreachable: the id is known without a query)
-        import sqlalchemy as sa
-
         identity = sa.inspect(tenant).identity
         return f"tenant#{identity[0]}" if identity else None
 

@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.complaints import sweep  # noqa: F401
+from app.integrations import events, sp4n, webhooks  # noqa: F401
+from app.notifications import rules, service  # noqa: F401
+from app.onboarding.cli import onboarding_cli
+
 
 def register_all(app: Flask) -> None:
     """Register every job handler, periodic sweep step and complaint-event subscriber.
@@ -22,13 +27,7 @@ def register_all(app: Flask) -> None:
     - job handlers (``@app.jobs.job``): ``integrations.sp4n``, ``integrations.webhooks`` and
       ``notifications.service``.
     """
-    from app.complaints import sweep  # noqa: F401
-    from app.integrations import events, sp4n, webhooks  # noqa: F401
-    from app.notifications import rules, service  # noqa: F401
-
 
 def register_cli(app: Flask) -> None:
     """Command groups that features own (``flask onboarding ...``); the platform's own are in app.cli."""
-    from app.onboarding.cli import onboarding_cli
-
     app.cli.add_command(onboarding_cli)

@@ -6,6 +6,7 @@ settings, parametrised by the blueprint that serves them (``tenant.accounts`` or
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -203,15 +204,18 @@ def recovery_codes_view():
         codes, hashes = mfa.new_recovery_codes()
         account.recovery_codes = hashes
         audit.record(Action.MFA_RECOVERY_RENEWED, account)
-    next_url = _safe_next(url_for(_ep("account")))
+    next_url = safe_next(url_for(_ep("account")))
     return render_template("accounts/recovery_codes.html", codes=codes, form=form, next_url=next_url,
                            remaining=len(account.recovery_codes or []))
 
 
-def _safe_next(default: str) -> str:
-    from app.accounts.views import safe_next
-
-    return safe_next(default)
+def safe_next(default: str) -> str:
+    """The ``next`` query parameter when it is a path on this site, else ``default`` (no open redirect)."""
+    target = request.args.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
+        return target
+    return default
 
 
 @transactional

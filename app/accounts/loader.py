@@ -6,6 +6,7 @@ end it at once, remember-me cookies included."""
 from __future__ import annotations
 
 from flask import g, request
+from flask_login import current_user
 
 from app.accounts import sessions
 from app.accounts.access import _deny_or_login
@@ -54,8 +55,6 @@ def touch_session() -> None:
     and record the session's activity now and then."""
     if request.endpoint in (None, "static") or request.endpoint.startswith("ops."):
         return
-    from flask_login import current_user
-
     current_user._get_current_object()
     row = g.get("login_session")
     if row is not None and sessions.touch(row):

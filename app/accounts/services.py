@@ -11,9 +11,11 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from app.accounts.models import PlatformAdmin, Role, User
+from app.accounts import audit, sessions
+from app.accounts.models import PlatformAdmin, Role, User, _hasher
 from app.extensions import db
 from app.inputs import account_email
+from app.notifications.service import queue_message
 from app.tenancy.models import utcnow
 from app.tenancy.scope import current_tenant_id
 
@@ -48,8 +50,6 @@ def _normalise_email(email: str) -> str:
 def _burn_time(password: str) -> None:
     """Verify against a dummy hash so unknown emails take as long as wrong passwords."""
     global _DUMMY_HASH
-    from app.accounts.models import _hasher
-
     if _DUMMY_HASH is None:
         _DUMMY_HASH = _hasher.hash("not-a-real-password")
     try:
@@ -128,8 +128,6 @@ def authenticate_platform_admin(email: str, password: str) -> LoginAttempt:
 
 def change_password(account, new_password: str, keep_session_key: str | None = None) -> int:
     """Set a new password and end the account's other sessions; returns how many were ended."""
-    from app.accounts import sessions
-
     if problem := password_problem(new_password):
         raise AccountError({"password": problem})
     account.set_password(new_password)
@@ -145,8 +143,6 @@ def change_role(user: User, role: str, by: User, agency_id: int | None = None) -
 
     :raises AccountError: for a role outside staff, a liaison without an agency, or one's own account.
     """
-    from app.accounts import audit, sessions
-
     if role not in Role.STAFF or user.id == by.id or (role == Role.LIAISON and agency_id is None):
         raise AccountError({"role": _l(
             "This role change is not possible (a liaison needs an agency; your own role stays).")})
@@ -166,8 +162,6 @@ def set_active(user: User, active: bool, by: User) -> None:
 
     :raises AccountError: for one's own account.
     """
-    from app.accounts import audit, sessions
-
     if user.id == by.id:
         raise AccountError({"active": _l("You cannot deactivate your own account.")})
     if user.active == active:
@@ -183,8 +177,6 @@ def reset_mfa(account, by=None, end_sessions: bool = True, **detail) -> None:
     """Remove an account's second factor (secret, last step, recovery codes) and end its sessions; audited
     once. The account enrols again at its next sign-in where the second factor is required. Used by the
     account owner (``by`` None), an administrator and the ``accounts reset-2fa`` command alike."""
-    from app.accounts import audit, sessions
-
     account.totp_secret = None
     account.totp_last_step = None
     account.recovery_codes = []
@@ -288,8 +280,6 @@ def user_for_reset_token(token: str) -> User | None:
 
 def request_password_reset(email: str, link_for_token) -> None:
     """Email a reset link if the address belongs to an active user; silent otherwise."""
-    from app.notifications.service import queue_message
-
     user = db.session.execute(
         select(User).where(func.lower(User.email) == _normalise_email(email))
     ).scalar_one_or_none()
@@ -304,8 +294,6 @@ def request_password_reset(email: str, link_for_token) -> None:
 
 def reset_password(user: User, new_password: str) -> None:
     """A reset link proves control of the mailbox: set the password, lift any lock, end every session."""
-    from app.accounts import audit
-
     change_password(user, new_password)  # also rotates the nonce: the link stops working
     audit.record(audit.Action.PASSWORD_RESET, user)
     db.session.flush()

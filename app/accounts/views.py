@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import flow, services
+from app.accounts.flow import safe_next
 from app.accounts.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from app.accounts.models import Role
 from app.extensions import limiter
@@ -25,14 +24,6 @@ def _login_limit() -> str:
 
 def _email_key() -> str:
     return f"login:{request.form.get('email', '').strip().lower()}"
-
-
-def safe_next(default: str) -> str:
-    target = request.args.get("next") or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
-        return target
-    return default
 
 
 def home_for(user) -> str:
@@ -146,8 +137,6 @@ def set_language(lang: str):
 @login_required
 def account():
     """The signed-in user's own account page: password, two-factor authentication, signed-in devices."""
-    from flask_login import current_user
-
     return render_template("accounts/account.html", **flow.security_context(current_user._get_current_object()))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from app.api.schemas import ErrorSchema
@@ -47,8 +48,6 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
 
 def http_error_parts(exc: HTTPException) -> tuple[int, str, dict]:
     """Status, translated message and the headers to keep (429's wait, 405's methods) of a Werkzeug error."""
-    from flask_babel import gettext as _
-
     status = exc.code or 500
     messages = {404: _("Not found."), 405: _("This method is not allowed here."),
                 429: _("Too many requests with this key; slow down and retry later.")}

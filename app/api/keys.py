@@ -12,10 +12,12 @@ import re
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.api.models import SCOPES, ApiKey
 from app.extensions import db
+from app.onboarding.service import record
 from app.tenancy.models import utcnow
 from app.tenancy.scope import current_tenant
 
@@ -44,10 +46,6 @@ def prefix_of(presented: str | None) -> str | None:
 
 def create_key(name: str, scopes: list[str], actor=None) -> tuple[ApiKey, str]:
     """A new key for the bound region: the row and the full key, which is never shown again."""
-    from flask_babel import gettext as _
-
-    from app.onboarding.service import record
-
     name = (name or "").strip()
     errors = {}
     if not 3 <= len(name) <= 100:
@@ -71,8 +69,6 @@ def create_key(name: str, scopes: list[str], actor=None) -> tuple[ApiKey, str]:
 
 def revoke_key(key: ApiKey, actor=None) -> None:
     """The key stops working at once; the row stays for the audit trail."""
-    from app.onboarding.service import record
-
     if key.revoked_at is not None:
         return
     key.revoked_at = utcnow()

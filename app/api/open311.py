@@ -45,22 +45,21 @@ from flask import Blueprint, Response, g, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException, NotFound
 
 from app.agencies.models import Category
+from app.api import queries
 from app.api.auth import presented_key, require_key
 from app.api.errors import ApiError, http_error_parts
 from app.complaints import access, service, workflow
 from app.complaints import transparency as reports
-from app.complaints.models import Attachment, Complaint, Disposition, Privacy, Status
-from app.extensions import csrf, db
+from app.complaints.models import Complaint, Privacy, Status
+from app.extensions import csrf
 from app.inputs import OutOfRange, date_range_message, parse_datetime
-from app.onboarding.models import TenantAuditEvent
-from app.tenancy.models import Tenant, TenantStatus, utcnow
+from app.tenancy.models import TenantStatus, utcnow
 from app.tenancy.resolve import TenantSuspended
 from app.tenancy.scope import bind_tenant
+from app.unit_of_work import UnitOfWork
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 platform_bp = Blueprint("open311_platform", __name__, url_prefix="/open311/v2")
@@ -223,7 +222,7 @@ def _bind_jurisdiction() -> None:
                                   "“banjarmasin”."))
     tenant = None
     if _SLUG.fullmatch(slug):
-        tenant = db.session.execute(select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
+        tenant = queries.tenant_by_slug(slug)
     if tenant is None or tenant.status != TenantStatus.ACTIVE or not tenant.live:
         raise Open311Error(404, _("jurisdiction_id provided was not found."))
     g.tenant = tenant
@@ -270,10 +269,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def _changeset() -> datetime:
     """When the services last changed: the last category or deadline edit, else the region's start."""
-    last = db.session.execute(select(func.max(TenantAuditEvent.at)).where(
-        TenantAuditEvent.kind.like("category.%") | (TenantAuditEvent.kind == "settings.deadlines_updated"))
-    ).scalar_one_or_none()
-    return last or g.tenant.created_at or utcnow()
+    return queries.services_changed_at() or g.tenant.created_at or utcnow()
 
 
 @_route(f"/discovery.{FMT}")
@@ -348,10 +344,7 @@ def _category(code: str | None, active_only: bool = True) -> Category | None:
     code = (code or "").strip()
     if not code or len(code) > 40:
         return None
-    stmt = select(Category).filter_by(code=code)
-    if active_only:
-        stmt = stmt.where(Category.active.is_(True))
-    return db.session.execute(stmt).scalar_one_or_none()
+    return queries.category_by_code(code, active_only)
 
 
 @_route(f"/services/<service_code>.{FMT}")
@@ -386,17 +379,10 @@ def _shows_content(c: Complaint, keyed: bool) -> bool:
 def serialize_requests(complaints: list[Complaint], keyed: bool) -> list[dict]:
     """The service requests as GeoReport v2 lists them (see the module docstring for what is withheld)."""
     locale = _locale()
-    photos: dict[int, int] = {}
-    public = [c.id for c in complaints if c.privacy == Privacy.PUBLIC and c.verified_at is not None]
-    if public:
-        photos = dict(db.session.execute(
-            select(Attachment.complaint_id, func.min(Attachment.id))
-            .where(Attachment.complaint_id.in_(public), Attachment.public.is_(True),
-                   Attachment.content_type.like("image/%"))
-            .group_by(Attachment.complaint_id)).all())
-    merged_ids = {c.merged_into_id for c in complaints if c.status == Status.MERGED and c.merged_into_id}
-    merged = dict(db.session.execute(select(Complaint.id, Complaint.code).where(Complaint.id.in_(merged_ids))).all()) \
-        if merged_ids else {}
+    photos = queries.public_photo_ids([c.id for c in complaints
+                                       if c.privacy == Privacy.PUBLIC and c.verified_at is not None])
+    merged = queries.codes_by_id({c.merged_into_id for c in complaints
+                                  if c.status == Status.MERGED and c.merged_into_id})
     out = []
     for c in complaints:
         agencies = [d.agency.name for d in c.dispositions if d.active and d.agency is not None]
@@ -423,11 +409,6 @@ def serialize_requests(complaints: list[Complaint], keyed: bool) -> list[dict]:
     return out
 
 
-def _query():
-    return select(Complaint).options(selectinload(Complaint.category),
-                                     selectinload(Complaint.dispositions).selectinload(Disposition.agency))
-
-
 def _split(name: str) -> list[str]:
     return [part.strip() for part in (request.args.get(name) or "").split(",") if part.strip()]
 
@@ -451,8 +432,7 @@ def _filters(stmt):
     """GeoReport v2 filters: service_code, status, start_date/end_date (the last 90 days by default)."""
     codes = _split("service_code")
     if codes:
-        found = {c.code: c.id for c in db.session.execute(
-            select(Category).where(Category.code.in_(codes[:100]))).scalars()}
+        found = queries.category_ids(codes[:100])
         unknown = [code for code in codes if code not in found]
         if unknown or len(codes) > 100:
             raise Open311Error(400, _("service_code provided was not found: %(codes)s",
@@ -482,15 +462,14 @@ def _filters(stmt):
 def list_requests(fmt: str):
     """Service requests, newest first: by service_request_id (overrides every other filter), or filtered."""
     ids = _split("service_request_id")
-    stmt = _query()
+    stmt = queries.open311_requests()
     if ids:
         if len(ids) > MAX_RESULTS:
             raise Open311Error(400, _("Ask for at most %(n)s service_request_id at once.", n=MAX_RESULTS))
         stmt = stmt.where(Complaint.code.in_([i.upper() for i in ids if len(i) <= 20]))
     else:
         stmt = _filters(stmt)
-    stmt = stmt.order_by(Complaint.submitted_at.desc(), Complaint.id.desc()).limit(MAX_RESULTS)
-    complaints = list(db.session.execute(stmt).scalars())
+    complaints = queries.newest(stmt, MAX_RESULTS)
     return _answer(serialize_requests(complaints, keyed=g.api_key is not None), "service_requests", "request")
 
 
@@ -511,8 +490,7 @@ def token(token: str, fmt: str):
     """The service_request_id of a token from a POST (requests are created at once, so it always has one)."""
     c = None
     if _TOKEN.fullmatch(token):
-        stmt = select(Complaint).filter_by(submission_key=SUBMISSION_PREFIX + token)
-        c = db.session.execute(stmt).scalar_one_or_none()
+        c = queries.complaint_by_submission_key(SUBMISSION_PREFIX + token)
     if c is None:
         raise Open311Error(404, _("token provided was not found."))
     return _answer([{"service_request_id": c.code, "token": token}], "service_requests", "request")
@@ -640,18 +618,17 @@ def create_request(fmt: str):
         raise Open311Error(503, _("%(tenant)s does not accept reports yet.", tenant=g.tenant.name))
     locale = _locale()
     data, media_url = _submit_data(locale)
-    try:
-        complaint, _created = service.submit_complaint(data)
-    except service.ValidationError as exc:
-        db.session.rollback()
-        raise Open311Error(400, *_service_problems(exc)) from None
-    if media_url:
-        # Not fetched (no request to third-party hosts); the complaint unit sees the link on the timeline.
-        service.record_event(complaint, service.SYSTEM, "note",
-                             message=_("Media link sent with the Open311 request: %(url)s", url=media_url))
-    code, token_value = complaint.code, data.submission_key.removeprefix(SUBMISSION_PREFIX)
-    notice = _("Keep the tracking code %(code)s. The complaint unit verifies the report within %(days)s working "
-               "days.", code=code, days=reports.service_standard(g.tenant).verification)
-    db.session.commit()
+    with UnitOfWork(catch=False):  # committed once; rolled back on any error (the 400 included)
+        try:
+            complaint, _created = service.submit_complaint(data)
+        except service.ValidationError as exc:
+            raise Open311Error(400, *_service_problems(exc)) from None
+        if media_url:
+            # Not fetched (no request to third-party hosts); the complaint unit sees the link on the timeline.
+            service.record_event(complaint, service.SYSTEM, "note",
+                                 message=_("Media link sent with the Open311 request: %(url)s", url=media_url))
+        code, token_value = complaint.code, data.submission_key.removeprefix(SUBMISSION_PREFIX)
+        notice = _("Keep the tracking code %(code)s. The complaint unit verifies the report within %(days)s "
+                   "working days.", code=code, days=reports.service_standard(g.tenant).verification)
     return _answer([{"service_request_id": code, "service_notice": notice, "account_id": None,
                      "token": token_value}], "service_requests", "request", status=201)

@@ -24,20 +24,17 @@ from datetime import date, datetime
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, not_, or_, select
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.agencies.models import Agency, Category
-from app.api import errors, present, schemas
+from app.api import errors, present, queries, schemas
 from app.api.auth import require_key
 from app.api.errors import ApiError
 from app.complaints import access, service
 from app.complaints.actions import available_actions
-from app.complaints.inbox import local_day_bounds
-from app.complaints.models import Complaint, Disposition, Privacy
+from app.complaints.models import Complaint, Privacy
 from app.complaints.workflow import StaleComplaint, TransitionError
-from app.extensions import csrf, db
+from app.extensions import csrf
 from app.inputs import clean_text
 from app.tenancy.resolve import TenantSuspended
 from app.unit_of_work import UnitOfWork
@@ -130,8 +127,7 @@ def _service_fields(exc: service.ValidationError) -> dict:
 def _category_id(code: str | None, errors_: dict, name: str = "category") -> int | None:
     if code is None:
         return None
-    cat_id = db.session.execute(select(Category.id).where(Category.code == code, Category.active.is_(True))
-                                ).scalar_one_or_none()
+    cat_id = queries.active_category_id(code)
     if cat_id is None:
         errors_[name] = _("Choose a category from the list.")
     return cat_id
@@ -173,7 +169,7 @@ def _parse_list_query() -> ListQuery:
     def code_of(name: str, model) -> int | None:
         if (code := values.get(name)) is None:
             return None
-        row_id = db.session.execute(select(model.id).where(model.code == code)).scalar_one_or_none()
+        row_id = queries.id_by_code(model, code)
         if row_id is None:
             fields[name] = (_("Choose a category from the list.") if model is Category
                             else _("No agency has this code."))
@@ -193,42 +189,6 @@ def _parse_list_query() -> ListQuery:
     return query
 
 
-def _filtered(query: ListQuery):
-    tenant = g.tenant
-    stmt = select(Complaint)
-    if query.statuses:
-        stmt = stmt.where(Complaint.status.in_(query.statuses))
-    if query.classes:
-        stmt = stmt.where(Complaint.complaint_class.in_(query.classes))
-    if query.category_id:
-        stmt = stmt.where(Complaint.category_id == query.category_id)
-    if query.agency_id:
-        stmt = stmt.where(exists().where(
-            Disposition.complaint_id == Complaint.id, Disposition.tenant_id == Complaint.tenant_id,
-            Disposition.agency_id == query.agency_id, Disposition.active.is_(True)))
-    if query.submitted_from:
-        stmt = stmt.where(Complaint.submitted_at >= local_day_bounds(query.submitted_from, tenant.timezone)[0])
-    if query.submitted_to:
-        stmt = stmt.where(Complaint.submitted_at < local_day_bounds(query.submitted_to, tenant.timezone)[1])
-    if query.updated_since:
-        stmt = stmt.where(Complaint.updated_at >= query.updated_since)
-    if query.deadline_state == "none":
-        stmt = stmt.where(Complaint.due_at.is_(None))
-    elif query.deadline_state:
-        # The stored state, kept current by the periodic deadline sweep: the same value the answer shows.
-        stmt = stmt.where(Complaint.due_at.is_not(None), Complaint.deadline_state == query.deadline_state)
-    if query.q:
-        pattern = "%" + query.q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-        # The text of a rahasia report is not the integration's to see, so it cannot be searched either
-        # (a match would reveal it); its code can.
-        stmt = stmt.where(or_(
-            Complaint.code.ilike(pattern, escape="/"),
-            and_(not_(Complaint.confidential), or_(Complaint.title.ilike(pattern, escape="/"),
-                                                   Complaint.description.ilike(pattern, escape="/"))),
-        ))
-    return stmt
-
-
 def _page_link(page: int, per_page: int) -> str:
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "per_page", "api_key")}
     return url_for(".list_complaints", page=page, per_page=per_page, _external=True, **args)
@@ -240,11 +200,8 @@ def _page_link(page: int, per_page: int) -> str:
 def list_complaints():
     """Complaints of the region, newest first, filtered and paged."""
     query = _parse_list_query()
-    stmt = _filtered(query)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = list(db.session.execute(
-        stmt.order_by(Complaint.submitted_at.desc(), Complaint.id.desc())
-        .limit(query.per_page).offset((query.page - 1) * query.per_page)).scalars())
+    rows, total = queries.complaint_page(queries.filtered_complaints(query, g.tenant.timezone), query.page,
+                                         query.per_page)
     pages = max(1, -(-total // query.per_page))
     links = {"self": _page_link(query.page, query.per_page), "first": _page_link(1, query.per_page),
              "last": _page_link(pages, query.per_page),
@@ -272,9 +229,7 @@ def complaint(code: str):
 @require_key("read")
 def categories():
     """The region's active categories (codes for filters and submissions)."""
-    stmt = (select(Category).where(Category.active.is_(True)).options(selectinload(Category.default_agency))
-            .order_by(Category.name_id, Category.id))
-    return _json(present.category_list(list(db.session.execute(stmt).scalars())))
+    return _json(present.category_list(queries.active_categories()))
 
 
 @bp.get("/agencies")
@@ -282,8 +237,7 @@ def categories():
 @require_key("read")
 def agencies():
     """The region's active agencies (codes for filters and dispositions)."""
-    stmt = select(Agency).where(Agency.active.is_(True)).order_by(Agency.name, Agency.id)
-    return _json(present.agency_list(list(db.session.execute(stmt).scalars())))
+    return _json(present.agency_list(queries.active_agencies()))
 
 
 # ---------------------------------------------------------------- submitting
@@ -329,8 +283,7 @@ def submit():
         raise _invalid({"Idempotency-Key": _("Use 1 to 255 printable characters without spaces.")})
     body = _body()
     if idempotency_key is not None:
-        existing = db.session.execute(select(Complaint).filter_by(
-            submission_key=submission_key(idempotency_key))).scalar_one_or_none()
+        existing = queries.complaint_by_submission_key(submission_key(idempotency_key))
         if existing is not None:  # a retry: answer as the first time, even if this body differs
             return _detail_response(existing, 200, {"Idempotent-Replayed": "true", "Location": _location(existing)})
     data = _submit_data(body)
@@ -392,8 +345,7 @@ def _dispose(c, v, errors_, actor, version):
     codes = v.get("agencies") or []
     ids = []
     if codes:
-        found = dict(db.session.execute(select(Agency.code, Agency.id).where(
-            Agency.code.in_(codes), Agency.active.is_(True))).all())
+        found = queries.active_agency_ids(codes)
         missing = [code for code in codes if code not in found]
         if missing:
             errors_["agencies"] = _("No active agency has the code “%(code)s”.", code=missing[0])

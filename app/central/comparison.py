@@ -47,10 +47,13 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
-from app.complaints.models import CLASSES, Complaint, Rating, Status
+from app.accounts.models import Role, User
+from app.complaints.models import CLASSES, Complaint, ComplaintEvent, Rating, Status
 from app.config import COMPARE_THRESHOLDS_DEFAULT
 from app.deadlines.calendar import WorkingCalendar, calendar_for_tenant, national_holidays
 from app.extensions import db
+from app.jobs.queue import redis_connection
+from app.onboarding.models import TenantAuditEvent
 from app.tenancy.models import Tenant, TenantStatus, utcnow
 from app.tenancy.rls import cross_tenant_reads
 from app.tenancy.scope import all_tenants_options
@@ -454,8 +457,6 @@ COMPARE_CACHE_PREFIX = "lapor:compare:v1:"
 def _cache():
     if not current_app.config.get("REDIS_URL") or current_app.config.get("COMPARE_CACHE_SECONDS", 300) <= 0:
         return None
-    from app.jobs.queue import redis_connection
-
     return redis_connection()
 
 
@@ -626,10 +627,6 @@ def _max_dt(value) -> datetime | None:
 
 def tenant_activity(now: datetime | None = None) -> dict[int, TenantActivity]:
     """Per tenant: complaints received in the last 30 days and the latest activity, in four grouped queries."""
-    from app.accounts.models import Role, User
-    from app.complaints.models import ComplaintEvent
-    from app.onboarding.models import TenantAuditEvent
-
     now = now or utcnow()
     since = now - timedelta(days=30)
     complaints = {row.tenant_id: row for row in _across_tenants(

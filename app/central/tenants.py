@@ -29,14 +29,8 @@ def suspend_tenant(tenant: Tenant, admin: PlatformAdmin, reason: str) -> None:
 
     :raises TenantStatusError: without a reason, or when the region is not active.
     """
-    reason = _reason(reason)
-    if tenant.status != TenantStatus.ACTIVE:
-        raise TenantStatusError({"status": _l("Only an active region can be suspended.")})
-    tenant.status = TenantStatus.SUSPENDED
-    with tenant_scope(tenant.id):
-        record(tenant, "tenant.suspended", None, admin.name, before={"status": TenantStatus.ACTIVE},
-               after={"status": TenantStatus.SUSPENDED, "reason": reason})
-    db.session.flush()
+    _change_status(tenant, admin, reason, TenantStatus.ACTIVE, TenantStatus.SUSPENDED, "tenant.suspended",
+                   _l("Only an active region can be suspended."))
 
 
 def reactivate_tenant(tenant: Tenant, admin: PlatformAdmin, reason: str) -> None:
@@ -44,11 +38,16 @@ def reactivate_tenant(tenant: Tenant, admin: PlatformAdmin, reason: str) -> None
 
     :raises TenantStatusError: without a reason, or when the region is not suspended.
     """
+    _change_status(tenant, admin, reason, TenantStatus.SUSPENDED, TenantStatus.ACTIVE, "tenant.reactivated",
+                   _l("Only a suspended region can be reactivated."))
+
+
+def _change_status(tenant: Tenant, admin: PlatformAdmin, reason: str, before: str, after: str, kind: str,
+                   refused) -> None:
     reason = _reason(reason)
-    if tenant.status != TenantStatus.SUSPENDED:
-        raise TenantStatusError({"status": _l("Only a suspended region can be reactivated.")})
-    tenant.status = TenantStatus.ACTIVE
+    if tenant.status != before:
+        raise TenantStatusError({"status": refused})
+    tenant.status = after
     with tenant_scope(tenant.id):
-        record(tenant, "tenant.reactivated", None, admin.name, before={"status": TenantStatus.SUSPENDED},
-               after={"status": TenantStatus.ACTIVE, "reason": reason})
+        record(tenant, kind, None, admin.name, before={"status": before}, after={"status": after, "reason": reason})
     db.session.flush()

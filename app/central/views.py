@@ -12,13 +12,15 @@ from wtforms.validators import DataRequired, Length
 
 from app.accounts import audit, flow, services
 from app.accounts.access import central_admin_required
+from app.accounts.flow import safe_next
 from app.accounts.forms import LoginForm
-from app.accounts.views import end_session, safe_next
+from app.accounts.views import end_session
 from app.central import comparison, queries
 from app.central import tenants as tenant_service
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.i18n import remember_language
 from app.tenancy.models import Tenant, TenantStatus
+from app.unit_of_work import UnitOfWork
 
 bp = Blueprint("central", __name__, template_folder="templates")
 
@@ -142,15 +144,14 @@ def _change_status(tenant_id: int, change, done_message):
     tenant = _tenant_or_404(tenant_id)
     form = TenantStatusForm()
     try:
-        if not form.validate_on_submit():
-            raise tenant_service.TenantStatusError({"reason": _("Give a reason (at least 5 characters).")})
-        change(tenant, current_user._get_current_object(), form.reason.data)
+        with UnitOfWork(catch=False):  # committed once, rolled back on the refusal
+            if not form.validate_on_submit():
+                raise tenant_service.TenantStatusError({"reason": _("Give a reason (at least 5 characters).")})
+            change(tenant, current_user._get_current_object(), form.reason.data)
     except tenant_service.TenantStatusError as exc:
-        db.session.rollback()
         for message in exc.errors.values():
             flash(str(message), "error")
         return redirect(url_for("central.console"), 303)
-    db.session.commit()
     flash(done_message(tenant.name), "info")
     return redirect(url_for("central.console"), 303)
 

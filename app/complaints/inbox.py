@@ -112,6 +112,22 @@ def _deadline_clause(kind: str, tenant, now: datetime):
     return on_clock & (Complaint.due_at >= now) & (Complaint.due_at <= due_soon_threshold(tenant, now))
 
 
+def disposed_to(agency_id: int):
+    """Where-clause: the complaint has an active disposition to this agency."""
+    return exists().where(
+        Disposition.complaint_id == Complaint.id, Disposition.tenant_id == Complaint.tenant_id,
+        Disposition.agency_id == agency_id, Disposition.active.is_(True))
+
+
+def submitted_within(stmt: Select, first: date | None, last: date | None, timezone: str) -> Select:
+    """``stmt`` narrowed to complaints submitted from the local day ``first`` through ``last`` (each optional)."""
+    if first:
+        stmt = stmt.where(Complaint.submitted_at >= local_day_bounds(first, timezone)[0])
+    if last:
+        stmt = stmt.where(Complaint.submitted_at < local_day_bounds(last, timezone)[1])
+    return stmt
+
+
 def visible_query(user, filters: InboxFilters, now: datetime | None = None, *, with_status: bool = True) -> Select:
     """Complaints ``user`` may see, narrowed by ``filters`` (without ordering).
 
@@ -127,15 +143,10 @@ def visible_query(user, filters: InboxFilters, now: datetime | None = None, *, w
     if filters.category_id:
         stmt = stmt.where(Complaint.category_id == filters.category_id)
     if filters.agency_id:
-        stmt = stmt.where(exists().where(
-            Disposition.complaint_id == Complaint.id, Disposition.tenant_id == Complaint.tenant_id,
-            Disposition.agency_id == filters.agency_id, Disposition.active.is_(True)))
+        stmt = stmt.where(disposed_to(filters.agency_id))
     if filters.deadline:
         stmt = stmt.where(_deadline_clause(filters.deadline, tenant, now))
-    if filters.date_from:
-        stmt = stmt.where(Complaint.submitted_at >= local_day_bounds(filters.date_from, tenant.timezone)[0])
-    if filters.date_to:
-        stmt = stmt.where(Complaint.submitted_at < local_day_bounds(filters.date_to, tenant.timezone)[1])
+    stmt = submitted_within(stmt, filters.date_from, filters.date_to, tenant.timezone)
     if filters.q:
         # ILIKE (not lower(x) LIKE lower(y), which icontains renders): PostgreSQL's trigram indexes on these
         # columns serve ILIKE '%…%'. SQLite renders ilike as lower() LIKE lower().
@@ -289,6 +300,11 @@ def followups_query(c: Complaint, user) -> Select:
         stmt = stmt.where(or_(FollowUp.agency_id == getattr(user, "agency_id", None),
                               FollowUp.status == FollowUpStatus.PUBLISHED))
     return stmt
+
+
+def visible_followups(c: Complaint, user) -> list[FollowUp]:
+    """The follow-ups of :func:`followups_query`, in order."""
+    return list(db.session.execute(followups_query(c, user)).scalars())
 
 
 # ---------------------------------------------------------------- reads for the staff report page

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import contact
 from app.agencies.models import Agency, Category
-from app.complaints import links, workflow
+from app.complaints import workflow
 from app.complaints.area import area_of
 from app.complaints.events import EventContext, emit
 from app.complaints.models import (
@@ -34,6 +34,7 @@ from app.complaints.models import (
     Status,
     Visibility,
 )
+from app.complaints.uploads import save_attachments
 from app.complaints.workflow import StaleComplaint, TransitionError
 from app.deadlines.calendar import calendar_for_tenant
 from app.deadlines.policy import deadline_for, deadline_state, stage_days
@@ -187,11 +188,6 @@ def _on_time(c: Complaint, at: datetime) -> bool | None:
     return None if c.due_at is None else at <= c.due_at
 
 
-def _tracking_link(c: Complaint) -> str:
-    """The submitter's own private link, answered in the request that created ``c`` (see links.receipt_link)."""
-    return links.receipt_link(c)
-
-
 def next_code(tenant, at: datetime) -> str:
     """The next tracking code, e.g. BJM-26-00123: prefix, local year, sequence per tenant and year.
 
@@ -264,8 +260,6 @@ def submit_complaint(data: SubmitData, actor: Actor = CITIZEN) -> tuple[Complain
                                                      "privacy": data.privacy},
                          notify_reporter=data.notify_reporter)
     if data.attachments:
-        from app.complaints.uploads import save_attachments
-
         save_attachments(c, event, data.attachments, public=not c.anonymous and not c.confidential)
     log.info("complaint %s submitted", c.code)
     return c, True
@@ -343,8 +337,6 @@ def add_information(c: Complaint, message: str, attachments: list | None = None)
         raise ValidationError({"message": _l("Write a message.")})
     event = record_event(c, CITIZEN, "add_info", message=message.strip())
     if attachments:
-        from app.complaints.uploads import save_attachments
-
         save_attachments(c, event, attachments, public=False)
     if c.status == Status.ON_HOLD:
         resume(c, CITIZEN)

@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 
 from app.agencies.models import Agency, Category
 from app.complaints import access
+from app.complaints.inbox import Page
 from app.complaints.models import (
     CLASSES,
     Complaint,
@@ -151,26 +152,6 @@ class PublicItem:
     answers: list[FollowUp] = field(default_factory=list)
 
 
-@dataclass
-class PublicPage:
-    items: list[PublicItem]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def _listed():
     return (select(Complaint)
             .where(Complaint.confidential.is_(False), Complaint.status.in_(LISTED_STATUSES)))
@@ -236,7 +217,7 @@ def recent_months(tenant, count: int = 12) -> list[str]:
 
 
 def transparency_page(page: int = 1, per_page: int = PER_PAGE, flt: PublicFilter | None = None,
-                      tenant=None) -> PublicPage:
+                      tenant=None) -> Page:
     """Recent public reports (never confidential ones), newest first, with their published answers."""
     page = max(1, page)
     listed = flt.apply(_listed(), tenant) if flt is not None and flt.active else _listed()
@@ -247,7 +228,7 @@ def transparency_page(page: int = 1, per_page: int = PER_PAGE, flt: PublicFilter
     ).scalars())
     answers = published_followups([c.id for c in rows])
     items = [PublicItem(c, access.public_reporter_name(c), answers.get(c.id, [])) for c in rows]
-    return PublicPage(items=items, page=page, per_page=per_page, total=total)
+    return Page(items=items, page=page, per_page=per_page, total=total)
 
 
 def status_counts() -> dict[str, int]:

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
-from flask import Response, current_app, g, has_request_context
+from flask import Response, current_app, g, has_request_context, url_for
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import func, select
 
 from app.complaints.models import Attachment, Complaint, ComplaintEvent
 from app.config import PILLOW_MAX_IMAGE_PIXELS
@@ -318,8 +319,6 @@ def backfill_thumbnails(tenant_id: int, batch: int = 200) -> dict[str, int]:
     """Make the missing thumbnails of the bound tenant's photos (idempotent: photos that have one are
     skipped; a photo whose file is missing or unreadable is counted and left without one).
     The caller binds the tenant (tenant_scope) and commits."""
-    from sqlalchemy import select
-
     store = storage()
     made = failed = 0
     last_id = 0
@@ -350,8 +349,6 @@ def public_photos(complaints) -> dict[int, Attachment]:
     privacy, verified, processing not restricted): the rule of the public attachment route.
     ``complaints`` are Complaint objects or rows with ``id``, ``anonymous``, ``confidential``,
     ``verified_at`` and ``processing_restricted``."""
-    from sqlalchemy import func, select
-
     ids = [c.id for c in complaints if not c.anonymous and not c.confidential and c.verified_at is not None
            and not c.processing_restricted]
     if not ids:
@@ -367,8 +364,6 @@ def public_photos(complaints) -> dict[int, Attachment]:
 def public_thumbnail_urls(complaints) -> dict[int, str]:
     """Complaint id → the URL of its first public photo's thumbnail, for the complaints that have one
     (one query for a whole list; rows as for :func:`public_photos`, with ``code``)."""
-    from flask import url_for
-
     photos = public_photos(complaints)
     return {c.id: url_for("tenant.complaints_public.attachment_thumbnail", code=c.code, att_id=photos[c.id].id)
             for c in complaints if c.id in photos}

@@ -26,7 +26,6 @@ from app.complaints import forms as f
 from app.complaints import response_templates as rt
 from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, Status, Visibility
 from app.complaints.uploads import attachment_response, read_attachment, read_thumbnail, thumbnail_response
-from app.extensions import db  # only _forms_for still reads here (its rewrite is pending)
 from app.inputs import page_number
 from app.privacy import forms as privacy_forms
 from app.tenancy.models import utcnow
@@ -195,7 +194,7 @@ def _forms_for(c: Complaint, failed: dict | None = None) -> tuple[dict, dict]:
         if a.followup_id is not None:
             per_followup.setdefault(a.followup_id, []).append(a.action)
     review: dict[int, dict] = {}
-    for fu in db.session.execute(inbox.followups_query(c, _user())).scalars():
+    for fu in inbox.visible_followups(c, _user()):
         if fu.status != FollowUpStatus.PUBLISHED:
             review[fu.id] = {key: failed.get(f"{key}-{fu.id}") or _build_form(key, c, True, fu)
                              for key in per_followup.get(fu.id, ())}

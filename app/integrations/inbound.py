@@ -24,6 +24,10 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from app import contact
+from app.agencies.models import Category
+from app.complaints import links, service
+from app.complaints.models import CLASSES, Complaint, Follower, Privacy, Status
+from app.complaints.service import derived_submission_key
 from app.extensions import db
 from app.integrations.models import InboundMessage, InboundToken
 from app.tenancy.models import utcnow
@@ -108,8 +112,6 @@ def _reply(key: str, **values) -> str:
 
 def _referenced_complaint(text: str, phone: str):
     """An open complaint of this sender named by its tracking code in ``text``."""
-    from app.complaints.models import Complaint, Follower, Status
-
     prefix = re.escape(current_tenant().code_prefix)
     codes = {m.upper() for m in re.findall(rf"\b{prefix}-\d{{2}}-\d{{5}}\b", text, flags=re.IGNORECASE)}
     if not codes:
@@ -122,8 +124,6 @@ def _referenced_complaint(text: str, phone: str):
 
 
 def _only_recent_open_complaint(phone: str):
-    from app.complaints.models import Complaint, Status
-
     days = int(((current_tenant().settings or {}).get("inbound") or {}).get("append_window_days", 14))
     since = utcnow() - timedelta(days=days)
     rows = db.session.execute(
@@ -137,8 +137,6 @@ def submission_key(channel: str, message_id: str) -> str:
 
     WhatsApp ids (``wamid.…``) share long prefixes, so a key cut from the id itself would make a second
     sender's report look like a retry of the first one's (and hand them its private link)."""
-    from app.complaints.service import derived_submission_key
-
     return derived_submission_key(channel, channel, message_id)
 
 
@@ -165,10 +163,6 @@ def receive(channel: str, message_id: str, sender: str, text: str) -> InboundRes
 
     :raises InboundError: when a field is missing or malformed (nothing is written).
     """
-    from app.agencies.models import Category
-    from app.complaints import service
-    from app.complaints.models import CLASSES, Privacy
-
     message_id, sender, text = _checked(channel, message_id, sender, text)
     seen = db.session.execute(select(InboundMessage).filter_by(
         channel=channel, gateway_message_id=message_id)).scalar_one_or_none()
@@ -212,7 +206,7 @@ def receive(channel: str, message_id: str, sender: str, text: str) -> InboundRes
                 return _result_of(seen, duplicate=True)
             duplicate = True
         action = "created"
-        reply = _reply("created", code=complaint.code, link=service._tracking_link(complaint))
+        reply = _reply("created", code=complaint.code, link=links.receipt_link(complaint))
     row = InboundMessage(channel=channel, gateway_message_id=message_id, sender=sender, body=text, action=action,
                          complaint_id=complaint.id if complaint is not None else None, reply=reply)
     db.session.add(row)
@@ -226,8 +220,6 @@ def _channel_name(channel: str) -> str:
 
 
 def _result_of(row: InboundMessage, duplicate: bool) -> InboundResult:
-    from app.complaints.models import Complaint
-
     code = None
     if row.complaint_id is not None:
         code = db.session.execute(select(Complaint.code).filter_by(id=row.complaint_id)).scalar_one_or_none()

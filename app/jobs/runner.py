@@ -27,7 +27,8 @@ def _worker_app() -> Flask:
     return _app
 
 
-def _run(fn, *args):
+def run_in_app(fn, *args):
+    """Call ``fn(*args)`` inside an application context: the current one, or the worker's own app."""
     if has_app_context():  # SimpleWorker inside tests, or the in-process mode
         return fn(*args)
     app = _worker_app()
@@ -43,46 +44,46 @@ def _run(fn, *args):
 def run_outbox_job(outbox_id: int, tenant_id: int) -> str:
     """Run one outbox row (RQ job id ``outbox-<id>``)."""
 
-    return _run(run_message, outbox_id, tenant_id)
+    return run_in_app(run_message, outbox_id, tenant_id)
 
 
 def relay_outbox() -> dict:
     """Periodic: relay rows that waited out a Redis outage."""
 
-    return _run(relay)
+    return run_in_app(relay)
 
 
 def prune_outbox() -> dict:
     """Periodic: delete outbox rows processed more than OUTBOX_RETENTION_DAYS ago (never unprocessed ones)."""
 
-    return _run(prune_processed)
+    return run_in_app(prune_processed)
 
 
 def sweep_deadlines() -> dict:
     """Periodic: flag due-soon and overdue complaints, escalate, auto-close (all tenants)."""
 
-    return _run(sweep_all_tenants)
+    return run_in_app(sweep_all_tenants)
 
 
 def pull_sp4n() -> dict:
     """Periodic: pull status and follow-ups from SP4N-LAPOR! (regions with the bridge on)."""
 
-    return _run(pull_all_tenants)
+    return run_in_app(pull_all_tenants)
 
 
 def purge_identities() -> dict:
     """Periodic: remove reporters' identities after each tenant's retention period (UU PDP)."""
 
-    return _run(purge_all_tenants)
+    return run_in_app(purge_all_tenants)
 
 
 def warm_comparison() -> dict:
     """Periodic: keep the central comparison of the last 12 months in the shared cache."""
 
-    return _run(warm_default_comparison)
+    return run_in_app(warm_default_comparison)
 
 
 def send_digests() -> dict:
     """Periodic: staff daily digests, each region in its local morning (once per user per day)."""
 
-    return _run(run)
+    return run_in_app(run)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.jobs.queue import get_queue, redis_connection
-from app.jobs.runner import _run
+from app.jobs.runner import run_in_app
 from app.notifications import channels
 from app.onboarding.models import PlatformMessage
 from app.tenancy.models import utcnow
@@ -111,7 +111,7 @@ def relay(limit: int = 100) -> dict:
 def run_platform_mail(message_id: int) -> str:
     """RQ entry point (job id ``platform-mail-<id>``)."""
 
-    return _run(deliver, message_id)
+    return run_in_app(deliver, message_id)
 
 
 def relay_after_request(response):

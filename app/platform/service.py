@@ -6,6 +6,10 @@ from flask import current_app
 from sqlalchemy import select, text
 
 from app.extensions import db
+from app.jobs.queue import redis_connection
+from app.notifications.models import Notification
+from app.onboarding.models import PlatformMessage
+from app.tenancy.models import Tenant
 from app.tenancy.scope import tenant_scope
 
 
@@ -19,8 +23,6 @@ def readiness() -> dict[str, str]:
         db.session.rollback()
         checks["database"] = f"error: {type(exc).__name__}"
     if current_app.config["REDIS_URL"]:
-        from app.jobs.queue import redis_connection
-
         try:
             redis_connection().ping()
             checks["redis"] = "ok"
@@ -32,10 +34,6 @@ def readiness() -> dict[str, str]:
 def dev_outbox(limit: int = 100) -> tuple[list, list]:
     """Development only: the newest messages the development adapters stored instead of sending, as
     (region notifications, platform messages)."""
-    from app.notifications.models import Notification
-    from app.onboarding.models import PlatformMessage
-    from app.tenancy.models import Tenant
-
     # Tenant by tenant, each in its own scope: row-level security lets the runtime role see one tenant at
     # a time, and a development page needs no privileged cross-tenant path.
     rows = []

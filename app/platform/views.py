@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, send_from_directory
 
+from app.notifications.service import dev_outbox_enabled
 from app.platform import service
 
 bp = Blueprint("ops", __name__, template_folder="templates")
@@ -39,8 +40,6 @@ def readyz():
 @bp.route("/dev/outbox")
 def dev_outbox():
     """Development only: messages the development adapters stored instead of sending."""
-    from app.notifications.service import dev_outbox_enabled
-
     if not dev_outbox_enabled():
         abort(404)
     rows, platform = service.dev_outbox()

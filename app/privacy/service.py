@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -21,9 +22,12 @@ from app.accounts.models import Role, User
 from app.complaints import workflow
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, Follower, Rating
 from app.complaints.service import CITIZEN, Actor, ValidationError, record_event
+from app.complaints.transparency import class_label
 from app.extensions import db
 from app.notifications.models import Notification
+from app.notifications.service import queue_message
 from app.privacy.models import DataAccessRequest
+from app.privacy.retention import removal_due, retention_years
 from app.tenancy.models import utcnow
 from app.tenancy.scope import current_tenant
 
@@ -105,9 +109,6 @@ def _own_contacts(c: Complaint) -> list[Follower]:
 
 def personal_data(c: Complaint) -> dict:
     """Everything held about the reporter of ``c``, and its processing trail (a JSON-ready dict)."""
-    from app.complaints.transparency import class_label
-    from app.privacy.retention import removal_due, retention_years
-
     tenant = current_tenant()
     locale = str(_locale())
     contacts = _own_contacts(c)
@@ -152,8 +153,6 @@ def personal_data(c: Complaint) -> dict:
 
 
 def _locale() -> str:
-    from flask_babel import get_locale
-
     return str(get_locale() or "id")
 
 
@@ -252,8 +251,6 @@ def request_data_link(c: Complaint, link_for_token: Callable[[str], str], now: d
 
     :raises ValidationError: without a contact, or after too many requests today.
     """
-    from app.notifications.service import queue_message
-
     workflow.check("data_request", c.status, "citizen")
     now = now or utcnow()
     contacts = [(ch, v) for ch, v in (("email", c.reporter_email), ("sms", c.reporter_phone)) if v]
