@@ -2,14 +2,16 @@
 
 A private tracking link (code + access token) opens a report with the reporter's rights. It is built
 only by :func:`private_link`, from a :class:`Follower` row, for that follower's OWN report: no caller
-can hand in another complaint, so a follower can never be sent someone else's token.
+can hand in another complaint, so a follower can never be sent someone else's token. A contact that
+only follows a public report (``Follower.kind`` "follower") filed nothing: it is refused a private link
+(:class:`NotTheReporter`) and gets the public page and an unfollow link instead.
 """
 
 from __future__ import annotations
 
 from flask import current_app
 
-from app.complaints.models import Complaint, Follower
+from app.complaints.models import Complaint, Follower, FollowerKind
 from app.extensions import db
 from app.tenancy.scope import current_tenant
 
@@ -18,8 +20,17 @@ def _base() -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/{current_tenant().slug}"
 
 
+class NotTheReporter(PermissionError):
+    """A private link was asked for a contact that did not file the report (a follower of a public report)."""
+
+
 def _own_complaint(follower: Follower) -> Complaint:
-    """The report this contact itself filed (``origin_complaint_id``), never one it was attached to."""
+    """The report this contact itself filed (``origin_complaint_id``), never one it was attached to.
+
+    :raises NotTheReporter: for a follower of kind "follower": it filed nothing, it gets no private link.
+    """
+    if follower.kind != FollowerKind.REPORTER:
+        raise NotTheReporter("only a report's reporter has its private link")
     own_id = follower.origin_complaint_id or follower.complaint_id
     c = db.session.get(Complaint, own_id)
     if c is None:  # pragma: no cover - the foreign key keeps it
@@ -31,6 +42,23 @@ def private_link(follower: Follower) -> str:
     """The private tracking link of the follower's own report."""
     c = _own_complaint(follower)
     return f"{_base()}/lacak/{c.code}?t={c.access_token}"
+
+
+own_complaint = _own_complaint
+
+
+def account_link(c: Complaint, user) -> str:
+    """The private link of a report that the signed-in citizen ``user`` filed while signed in."""
+    if c.reporter_user_id is None or c.reporter_user_id != getattr(user, "id", None):
+        raise NotTheReporter("not the account that filed the report")
+    return f"{_base()}/lacak/{c.code}?t={c.access_token}"
+
+
+def unfollow_link(follower: Follower) -> str:
+    """The link in every message to a follower that ends following (no sign-in; one click and a confirm)."""
+    from app.complaints.following import unfollow_token
+
+    return f"{_base()}/berhenti-mengikuti/{unfollow_token(follower)}"
 
 
 def receipt_link(c: Complaint) -> str:

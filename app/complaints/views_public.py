@@ -38,7 +38,7 @@ from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.models import Role
-from app.complaints import access, service, workflow
+from app.complaints import access, following, service, workflow
 from app.complaints import forms as f
 from app.complaints import transparency as reports
 from app.complaints.models import Complaint, Privacy, Status
@@ -497,6 +497,101 @@ def attachment(code: str, att_id: int):
                                    "private, no-store" if token else "public, max-age=300")
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+# ---------------------------------------------------------------- follow a public report
+
+
+def _follow_limit() -> str:
+    return current_app.config.get("FOLLOW_RATE_LIMIT", "5 per minute;20 per hour")
+
+
+def _followable(code: str) -> Complaint:
+    """A report the public may follow (what the public page shows in full); 404 for any other."""
+    c = access.access_complaint_by_code(code)
+    if not following.followable(c):
+        abort(404)
+    return c
+
+
+def _render_follow(c: Complaint, form: FlaskForm, status: int = 200):
+    html = render_template("complaints/public/follow.html", c=c, form=form, sent="terkirim" in request.args,
+                           status_label=workflow.status_label, badge=reports.deadline_badge(c, g.tenant),
+                           deadline_labels=DEADLINE_LABELS,
+                           category=c.category.label(_locale()) if c.category is not None else None)
+    return make_response(html, status)
+
+
+@bp.route("/lacak/<code>/ikuti", methods=["GET", "POST"])
+@limiter.limit(_follow_limit, methods=["POST"], key_func=_submit_key)
+def follow(code: str):
+    """Follow a public report instead of filing the same one again: a confirmation link goes to the
+    contact (the same answer whether or not it already follows)."""
+    c = _followable(code)
+    if code != c.code:
+        return redirect(url_for(".follow", code=c.code), 301)
+    form = f.ContactForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return _render_follow(c, form, 200 if request.method == "GET" else 400)
+    citizen = _citizen()
+    with unit_of_work(form, fallback="contact") as work:
+        following.request_follow(c, form.contact.data, _locale(), user_id=citizen.id if citizen else None)
+    if work.failed:
+        return _render_follow(c, form, 400)
+    return redirect(url_for(".follow", code=c.code, terkirim=1), 303)
+
+
+def _link_broken(heading, text, status: int = 404):
+    html = render_template("complaints/public/link_message.html", heading=heading, text=text)
+    return _private(make_response(html, status))
+
+
+@bp.route("/lacak/<code>/ikuti/<token>", methods=["GET", "POST"])
+@limiter.limit(_action_limit)
+def follow_confirm(code: str, token: str):
+    """The confirmation link: a button (a mail scanner opening the link confirms nothing), then the follow."""
+    c = _followable(code)
+    form = f.ConfirmForm()
+    if request.method == "GET":
+        if not following.follow_link_valid(c, token):
+            return _link_broken(_l("This link does not work"),
+                                _l("The link has expired or was already used. Ask again on the report's page."))
+        html = render_template("complaints/public/follow_confirm.html", c=c, form=form, token=token)
+        return _private(make_response(html))
+    if not form.validate_on_submit():
+        abort(400)
+    citizen = _citizen()
+    with unit_of_work(catch=False) as work:
+        done = following.confirm_follow(c, token, user_id=citizen.id if citizen else None)
+        if not done:
+            work.discard()
+    if not done:
+        return _link_broken(_l("This link does not work"),
+                            _l("The link has expired or was already used. Ask again on the report's page."))
+    flash(_("You now follow report %(code)s. Every message about it has a link to stop following.", code=c.code),
+          "info")
+    return redirect(url_for(".track", code=c.code), 303)
+
+
+@bp.route("/berhenti-mengikuti/<token>", methods=["GET", "POST"])
+@limiter.limit(_action_limit)
+def unfollow(token: str):
+    """The link in every message to a follower: one click, then a confirm button; no sign-in."""
+    form = f.ConfirmForm()
+    if request.method == "GET":
+        c = following.report_of_unfollow_token(token)
+        if c is None:
+            return _link_broken(_l("You no longer follow this report"),
+                                _l("This link was already used, or it is not a link of %(tenant)s.",
+                                   tenant=g.tenant.name))
+        html = render_template("complaints/public/unfollow.html", c=c, form=form, token=token)
+        return _private(make_response(html))
+    if not form.validate_on_submit():
+        abort(400)
+    with unit_of_work(catch=False):
+        removed = following.unfollow(token)
+    return _link_broken(_l("You no longer follow this report"),
+                        _l("You will receive no more messages about it."), 200 if removed else 404)
 
 
 # ---------------------------------------------------------------- transparency

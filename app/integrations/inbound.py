@@ -108,13 +108,15 @@ def _reply(key: str, **values) -> str:
 
 def _referenced_complaint(text: str, phone: str):
     """An open complaint of this sender named by its tracking code in ``text``."""
-    from app.complaints.models import Complaint, Follower, Status
+    from app.complaints.models import Complaint, Follower, FollowerKind, Status
 
     prefix = re.escape(current_tenant().code_prefix)
     codes = {m.upper() for m in re.findall(rf"\b{prefix}-\d{{2}}-\d{{5}}\b", text, flags=re.IGNORECASE)}
     if not codes:
         return None
-    followed = select(Follower.complaint_id).where(Follower.channel == "sms", Follower.recipient == phone)
+    # Only the sender's own reports: a number that merely follows a public report adds nothing to it.
+    followed = select(Follower.complaint_id).where(Follower.channel == "sms", Follower.recipient == phone,
+                                                   Follower.kind == FollowerKind.REPORTER)
     return db.session.execute(
         select(Complaint).where(Complaint.code.in_(codes), Complaint.status.in_(Status.OPEN),
                                 or_(Complaint.reporter_phone == phone, Complaint.id.in_(followed)))
