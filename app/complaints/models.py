@@ -355,8 +355,8 @@ class ContactLink(TenantScoped, db.Model):
     __tablename__ = "contact_link"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    purpose: Mapped[str] = mapped_column(sa.String(10))
     token_hash: Mapped[str] = mapped_column(sa.String(64))
+    purpose: Mapped[str] = mapped_column(sa.String(10))
     channel: Mapped[str] = mapped_column(sa.String(10))  # email | sms
     #: Personal data: never logged.
     recipient: Mapped[str] = mapped_column(sa.String(255))

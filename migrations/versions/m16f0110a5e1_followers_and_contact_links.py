@@ -31,8 +31,8 @@ def upgrade():
 
     op.create_table('contact_link',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('purpose', sa.String(length=10), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('purpose', sa.String(length=10), nullable=False),
     sa.Column('channel', sa.String(length=10), nullable=False),
     sa.Column('recipient', sa.String(length=255), nullable=False),
     sa.Column('locale', sa.String(length=10), nullable=False),
