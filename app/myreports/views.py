@@ -57,7 +57,8 @@ def index():
     citizen = _citizen()
     if citizen is None:
         return _render_request(f.ContactForm(formdata=None))
-    return _render_list(following.reports_of_account(citizen), account=True, form=f.ContactForm(formdata=None))
+    return _render_list(following.reports_of_account(citizen), account=True, form=f.ContactForm(formdata=None),
+                        sent="terkirim" in request.args)
 
 
 @bp.route("/laporan-saya/tautan", methods=["POST"])
