@@ -410,3 +410,22 @@ def test_the_list_link_form_is_limited_per_address(limited):
     answers = [client.post("/banjarmasin/laporan-saya/tautan", data={"contact": f"w{i}@contoh.id"}).status_code
                for i in range(3)]
     assert answers == [303, 303, 429]
+
+
+def test_a_corrected_reporter_contact_that_followed_becomes_the_reporters_own(client, db, bjm, make_user):
+    """The complaint unit corrects the reporter's email to an address that already followed the report:
+    that row becomes the reporter's (private link), not a follower left without one."""
+    from app.privacy import service as pdp
+
+    code, token, officer = _public_report(db, bjm, make_user)
+    _follow(client, db, bjm, code)
+    with tenant_scope(bjm.id):
+        c = db.session.scalars(select(Complaint).filter_by(code=code)).one()
+        pdp.correct_identity(c, service.Actor.of(officer), name="Rina Maulida", email=FAN,
+                             phone="081255500011")
+        db.session.commit()
+    rows = {(f.recipient, f.kind) for f in _followers(db, bjm, code)}
+    assert rows == {(FAN, FollowerKind.REPORTER), ("+6281255500011", FollowerKind.REPORTER)}
+    with tenant_scope(bjm.id):
+        fan = db.session.scalars(select(Follower).filter_by(recipient=FAN)).one()
+        assert token in links.private_link(fan)
