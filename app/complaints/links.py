@@ -56,7 +56,7 @@ def account_link(c: Complaint, user) -> str:
 
 def unfollow_link(follower: Follower) -> str:
     """The link in every message to a follower that ends following (no sign-in; one click and a confirm)."""
-    from app.complaints.following import unfollow_token
+    from app.myreports.following import unfollow_token
 
     return f"{_base()}/berhenti-mengikuti/{unfollow_token(follower)}"
 

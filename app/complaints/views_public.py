@@ -38,7 +38,7 @@ from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.models import Role
-from app.complaints import access, following, service, workflow
+from app.complaints import access, service, workflow
 from app.complaints import forms as f
 from app.complaints import transparency as reports
 from app.complaints.models import Complaint, Privacy, Status
@@ -46,6 +46,7 @@ from app.complaints.uploads import MAX_FILES, UploadError, attachment_response, 
 from app.deadlines.calendar import calendar_for_tenant
 from app.extensions import limiter
 from app.inputs import page_number
+from app.myreports import following
 from app.onboarding.access import portal_closed
 from app.tenancy.models import utcnow
 from app.unit_of_work import attach_errors, unit_of_work

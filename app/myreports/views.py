@@ -1,7 +1,7 @@
 """“Laporan saya” pages.
 
 - Signed-in citizens see the reports they filed while signed in (with their private links) and the
-  reports they followed while signed in (app.complaints.following.reports_of_account).
+  reports they followed while signed in (app.myreports.following.reports_of_account).
 - Anyone can ask for a one-time link by email address or phone number; the answer is the same whether or
   not that contact has reports. The link opens a confirm button; pressing it uses the link up and shows
   the list (no-store, no referrer: the page carries private links).
@@ -13,11 +13,12 @@ from flask import Blueprint, Response, abort, current_app, g, make_response, red
 from flask_babel import get_locale
 from flask_login import current_user
 
-from app.complaints import following, workflow
 from app.complaints import forms as f
 from app.complaints import transparency as reports
+from app.complaints import workflow
 from app.complaints.views_public import DEADLINE_LABELS, _submit_key
 from app.extensions import limiter
+from app.myreports import following
 from app.unit_of_work import unit_of_work
 
 bp = Blueprint("myreports", __name__, template_folder="templates")

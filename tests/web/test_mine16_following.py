@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.agencies.models import Agency
-from app.complaints import following, links, service
+from app.complaints import links, service
 from app.complaints.models import Complaint, ContactLink, Follower, FollowerKind, FollowUp, Privacy
 from app.integrations import inbound
+from app.myreports import following
 from app.notifications.models import Notification
 from app.tenancy.scope import tenant_scope
 from tests.conftest import REPO, login
