@@ -104,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.complaints.views_staff import bp as complaints_staff_bp
     from app.integrations.views import bp as integrations_bp
     from app.integrations.views import inbound_bp
+    from app.myreports.views import bp as myreports_bp
     from app.onboarding.views import bp as onboarding_bp
     from app.onboarding.views import tenant_bp as onboarding_tenant_bp
     from app.platform.views import bp as ops_bp
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     tenant_bp.register_blueprint(settings_bp)
     tenant_bp.register_blueprint(branding_bp)
     tenant_bp.register_blueprint(command_center_bp)
+    tenant_bp.register_blueprint(myreports_bp)
     app.register_blueprint(tenant_bp)
     app.register_blueprint(central_bp)
     app.register_blueprint(central_compare_bp)

@@ -10,6 +10,7 @@ from app.complaints.models import (  # noqa: F401
     CodeCounter,
     Complaint,
     ComplaintEvent,
+    ContactLink,
     Disposition,
     Follower,
     FollowUp,

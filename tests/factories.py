@@ -27,6 +27,7 @@ from app.complaints.models import (
     CodeCounter,
     Complaint,
     ComplaintEvent,
+    ContactLink,
     Disposition,
     Follower,
     FollowUp,
@@ -160,6 +161,16 @@ def _follower(n):
     complaint_id = make(Complaint).id
     return Follower(complaint_id=complaint_id, channel="email", recipient=f"pengikut{n}@contoh.id",
                     origin_complaint_id=complaint_id)
+
+
+@factory(ContactLink)
+def _contact_link(n):
+    from datetime import timedelta
+
+    from app.tenancy.models import utcnow
+
+    return ContactLink(purpose="list", token_hash=f"{n:064x}", channel="email", recipient=f"warga{n}@contoh.id",
+                       expires_at=utcnow() + timedelta(minutes=30))
 
 
 @factory(ResponseTemplate)

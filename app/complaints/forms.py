@@ -243,3 +243,14 @@ class ResponseTemplateForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=10000)])
     active = BooleanField(_l("Active"), default=True)
+
+
+class ContactForm(FlaskForm):
+    """An email address or a phone number (following a report; a one-time link to one's reports)."""
+
+    contact = StringField(_l("Email address or phone number"), filters=[_strip], validators=[
+        DataRequired(message=_l("Enter an email address or a phone number.")), Length(max=255)])
+
+
+class ConfirmForm(FlaskForm):
+    """One button that confirms what a one-time link asks (a link opened by a mail scanner does nothing)."""

@@ -309,8 +309,17 @@ class Rating(TenantScoped, db.Model):
     )
 
 
+class FollowerKind:
+    #: The contact of whoever filed the report (its own report's private link goes to it).
+    REPORTER = "reporter"
+    #: A citizen who followed a public report (double opt-in): public progress only, never a private link.
+    FOLLOWER = "follower"
+    ALL = (REPORTER, FOLLOWER)
+
+
 class Follower(TenantScoped, db.Model):
-    """A contact that receives updates about a complaint (the reporter; merged duplicates' reporters)."""
+    """A contact that receives updates about a complaint: its reporter (``kind`` "reporter", also a merged
+    duplicate's reporter) or a citizen who followed the public report (``kind`` "follower")."""
 
     __tablename__ = "follower"
 
@@ -322,11 +331,57 @@ class Follower(TenantScoped, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(10), default="id")
     #: The complaint this contact originally reported (differs after a merge).
     origin_complaint_id: Mapped[int | None] = mapped_column(sa.Integer)
+    #: reporter | follower (:class:`FollowerKind`); only reporters get private links and private messages.
+    kind: Mapped[str] = mapped_column(sa.String(10), default=FollowerKind.REPORTER,
+                                      server_default=FollowerKind.REPORTER)
+    #: The citizen account that followed (signed in when asking AND when confirming), for "Laporan saya".
+    user_id: Mapped[int | None] = mapped_column(sa.Integer)
 
     __table_args__ = scoped_table_args(
         sa.UniqueConstraint("tenant_id", "complaint_id", "channel", "recipient"),
         tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),
         tenant_fk(["origin_complaint_id"], "complaint"),
+        tenant_fk(["user_id"], "user_account"),
+        sa.CheckConstraint(f"kind IN {FollowerKind.ALL!r}", name="kind"),
+    )
+
+    @property
+    def is_reporter(self) -> bool:
+        return self.kind == FollowerKind.REPORTER
+
+
+class ContactLinkPurpose:
+    FOLLOW = "follow"  # confirms following a report (double opt-in)
+    LIST = "list"  # opens the list of a contact's reports once ("Laporan saya" without an account)
+    ALL = (FOLLOW, LIST)
+
+
+class ContactLink(TenantScoped, db.Model):
+    """A one-time link sent to an email address or phone number; only the token's SHA-256 is stored."""
+
+    __tablename__ = "contact_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64))
+    purpose: Mapped[str] = mapped_column(sa.String(10))
+    channel: Mapped[str] = mapped_column(sa.String(10))  # email | sms
+    #: Personal data: never logged.
+    recipient: Mapped[str] = mapped_column(sa.String(255))
+    locale: Mapped[str] = mapped_column(sa.String(10), default="id")
+    #: The report to follow (purpose "follow").
+    complaint_id: Mapped[int | None] = mapped_column(sa.Integer)
+    #: The signed-in citizen who asked (a follow confirmed by the same account is listed in "Laporan saya").
+    user_id: Mapped[int | None] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = scoped_table_args(
+        sa.UniqueConstraint("tenant_id", "token_hash"),
+        tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),
+        tenant_fk(["user_id"], "user_account", ondelete="CASCADE"),
+        sa.Index("ix_contact_link_tenant_recipient", "tenant_id", "recipient", "created_at"),
+        sa.CheckConstraint(f"purpose IN {ContactLinkPurpose.ALL!r}", name="purpose"),
     )
 
 

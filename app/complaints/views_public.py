@@ -58,6 +58,7 @@ from app.deadlines.calendar import calendar_for_tenant
 from app.extensions import limiter
 from app.i18n import format_dt
 from app.inputs import page_number
+from app.myreports import following
 from app.onboarding.access import portal_closed
 from app.tenancy.models import utcnow
 from app.unit_of_work import attach_errors, unit_of_work
@@ -91,7 +92,7 @@ def _submit_limit() -> str:
             or DEFAULT_SUBMIT_LIMIT)
 
 
-def _submit_key() -> str:
+def submit_key() -> str:
     """One counter per region and client address: a busy address in one region does not block another."""
     tenant = getattr(g, "tenant", None)
     return f"{tenant.id if tenant is not None else '-'}:{get_remote_address()}"
@@ -258,7 +259,7 @@ def _render_submit(form: f.SubmitForm, status: int = 200, files_dropped: bool = 
 
 
 @bp.route("/lapor", methods=["GET", "POST"])
-@limiter.limit(_submit_limit, methods=["POST"], key_func=_submit_key, exempt_when=_submit_exempt,
+@limiter.limit(_submit_limit, methods=["POST"], key_func=submit_key, exempt_when=_submit_exempt,
                on_breach=_submit_limited)
 def submit():
     """Send a report (no account needed); answers with the tracking code."""
@@ -305,8 +306,7 @@ def _nearby_limit() -> str:
 
 def _follow_url(code: str) -> str:
     """Where a citizen follows a report instead of filing a new one."""
-    # TODO(merge, issue 16 "follow"): url_for(".follow", code=code) once that route exists (same path).
-    return url_for(".track", code=code) + "/ikuti"
+    return url_for(".follow", code=code)
 
 
 def _nearby_bad(message: str) -> Response:
@@ -317,7 +317,7 @@ def _nearby_bad(message: str) -> Response:
 
 
 @bp.route("/lapor/sekitar")
-@limiter.limit(_nearby_limit, key_func=_submit_key)
+@limiter.limit(_nearby_limit, key_func=submit_key)
 def nearby_reports():
     """"Is this already reported?": open public reports near a point, as JSON for the report form."""
     lat, lon = _coordinate(request.args.get("lat")), _coordinate(request.args.get("lon"))
@@ -449,7 +449,7 @@ def _render_track(c: Complaint, token: str | None, failed: dict | None = None, s
         hold_request = next((e for e in reversed(events) if e.kind == "hold"), None)
     html = render_template(
         "complaints/public/track.html", c=c, token=token, private=private, show_content=show_content,
-        merged=_merged_progress(c),
+        merged=_merged_progress(c), followable=not private and following.followable(c),
         events=events, attachments=attachments, answers=answers, hold_request=hold_request,
         badge=reports.deadline_badge(c, g.tenant), deadline_labels=DEADLINE_LABELS,
         forms=_action_forms(c, failed) if private else {},
@@ -579,6 +579,99 @@ def attachment_thumbnail(code: str, att_id: int):
     response = thumbnail_response(att, data, "private, no-store" if token else "public, max-age=300")
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+# ---------------------------------------------------------------- follow a public report
+
+
+def _follow_limit() -> str:
+    return current_app.config.get("FOLLOW_RATE_LIMIT", "5 per minute;20 per hour")
+
+
+def _followable(code: str) -> Complaint:
+    """A report the public may follow (what the public page shows in full); 404 for any other."""
+    c = access.access_complaint_by_code(code)
+    if not following.followable(c):
+        abort(404)
+    return c
+
+
+def _render_follow(c: Complaint, form: FlaskForm, status: int = 200):
+    html = render_template("complaints/public/follow.html", c=c, form=form, sent="terkirim" in request.args,
+                           status_label=workflow.status_label, badge=reports.deadline_badge(c, g.tenant),
+                           deadline_labels=DEADLINE_LABELS,
+                           category=c.category.label(_locale()) if c.category is not None else None)
+    return make_response(html, status)
+
+
+@bp.route("/lacak/<code>/ikuti", methods=["GET", "POST"])
+@limiter.limit(_follow_limit, methods=["POST"], key_func=submit_key)
+def follow(code: str):
+    """Follow a public report instead of filing the same one again: a confirmation link goes to the
+    contact (the same answer whether or not it already follows)."""
+    c = _followable(code)
+    if code != c.code:
+        return redirect(url_for(".follow", code=c.code), 301)
+    form = f.ContactForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return _render_follow(c, form, 200 if request.method == "GET" else 400)
+    citizen = _citizen()
+    with unit_of_work(form, fallback="contact") as work:
+        following.request_follow(c, form.contact.data, _locale(), user_id=citizen.id if citizen else None)
+    if work.failed:
+        return _render_follow(c, form, 400)
+    return redirect(url_for(".follow", code=c.code, terkirim=1), 303)
+
+
+def _link_broken(heading, text, status: int = 404):
+    html = render_template("complaints/public/link_message.html", heading=heading, text=text)
+    return _private(make_response(html, status))
+
+
+@bp.route("/lacak/<code>/ikuti/<token>", methods=["GET", "POST"])
+@limiter.limit(_action_limit)
+def follow_confirm(code: str, token: str):
+    """The confirmation link: a button (a mail scanner opening the link confirms nothing), then the follow."""
+    c = _followable(code)
+    form = f.ConfirmForm()
+    if request.method == "GET":
+        if not following.follow_link_valid(c, token):
+            return _link_broken(_l("This link does not work"),
+                                _l("The link has expired or was already used. Ask again on the report's page."))
+        html = render_template("complaints/public/follow_confirm.html", c=c, form=form, token=token)
+        return _private(make_response(html))
+    if not form.validate_on_submit():
+        abort(400)
+    citizen = _citizen()
+    with unit_of_work(catch=False) as work:
+        done = following.confirm_follow(c, token, user_id=citizen.id if citizen else None)
+        if not done:
+            work.discard()
+    if not done:
+        return _link_broken(_l("This link does not work"),
+                            _l("The link has expired or was already used. Ask again on the report's page."))
+    flash(_("You now follow report %(code)s. Every message about it has a link to stop following.", code=c.code),
+          "info")
+    return redirect(url_for(".track", code=c.code), 303)
+
+
+@bp.route("/berhenti-mengikuti/<token>", methods=["GET", "POST"])
+@limiter.limit(_action_limit)
+def unfollow(token: str):
+    """The link in every message to a follower: one click, then a confirm button; no sign-in."""
+    form = f.ConfirmForm()
+    if request.method == "GET":
+        c = following.report_of_unfollow_token(token)
+        if c is None:
+            return _link_broken(_l("You no longer follow this report"),
+                                _l("This link was already used, or it is not a link of %(tenant)s.",
+                                   tenant=g.tenant.name))
+        html = render_template("complaints/public/unfollow.html", c=c, form=form, token=token)
+        return _private(make_response(html))
+    if not form.validate_on_submit():
+        abort(400)
+    with unit_of_work(catch=False):
+        removed = following.unfollow(token)
+    return _link_broken(_l("You no longer follow this report"),
+                        _l("You will receive no more messages about it."), 200 if removed else 404)
 
 
 # ---------------------------------------------------------------- transparency

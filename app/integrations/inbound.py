@@ -26,7 +26,7 @@ from sqlalchemy import or_, select
 from app import contact
 from app.agencies.models import Category
 from app.complaints import links, service
-from app.complaints.models import CLASSES, Complaint, Follower, Privacy, Status
+from app.complaints.models import CLASSES, Complaint, Follower, FollowerKind, Privacy, Status
 from app.complaints.service import derived_submission_key
 from app.extensions import db
 from app.integrations.models import InboundMessage, InboundToken
@@ -116,7 +116,9 @@ def _referenced_complaint(text: str, phone: str):
     codes = {m.upper() for m in re.findall(rf"\b{prefix}-\d{{2}}-\d{{5}}\b", text, flags=re.IGNORECASE)}
     if not codes:
         return None
-    followed = select(Follower.complaint_id).where(Follower.channel == "sms", Follower.recipient == phone)
+    # Only the sender's own reports: a number that merely follows a public report adds nothing to it.
+    followed = select(Follower.complaint_id).where(Follower.channel == "sms", Follower.recipient == phone,
+                                                   Follower.kind == FollowerKind.REPORTER)
     return db.session.execute(
         select(Complaint).where(Complaint.code.in_(codes), Complaint.status.in_(Status.OPEN),
                                 or_(Complaint.reporter_phone == phone, Complaint.id.in_(followed)))

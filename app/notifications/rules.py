@@ -2,11 +2,13 @@
 
 Subscribed to every complaint event (app.complaints.events), whichever channel caused it. The rules:
 
-- Citizens: the followers of THAT complaint (its reporter's contacts), in their own language, with a
-  private link built by app.complaints.links.private_link for their own report. Never about their own
+- Citizens: the followers of THAT complaint (its reporter's contacts, ``kind`` "reporter"), in their own
+  language, with a private link built by app.complaints.links.private_link for their own report. Never about their own
   action (the receipt of a new report excepted: it carries the private link).
 - A merged duplicate's followers: told of the merge, later of the primary's status changes, each time
   with the link to their own report only (its page shows the primary's public progress).
+- People who followed a public report (``kind`` "follower"): public progress only (FOLLOWER_KINDS), with
+  the public page and an unfollow link; never a private link, a request for information or a message.
 - Staff: the liaisons of the agencies a complaint is disposed to, the complaint unit and the unit head,
   per :data:`STAFF_RULES`; never the staff user who acted. Each staff recipient gets an in-app entry and,
   depending on their preference for the event group, an email now, a line in the daily digest, or nothing.
@@ -29,7 +31,16 @@ from app.accounts.models import Role, User
 from app.agencies.models import Agency
 from app.complaints import links, workflow
 from app.complaints.events import EventContext, subscribe
-from app.complaints.models import Complaint, ComplaintEvent, Disposition, Follower, FollowUp, Status, Visibility
+from app.complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    Disposition,
+    Follower,
+    FollowerKind,
+    FollowUp,
+    Status,
+    Visibility,
+)
 from app.extensions import db
 from app.i18n import format_dt
 from app.notifications.models import Mode, NotificationPreference, StaffNotification
@@ -58,6 +69,11 @@ CITIZEN_TEMPLATES: dict[str, str] = {
 MERGED_PROGRESS_KINDS = frozenset({"verify", "dispose", "publish_followup", "citizen_reply", "close", "auto_close",
                                    "reopen", "refer", "archive"})
 MERGED_PROGRESS_TEMPLATE = "citizen_merged_progress"
+#: Events that people who follow a public report hear about: public status changes, published answers,
+#: closure. Never the reporter's private messages or requests for information (hold, public_reply).
+FOLLOWER_KINDS = frozenset({"verify", "dispose", "publish_followup", "close", "auto_close", "reopen", "refer",
+                            "archive", "merge"})
+FOLLOWER_TEMPLATE = "follower_update"
 
 
 @dataclass(frozen=True)
@@ -113,6 +129,7 @@ def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
 
 def on_complaint_event(c: Complaint, event: ComplaintEvent, ctx: EventContext) -> None:
     notify_citizens(c, event, ctx)
+    notify_public_followers(c, event)
     notify_merged_followers(c, event)
     notify_staff(c, event, ctx)
 
@@ -123,9 +140,9 @@ subscribe(on_complaint_event, order=50)
 # ---------------------------------------------------------------- citizens
 
 
-def _followers(complaint_id: int) -> list[Follower]:
+def _followers(complaint_id: int, kind: str = FollowerKind.REPORTER) -> list[Follower]:
     return list(db.session.execute(
-        select(Follower).filter_by(complaint_id=complaint_id).order_by(Follower.id)).scalars())
+        select(Follower).filter_by(complaint_id=complaint_id, kind=kind).order_by(Follower.id)).scalars())
 
 
 def _status_in(status: str, locale: str) -> str:
@@ -149,6 +166,23 @@ def _citizen_context(c: Complaint, event: ComplaintEvent, ctx: EventContext, loc
         primary = db.session.get(Complaint, c.merged_into_id)
         values["primary_code"] = primary.code if primary is not None else ""
     return values
+
+
+def notify_public_followers(c: Complaint, event: ComplaintEvent) -> int:
+    """People who followed the public report: its public progress only (status, a published answer), each
+    message with the public page and an unfollow link; never a private link or a message meant for the
+    reporter. Nothing once the report is no longer public (marked rahasia)."""
+    if (event.kind not in FOLLOWER_KINDS or event.visibility != Visibility.PUBLIC or c.confidential
+            or c.verified_at is None):
+        return 0
+    sent = 0
+    for f in _followers(c.id, FollowerKind.FOLLOWER):
+        context = {"code": c.code, "title": c.title, "status": _status_in(c.status, f.locale),
+                   "answer": excerpt(event.message) if event.kind == "publish_followup" else "",
+                   "link": links.public_link(c), "unfollow": links.unfollow_link(f)}
+        sent += queue_message(event_key=f"event:{event.id}", channel=f.channel, recipient=f.recipient,
+                              template_key=FOLLOWER_TEMPLATE, context=context, locale=f.locale) is not None
+    return sent
 
 
 def notify_citizens(c: Complaint, event: ComplaintEvent, ctx: EventContext) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from app import contact
 from app.accounts.models import Role, User
 from app.complaints import workflow
-from app.complaints.models import Attachment, Complaint, ComplaintEvent, Follower, Rating
+from app.complaints.models import Attachment, Complaint, ComplaintEvent, Follower, FollowerKind, Rating
 from app.complaints.service import CITIZEN, Actor, ValidationError, record_event
 from app.complaints.transparency import class_label
 from app.extensions import db
@@ -179,20 +179,30 @@ def _clean_identity(name: str | None, email: str | None, phone: str | None) -> d
     return {"reporter_name": name, "reporter_email": email, "reporter_phone": phone}
 
 
+def _promote_follower(c: Complaint, complaint_id: int, channel: str, recipient: str) -> bool:
+    """Whether ``recipient`` already follows ``complaint_id``; a contact that only followed the public report
+    becomes the reporter's own contact (kind "reporter": private link, all messages)."""
+    row = db.session.execute(select(Follower).filter_by(
+        complaint_id=complaint_id, channel=channel, recipient=recipient)).scalar_one_or_none()
+    if row is None:
+        return False
+    if row.kind != FollowerKind.REPORTER:
+        row.kind, row.origin_complaint_id, row.user_id = FollowerKind.REPORTER, c.id, None
+    return True
+
+
 def _move_contact(c: Complaint, channel: str, old: str | None, new: str | None) -> None:
     """Keep the reporter's notification contacts in step with the corrected identity."""
     if old == new:
         return
     rows = [f for f in _own_contacts(c) if f.channel == channel and f.recipient == old] if old else []
     for row in rows:
-        clash = new and db.session.execute(select(Follower.id).filter_by(
-            complaint_id=row.complaint_id, channel=channel, recipient=new)).first()
+        clash = new and _promote_follower(c, row.complaint_id, channel, new)
         if not new or clash:
             db.session.delete(row)
         else:
             row.recipient = new
-    if new and not rows and not db.session.execute(select(Follower.id).filter_by(
-            complaint_id=c.id, channel=channel, recipient=new)).first():
+    if new and not rows and not _promote_follower(c, c.id, channel, new):
         locale = next((f.locale for f in _own_contacts(c)), None) or current_tenant().locale
         db.session.add(Follower(complaint_id=c.id, channel=channel, recipient=new, locale=locale,
                                 origin_complaint_id=c.id))
