@@ -36,6 +36,14 @@ def csp_for(tile_url: str | None) -> str:
 PERMISSIONS_POLICY = "camera=(), microphone=(), payment=(), usb=(), interest-cohort=()"
 
 
+def private_response(response):
+    """A page or file that carries a secret (a private link's token, personal data): kept out of caches and
+    out of the Referer header of any link followed from it."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def security_headers(response):
     """Strict headers on every response (pages, files, errors)."""
     headers = response.headers

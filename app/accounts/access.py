@@ -43,3 +43,10 @@ def central_admin_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def signed_in_citizen():
+    """The signed-in citizen account, or None (signed out, or staff)."""
+    if current_user.is_authenticated and getattr(current_user, "role", None) == Role.CITIZEN:
+        return current_user
+    return None

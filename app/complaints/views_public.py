@@ -38,6 +38,7 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
+from app.accounts.access import signed_in_citizen
 from app.accounts.models import Role
 from app.complaints import access, links, nearby, service, workflow
 from app.complaints import forms as f
@@ -62,6 +63,7 @@ from app.myreports import following
 from app.onboarding.access import portal_closed
 from app.tenancy.models import utcnow
 from app.unit_of_work import attach_errors, unit_of_work
+from app.web_security import private_response
 
 bp = Blueprint("complaints_public", __name__)
 
@@ -169,19 +171,8 @@ def example_tracking_code(tenant) -> str:
     return f"{tenant.code_prefix}-{year % 100:02d}-00001"
 
 
-def _private(response: Response) -> Response:
-    """Pages that carry the secret token: keep them out of caches and referrers."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
 
 # ---------------------------------------------------------------- submit
-
-def _citizen():
-    if current_user.is_authenticated and getattr(current_user, "role", None) == "citizen":
-        return current_user
-    return None
 
 
 def _setup_submit_form(form: f.SubmitForm) -> None:
@@ -221,7 +212,7 @@ def _prepare_files(files: list) -> tuple[list, list[str]]:
 
 
 def _submit_data(form: f.SubmitForm, uploads: list) -> service.SubmitData:
-    citizen = _citizen()
+    citizen = signed_in_citizen()
     key = form.submission_key.data or ""
     return service.SubmitData(
         title=form.title.data or "",
@@ -249,7 +240,7 @@ def _add_errors(form: FlaskForm, errors: dict) -> None:
 
 
 def _render_submit(form: f.SubmitForm, status: int = 200, files_dropped: bool = False, limited: str | None = None):
-    html = render_template("complaints/public/submit.html", form=form, citizen=_citizen(),
+    html = render_template("complaints/public/submit.html", form=form, citizen=signed_in_citizen(),
                            has_errors=any(fld.errors for fld in form),
                            standard=reports.service_standard(g.tenant), files_dropped=files_dropped,
                            limited=limited, area=area_of(g.tenant))
@@ -269,7 +260,7 @@ def submit():
     _setup_submit_form(form)
     if request.method == "GET":
         form.submission_key.data = uuid.uuid4().hex
-        citizen = _citizen()
+        citizen = signed_in_citizen()
         if citizen is not None:
             form.reporter_name.data = citizen.name
             form.reporter_email.data = citizen.email
@@ -355,7 +346,7 @@ def received(code: str):
         qr=links.qr_svg(link, _("QR code that opens your report")),
         confirmations=reports.confirmations(c), standard=reports.service_standard(g.tenant),
     )
-    return _private(make_response(html))
+    return private_response(make_response(html))
 
 
 @bp.route("/ketentuan")
@@ -456,10 +447,10 @@ def _render_track(c: Complaint, token: str | None, failed: dict | None = None, s
         rating=reports.current_rating(c) if private else None,
         category=c.category.label(_locale()) if c.category is not None else None,
         status_label=workflow.status_label, event_label=workflow.event_label,
-        data_owner=_citizen() is not None and c.reporter_user_id == _citizen().id,
+        data_owner=signed_in_citizen() is not None and c.reporter_user_id == signed_in_citizen().id,
     )
     response = make_response(html, status)
-    return _private(response) if private else response
+    return private_response(response) if private else response
 
 
 @bp.route("/lacak/<code>")
@@ -613,7 +604,7 @@ def follow(code: str):
     form = f.ContactForm()
     if request.method == "GET" or not form.validate_on_submit():
         return _render_follow(c, form, 200 if request.method == "GET" else 400)
-    citizen = _citizen()
+    citizen = signed_in_citizen()
     with unit_of_work(form, fallback="contact") as work:
         following.request_follow(c, form.contact.data, _locale(), user_id=citizen.id if citizen else None)
     if work.failed:
@@ -622,8 +613,9 @@ def follow(code: str):
 
 
 def _link_broken(heading, text, status: int = 404):
-    html = render_template("complaints/public/link_message.html", heading=heading, text=text)
-    return _private(make_response(html, status))
+    html = render_template("message.html", heading=heading, text=text, back_url=url_for(".track_lookup"),
+                           back_label=_("Track a report"))
+    return private_response(make_response(html, status))
 
 
 @bp.route("/lacak/<code>/ikuti/<token>", methods=["GET", "POST"])
@@ -637,10 +629,10 @@ def follow_confirm(code: str, token: str):
             return _link_broken(_l("This link does not work"),
                                 _l("The link has expired or was already used. Ask again on the report's page."))
         html = render_template("complaints/public/follow_confirm.html", c=c, form=form, token=token)
-        return _private(make_response(html))
+        return private_response(make_response(html))
     if not form.validate_on_submit():
         abort(400)
-    citizen = _citizen()
+    citizen = signed_in_citizen()
     with unit_of_work(catch=False) as work:
         done = following.confirm_follow(c, token, user_id=citizen.id if citizen else None)
         if not done:
@@ -665,7 +657,7 @@ def unfollow(token: str):
                                 _l("This link was already used, or it is not a link of %(tenant)s.",
                                    tenant=g.tenant.name))
         html = render_template("complaints/public/unfollow.html", c=c, form=form, token=token)
-        return _private(make_response(html))
+        return private_response(make_response(html))
     if not form.validate_on_submit():
         abort(400)
     with unit_of_work(catch=False):

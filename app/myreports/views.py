@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_login import current_user
 
+from app.accounts.access import signed_in_citizen
 from app.complaints import forms as f
 from app.complaints import transparency as reports
 from app.complaints import workflow
@@ -20,6 +20,7 @@ from app.complaints.views_public import DEADLINE_LABELS, submit_key
 from app.extensions import limiter
 from app.myreports import following
 from app.unit_of_work import unit_of_work
+from app.web_security import private_response
 
 bp = Blueprint("myreports", __name__, template_folder="templates")
 
@@ -28,34 +29,24 @@ def _link_limit() -> str:
     return current_app.config.get("MY_REPORTS_LINK_RATE_LIMIT", "5 per minute;20 per hour")
 
 
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def _citizen():
-    if current_user.is_authenticated and getattr(current_user, "role", None) == "citizen":
-        return current_user
-    return None
 
 
 def _render_list(entries, status: int = 200, **extra):
     html = render_template("myreports/list.html", entries=entries, status_label=workflow.status_label,
                            badge=lambda c: reports.deadline_badge(c, g.tenant), deadline_labels=DEADLINE_LABELS,
                            **extra)
-    return _private(make_response(html, status))
+    return private_response(make_response(html, status))
 
 
 def _render_request(form, status: int = 200):
     html = render_template("myreports/request.html", form=form, sent="terkirim" in request.args)
-    return _private(make_response(html, status))
+    return private_response(make_response(html, status))
 
 
 @bp.route("/laporan-saya")
 def index():
     """A signed-in citizen's reports; the one-time link form for everybody else."""
-    citizen = _citizen()
+    citizen = signed_in_citizen()
     if citizen is None:
         return _render_request(f.ContactForm(formdata=None))
     return _render_list(following.reports_of_account(citizen), account=True, form=f.ContactForm(formdata=None),
@@ -84,7 +75,7 @@ def open_link(token: str):
     if request.method == "GET":
         valid = following.list_link_valid(token)
         html = render_template("myreports/open.html", form=form, token=token, valid=valid)
-        return _private(make_response(html, 200 if valid else 404))
+        return private_response(make_response(html, 200 if valid else 404))
     if not form.validate_on_submit():
         abort(400)
     with unit_of_work(catch=False) as work:
@@ -93,5 +84,5 @@ def open_link(token: str):
             work.discard()
     if entries is None:
         html = render_template("myreports/open.html", form=form, token=token, valid=False)
-        return _private(make_response(html, 404))
+        return private_response(make_response(html, 404))
     return _render_list(entries, account=False)

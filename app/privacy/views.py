@@ -38,6 +38,7 @@ from app.extensions import limiter
 from app.privacy import forms as f
 from app.privacy import service as pdp
 from app.unit_of_work import unit_of_work
+from app.web_security import private_response
 
 public_bp = Blueprint("privacy_public", __name__, template_folder="templates")
 staff_bp = Blueprint("privacy_staff", __name__, url_prefix="/staff")
@@ -52,11 +53,6 @@ SESSION_KEY = "pdp_grant"
 def _action_limit() -> str:
     return current_app.config.get("CITIZEN_ACTION_RATE_LIMIT", "10 per minute;60 per hour")
 
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 def _owner(c: Complaint) -> bool:
@@ -86,7 +82,9 @@ def _may_see(c: Complaint) -> bool:
 
 
 def _message_page(heading, text, c: Complaint, status: int):
-    return render_template("privacy/message.html", heading=heading, text=text, c=c), status
+    return render_template("message.html", heading=heading, text=text,
+                           back_url=url_for("tenant.complaints_public.track", code=c.code),
+                           back_label=_("Back to report %(code)s", code=c.code)), status
 
 
 # ---------------------------------------------------------------- the reporter
@@ -127,7 +125,7 @@ def open_link(code: str):
         page = _message_page(_l("This link does not work"),
                              _l("The link has expired or was already used. Open your private tracking link and ask "
                                 "for a new one."), c, 404)
-        return _no_store(Response(*page))
+        return private_response(Response(*page))
     _grant(c)
     return redirect(url_for(".my_data", code=c.code), 303)  # the secret leaves the address bar
 
@@ -137,12 +135,12 @@ def my_data(code: str):
     """The personal data held about the reporter and its processing trail."""
     c = access.access_complaint_by_code(code)
     if not _may_see(c):
-        return _no_store(Response(*_message_page(
+        return private_response(Response(*_message_page(
             _l("Your personal data"), _l("To see your data, open your private tracking link and ask for a one-time "
                                          "link; it is sent to the email address or phone number you gave."), c, 403)))
     doc = pdp.personal_data(c)
     html = render_template("privacy/my_data.html", c=c, doc=doc, parse=datetime.fromisoformat)
-    return _no_store(Response(html))
+    return private_response(Response(html))
 
 
 @public_bp.route("/lacak/<code>/data-saya.json")
@@ -158,7 +156,7 @@ def _json_download(c: Complaint, doc: dict) -> Response:
     resp = Response(json.dumps(doc, ensure_ascii=False, indent=2), mimetype="application/json")
     resp.headers.set("Content-Disposition", "attachment", filename=f"data-pribadi-{c.code}.json")
     resp.headers["X-Content-Type-Options"] = "nosniff"
-    return _no_store(resp)
+    return private_response(resp)
 
 
 # ---------------------------------------------------------------- the complaint unit
