@@ -53,7 +53,7 @@ def test_close_is_refused_while_the_objection_is_unanswered_and_no_reason_is_giv
         assert service.pending_objection(c).message == REPLY
         with pytest.raises(service.ValidationError) as err:
             service.close(c, service.Actor.of(officer), "Selesai.")
-        assert "reason" in err.value.errors and "objected" in str(err.value.errors["reason"])
+        assert "reason" in err.value.errors and "keberatan" in str(err.value.errors["reason"])  # translated (id)
         db.session.rollback()
     assert fresh(db, bjm, c_id).status == Status.DISPOSED
 
@@ -111,7 +111,7 @@ def test_available_actions_and_the_staff_page_ask_for_the_reason(app, db, bjm, p
     assert 'name="close-reason"' in page.text
     version = hidden_version(page.text, "close")
     resp = post_action(browser, bjm, c_id, "close", "close", version, message="Selesai.")
-    assert resp.status_code == 400 and "objected" in resp.text
+    assert resp.status_code == 400 and "Pelapor menyatakan keberatan atas jawaban" in resp.text
     assert fresh(db, bjm, c_id).status == Status.DISPOSED
     resp = post_action(browser, bjm, c_id, "close", "close", version, message="Selesai.",
                        reason="Pelapor tidak bisa dihubungi; lokasi sudah diperbaiki.")
