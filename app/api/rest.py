@@ -356,7 +356,7 @@ def _dispose(c, v, errors_, actor, version):
 
 
 def _close(c, v, errors_, actor, version):
-    return lambda: service.close(c, actor, v.get("message"), expected_version=version)
+    return lambda: service.close(c, actor, v.get("message"), expected_version=version, reason=v.get("reason"))
 
 
 def _reopen(c, v, errors_, actor, version):

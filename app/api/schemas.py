@@ -362,6 +362,9 @@ class AvailableActionSchema(Out):
 
     action = fields.String(required=True)
     followup_id = fields.Integer(required=True, allow_none=True)
+    requires = fields.List(fields.String(), metadata={
+        "description": "Present when this transition needs fields now beyond its usual ones: `close` needs "
+                       "`reason` while the reporter's objection to the answer is unanswered."})
 
 
 class ComplaintDetailSchema(ComplaintSummarySchema):
@@ -486,7 +489,11 @@ ACTION_INPUTS: dict[str, type[Schema]] = {
         "dispose", "Send a verified report to one or more agencies (codes from GET /agencies).",
         agencies=TextList(required=True, max_len=40, metadata={"minItems": 1}),
         instruction=_message(**_doc("An internal note for the agencies; never returned."))),
-    "close": _action_schema("close", "Close an answered or disposed report.", message=_message()),
+    "close": _action_schema(
+        "close", "Close an answered or disposed report. While the reporter's objection (a reply after the "
+        "answer) is unanswered, a `reason` (staff only) is required: otherwise 422.",
+        message=_message(), reason=_message(**_doc("Why the report is closed without answering the reporter's "
+                                                    "objection; internal, never returned."))),
     "reopen": _action_schema("reopen", "Reopen a closed report.", message=_message(required=True)),
     "note": _action_schema("note", "An internal note (staff only; never returned by this API).",
                            message=_message(required=True)),

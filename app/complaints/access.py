@@ -103,6 +103,13 @@ def timeline(c: Complaint, for_staff: bool) -> list[ComplaintEvent]:
     return list(db.session.execute(stmt).scalars())
 
 
+def events_since(c: Complaint, version: int) -> list[ComplaintEvent]:
+    """The events that changed ``c`` after its ``version`` (what a staff form based on that version missed)."""
+    stmt = (select(ComplaintEvent).filter_by(complaint_id=c.id).where(ComplaintEvent.version > version)
+            .order_by(ComplaintEvent.at, ComplaintEvent.id))
+    return list(db.session.execute(stmt).scalars())
+
+
 def attachments(c: Complaint, user=None, public_only: bool = False) -> list[Attachment]:
     stmt = select(Attachment).filter_by(complaint_id=c.id).order_by(Attachment.id)
     outside_unit = public_only or (user is not None and not is_unit(user))

@@ -4,7 +4,8 @@ reporter's page.
 The workflow table (:mod:`app.complaints.workflow`) says which actions a role may take from a status; this
 module adds what the table cannot know: whether there is an agency left to send the report to, a follow-up to
 publish or return, a restriction of processing (UU PDP) that stops sharing, a rating already given, a reopen
-window that has passed. The service functions enforce the same rules when the action is taken.
+window that has passed, a reason that closing needs while the reporter's objection is unanswered
+(``Available.requires``). The service functions enforce the same rules when the action is taken.
 
 Actions on one follow-up (publish, return) come once per follow-up, with its id. Personal-data actions
 (restrict, correct, export) are the privacy package's (:mod:`app.privacy`), and side effects that nobody
@@ -45,9 +46,15 @@ class Available:
 
     action: str
     followup_id: int | None = None
+    #: Input fields the action requires now beyond its usual ones (``close`` needs a ``reason`` while the
+    #: reporter's objection is unanswered: :func:`service.pending_objection`).
+    requires: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        return {"action": self.action, "followup_id": self.followup_id}
+        out = {"action": self.action, "followup_id": self.followup_id}
+        if self.requires:
+            out["requires"] = list(self.requires)
+        return out
 
 
 def available_actions(c: Complaint, actor, *, only: Iterable[str] | None = None) -> list[Available]:
@@ -74,7 +81,7 @@ def available_actions(c: Complaint, actor, *, only: Iterable[str] | None = None)
 
 def _staff(c: Complaint, user, allowed: list[str]) -> list[Available]:
     unavailable = _not_now(c, user, set(allowed))
-    out = [Available(a) for a in allowed if a in STAFF_ACTIONS and a not in unavailable]
+    out = [Available(a, requires=_requires(c, a)) for a in allowed if a in STAFF_ACTIONS and a not in unavailable]
     review = [a for a in FOLLOWUP_REVIEW if a in allowed]
     if review:
         for fu in db.session.execute(inbox.followups_query(c, user)).scalars():
@@ -97,6 +104,13 @@ def _not_now(c: Complaint, user, allowed: set[str]) -> set[str]:
     if allowed & DRAFTING and not followup_agency_ids(c, user):
         out |= DRAFTING
     return out
+
+
+def _requires(c: Complaint, action: str) -> tuple[str, ...]:
+    """Extra input ``action`` needs now: closing over the reporter's unanswered objection needs a reason."""
+    if action == "close" and service.pending_objection(c) is not None:
+        return ("reason",)
+    return ()
 
 
 def _citizen(c: Complaint, allowed: list[str]) -> list[Available]:

@@ -227,6 +227,12 @@ class PublishFollowUpForm(VersionedForm):
 
 class CloseForm(VersionedForm):
     message = TextAreaField(_l("Closing message (optional)"), validators=[Optional(), Length(max=4000)])
+    #: Shown (and required by the service) only while the reporter's objection is unanswered.
+    reason = TextAreaField(_l("Why close without answering the reporter's objection? (staff only)"),
+                           validators=[Optional(), Length(max=4000)],
+                           description=_l("The reporter replied to the answer and no new answer has been "
+                                          "published since. Publish one, or record the reason here: it is kept "
+                                          "in the report's history for staff."))
 
 
 class ReopenForm(VersionedForm):

@@ -238,6 +238,9 @@ class ComplaintEvent(TenantScoped, db.Model):
     message: Mapped[str | None] = mapped_column(sa.Text)
     before: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     after: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: The report's version right after this event (``Complaint.version``): a staff form carries the version it
+    #: was based on, so a conflict lists the events since (None for events older than this column).
+    version: Mapped[int | None] = mapped_column(sa.Integer)
 
     __table_args__ = scoped_table_args(
         tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),

@@ -126,10 +126,11 @@ def record_event(c: Complaint, actor: Actor, kind: str, message: str | None = No
                  agency_ids: tuple[int, ...] = (), deadline_changed: bool = False) -> ComplaintEvent:
     """Append one event and emit it to the subscribers (who is told what is decided there, not here)."""
     t = workflow.TRANSITIONS.get(kind)
+    db.session.flush()  # the report's changes first: the event records the version they give it
     event = ComplaintEvent(
         complaint_id=c.id, kind=kind, visibility=visibility or (t.visibility if t else Visibility.INTERNAL),
         actor_type=actor.type, actor_id=getattr(actor.user, "id", None) if actor.type == "staff" else None,
-        actor_label=actor.label, message=message, before=before or {}, after=after or {},
+        actor_label=actor.label, message=message, before=before or {}, after=after or {}, version=c.version,
     )
     db.session.add(event)
     db.session.flush()
@@ -641,9 +642,40 @@ def _followup_of(c: Complaint, followup_id: int) -> FollowUp:
     return fu
 
 
-def close(c: Complaint, actor: Actor, message: str | None = None, expected_version: int | None = None):
-    """Close the complaint."""
+#: Events that answer the reporter in public: after one of these, an earlier objection is answered.
+PUBLIC_ANSWERS = ("publish_followup", "public_reply")
+#: The reporter's events that object to the answer: a reply to it, or reopening the closed report.
+OBJECTIONS = ("citizen_reply", "reopen")
+
+
+def pending_objection(c: Complaint) -> ComplaintEvent | None:
+    """The reporter's objection (a reply to the published answer, or their reopening) that no public answer
+    (a published follow-up or a message to the reporter) has followed yet; None when there is none."""
+    last = db.session.execute(
+        select(ComplaintEvent)
+        .where(ComplaintEvent.complaint_id == c.id, ComplaintEvent.kind.in_(PUBLIC_ANSWERS + OBJECTIONS))
+        .order_by(ComplaintEvent.at.desc(), ComplaintEvent.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if last is not None and last.kind in OBJECTIONS and last.actor_type == "citizen":
+        return last
+    return None
+
+
+def close(c: Complaint, actor: Actor, message: str | None = None, expected_version: int | None = None,
+          reason: str | None = None):
+    """Close the complaint.
+
+    While the reporter's objection is pending (:func:`pending_objection`) staff may close only with a
+    ``reason``: it is recorded as an internal event before the close (staff see it in the history).
+    """
     t = _transition(c, actor, "close", expected_version)
+    reason = (reason or "").strip()
+    if pending_objection(c) is not None:
+        if not reason:
+            raise ValidationError({"reason": _l(
+                "The reporter objected to the answer and has not been answered since. Publish a new answer "
+                "or say why the report is closed anyway.")})
+        record_event(c, actor, "close_objection", message=reason)
     before = workflow.apply(c, t)
     c.closed_at = utcnow()
     _start_stage(c, None)
@@ -689,6 +721,8 @@ def auto_close(c: Complaint, now: datetime | None = None) -> ComplaintEvent | No
     now = now or utcnow()
     if c.status != Status.ANSWERED or c.due_at is None or now <= c.due_at:
         return None
+    if pending_objection(c) is not None:
+        return None  # the reporter's objection waits for an answer: never closed automatically
     before = workflow.apply(c, workflow.check("auto_close", c.status, SYSTEM.role))
     c.closed_at = now
     _start_stage(c, None)

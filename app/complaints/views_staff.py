@@ -189,6 +189,12 @@ def _forms_for(c: Complaint, failed: dict | None = None) -> tuple[dict, dict]:
         names.add("edit")  # the failed edit stays on the page with its errors
     forms = {key: failed.get(key) or _build_form(key, c, display=True)
              for key in FORMS if names & set(FORM_ACTIONS.get(key, (key,)))}
+    if "close" in forms:
+        close_requires = next((a.requires for a in available if a.action == "close"), ())
+        if "reason" in close_requires:
+            forms["close"].reason.flags.required = True
+        else:
+            del forms["close"]["reason"]  # asked for only while the reporter's objection is unanswered
     per_followup: dict[int, list[str]] = {}
     for a in available:
         if a.followup_id is not None:
@@ -217,6 +223,17 @@ def _change_value(key: str, value, categories: dict) -> str:
     return str(value)
 
 
+def _field_changes(events, categories: dict) -> dict:
+    """{event id: [(field label, before, after)]} for the events that edit the report's details."""
+    changes = {}
+    for ev in events:
+        if ev.kind in ("verify", "edit"):
+            keys = [k for k in (ev.after or {}) if (ev.before or {}).get(k) != ev.after.get(k)]
+            changes[ev.id] = [(str(FIELD_LABELS.get(k, k)), _change_value(k, (ev.before or {}).get(k), categories),
+                               _change_value(k, ev.after.get(k), categories)) for k in keys]
+    return changes
+
+
 def render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
     user = _user()
     loc = _locale()
@@ -226,12 +243,7 @@ def render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
     for att in atts:
         by_event.setdefault(att.event_id, []).append(att)
     events = access.timeline(c, for_staff=True)
-    changes = {}
-    for ev in events:
-        if ev.kind in ("verify", "edit"):
-            keys = [k for k in (ev.after or {}) if (ev.before or {}).get(k) != ev.after.get(k)]
-            changes[ev.id] = [(str(FIELD_LABELS.get(k, k)), _change_value(k, (ev.before or {}).get(k), categories),
-                               _change_value(k, ev.after.get(k), categories)) for k in keys]
+    changes = _field_changes(events, categories)
     forms, review = _forms_for(c, failed)
     merged_into = None
     if c.merged_into_id:
@@ -252,9 +264,41 @@ def render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
     ), status
 
 
-def conflict_page(complaint_id: int, message) -> tuple[str, int]:
-    """The 409 page: the action is not possible now (or the report changed meanwhile), with a reload link."""
-    return render_template("complaints/staff/conflict.html", message=str(message),
+#: Form fields whose typed text the conflict page gives back.
+TYPED_FIELDS = ("StringField", "TextAreaField")
+
+
+def conflict_page(complaint_id: int, message, form: FlaskForm | None = None) -> tuple[str, int]:
+    """The 409 page: the action is not possible now (or the report changed meanwhile), with a reload link.
+
+    With the posted ``form``: who changed the report since the version the form was based on, what and when
+    (the event log; the officer's own other tab or window named as such), and the text they had typed, to
+    copy. Only labels and field changes of the events are shown, never their messages: nothing of the
+    reporter reaches a liaison here."""
+    user = _user()
+    try:
+        c = access.access_complaint(complaint_id, user)  # as committed now (the failed work was rolled back)
+    except NotFound:
+        c = None  # no longer this user's to see (e.g. the disposition was withdrawn): the typed text stays
+    seen = _version(form) if form is not None and hasattr(form, "version") else None
+    since = access.events_since(c, seen) if c is not None and seen is not None and 0 < seen < c.version else []
+    categories = {cat.id: cat.label(_locale()) for cat in _categories()} if since else {}
+    field_changes = _field_changes(since, categories)
+    changes = []
+    for ev in since:
+        mine = ev.actor_type == "staff" and ev.actor_id is not None and ev.actor_id == user.id
+        who = (_("You, in another tab or window") if mine else ev.actor_label
+               or (_("The reporter") if ev.actor_type == "citizen" else _("The system")))
+        changes.append({"at": ev.at, "who": who, "mine": mine, "what": workflow.event_label(ev.kind),
+                        "fields": field_changes.get(ev.id, [])})
+    if changes and all(ch["mine"] for ch in changes):  # not "someone else": the officer's own other tab
+        message = _("You changed this report yourself meanwhile, in another tab or window. Reload it and try "
+                    "again.")
+    typed = []
+    if form is not None:
+        typed = [(fld.label.text, fld.data) for fld in form
+                 if fld.type in TYPED_FIELDS and isinstance(fld.data, str) and fld.data.strip()]
+    return render_template("complaints/staff/conflict.html", message=str(message), changes=changes, typed=typed,
                            reload_url=_detail_url(complaint_id)), 409
 
 
@@ -279,7 +323,7 @@ def perform(complaint_id: int, key: str, call: Callable[[Complaint, FlaskForm], 
         c = access.access_complaint(complaint_id, _user())
         return render_detail(c, failed={prefix: form}, status=400)
     if work.conflict:
-        return conflict_page(complaint_id, work.failure.message)
+        return conflict_page(complaint_id, work.failure.message, form)
     flash(str(success), "info")
     return redirect(_detail_url(complaint_id))
 
@@ -484,7 +528,8 @@ def publish_followup(complaint_id: int, followup_id: int):
 def close(complaint_id: int):
     """Close the report."""
     return perform(complaint_id, "close", lambda c, form: service.close(
-        c, _actor(), form.message.data, expected_version=_version(form)), _l("The report is closed."))
+        c, _actor(), form.message.data, expected_version=_version(form), reason=form.reason.data),
+        _l("The report is closed."))
 
 
 @bp.post("/complaints/<int:complaint_id>/reopen")

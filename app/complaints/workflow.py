@@ -95,6 +95,9 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
                _l("Reporter rated the handling")),
     Transition("close", (Status.ANSWERED, Status.DISPOSED), Status.CLOSED, OFFICER_ROLES, Visibility.PUBLIC,
                _l("Closed")),
+    # Recorded just before a close while the reporter's objection is unanswered: the reason, staff only.
+    Transition("close_objection", (), None, OFFICER_ROLES, Visibility.INTERNAL,
+               _l("Closed despite the reporter's unanswered objection")),
     Transition("auto_close", (Status.ANSWERED,), Status.CLOSED, SYSTEM, Visibility.PUBLIC,
                _l("Closed automatically: no reply within the time limit")),
     Transition("reopen", (Status.CLOSED,), Status.DISPOSED, CITIZEN + OFFICER_ROLES, Visibility.PUBLIC,

@@ -92,7 +92,7 @@ def test_every_status_change_of_the_service_goes_through_apply_with_the_tables_t
                                              submit=True)
             service.publish_followup(c, unit, fu.id)
             service.citizen_reply(c, "Belum, lubangnya masih ada di sana.")
-            service.close(c, unit)
+            service.close(c, unit, reason="Dicek ke lokasi: lubang sudah ditambal.")  # the objection is unanswered
             service.reopen(c, unit, "Warga melapor lubangnya muncul lagi.")
             fu2 = service.save_followup_draft(c, service.Actor.of(liaison), "Sudah ditambal ulang.", submit=True)
             service.publish_followup(c, unit, fu2.id)
