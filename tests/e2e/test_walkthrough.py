@@ -259,6 +259,9 @@ def test_complaint_walkthrough(slug, live_server, actors, catalog, clean_screens
     expect(opage.locator(".status")).to_have_text(t("In progress at the agency"))
     panel = action(opage, t("Close"))
     panel.get_by_label(t("Closing message (optional)")).fill("Jalan sudah diperbaiki. Laporan ditutup.")
+    # The citizen replied after the answer and nothing was published since: closing needs a recorded reason.
+    panel.get_by_label(t("Why close without answering the reporter's objection? (staff only)")).fill(
+        "Balasan warga berupa ucapan terima kasih; tidak ada keberatan atas jawaban.")
     panel.get_by_role("button", name=t("Close"), exact=True).click()
     flash(opage, t("The report is closed."))
     expect(opage.locator(".status")).to_have_text(t("Closed"))
