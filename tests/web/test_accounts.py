@@ -349,3 +349,35 @@ def test_central_admin_cannot_use_a_regions_staff_pages(app, db, bjm, client):
     resp = client.get("/banjarmasin/staff/")
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/banjarmasin/login")
     assert client.get("/central/").status_code == 200  # ... and the platform session is still there.
+
+
+# ------------------------------------------------------------------ input purpose (WCAG 2.2 SC 1.3.5)
+
+def _inputs(html: str) -> dict[str, str]:
+    """name → the whole <input> tag, for each named input of a page."""
+    return {m.group(1): m.group(0) for m in re.finditer(r'<input[^>]*\bname="([a-z_]+)"[^>]*>', html)}
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/banjarmasin/login", {"email": "username", "password": "current-password"}),
+    ("/banjarmasin/password/forgot", {"email": "email"}),
+    ("/banjarmasin/register", {"name": "name", "email": "email", "phone": "tel", "password": "new-password",
+                               "confirm": "new-password"}),
+])
+def test_account_forms_name_each_inputs_purpose_for_password_managers(client, bjm, path, expected):
+    """The hints live on the form fields (render_kw), so every page that renders a field carries them."""
+    inputs = _inputs(client.get(path).get_data(as_text=True))
+    for name, purpose in expected.items():
+        assert f'autocomplete="{purpose}"' in inputs[name], inputs[name]
+
+
+def test_central_sign_in_shows_email_and_password_only(app, db, client):
+    inputs = _inputs(client.get("/central/login").get_data(as_text=True))
+    assert set(inputs) - {"csrf_token"} == {"email", "password"}  # no "remember me" for the central console
+    assert 'autocomplete="current-password"' in inputs["password"]
+
+
+def test_change_password_form_tells_current_from_new(bjm, bjm_officer, login_as):
+    inputs = _inputs(login_as(bjm, bjm_officer).get("/banjarmasin/account/password").get_data(as_text=True))
+    assert 'autocomplete="current-password"' in inputs["current"]
+    assert 'autocomplete="new-password"' in inputs["password"] and 'autocomplete="new-password"' in inputs["confirm"]
