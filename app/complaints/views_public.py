@@ -540,36 +540,39 @@ def _visible_attachment(code: str, att_id: int) -> tuple[Attachment, str | None]
     return att, token
 
 
+def _attachment_file(code: str, att_id: int, read: Callable, respond: Callable) -> Response:
+    """One stored file of an attachment (the original or its thumbnail), to exactly the people who may open it:
+    the reporter with the private link (never cached), anyone for a public report's public file."""
+    att, token = _visible_attachment(code, att_id)
+    try:
+        data = read(att)
+    except FileNotFoundError:
+        abort(404)
+    response = respond(att, data, "private, no-store" if token else "public, max-age=300")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+#: File name endings of the stored content types; the original file name stays with the staff (it can name
+#: the reporter).
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
+
+
 @bp.route("/lacak/<code>/lampiran/<int:att_id>")
 @limiter.limit(_lookup_limit)
 def attachment(code: str, att_id: int):
     """An attachment: the reporter's own with the private link; public reports' public files otherwise."""
-    att, token = _visible_attachment(code, att_id)
-    try:
-        data = read_attachment(att)
-    except FileNotFoundError:
-        abort(404)
-    ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}.get(
-        att.content_type, "bin")
-    # The original file name stays with the staff: it can name the reporter.
-    response = attachment_response(att, data, f"lampiran-{att.id}.{ext}",
-                                   "private, no-store" if token else "public, max-age=300")
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return _attachment_file(code, att_id, read_attachment, lambda att, data, cache: attachment_response(
+        att, data, f"lampiran-{att.id}.{_EXTENSIONS.get(att.content_type, 'bin')}", cache))
 
 
 @bp.route("/lacak/<code>/lampiran/<int:att_id>/kecil")
 @limiter.limit(_thumbnail_limit)
 def attachment_thumbnail(code: str, att_id: int):
     """A photo's thumbnail, to exactly the people who may open the photo itself."""
-    att, token = _visible_attachment(code, att_id)
-    try:
-        data = read_thumbnail(att)
-    except FileNotFoundError:
-        abort(404)
-    response = thumbnail_response(att, data, "private, no-store" if token else "public, max-age=300")
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return _attachment_file(code, att_id, read_thumbnail, thumbnail_response)
+
+
 # ---------------------------------------------------------------- follow a public report
 
 
