@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app import i18n
+from app.accounts.models import configure_password_hashing
 from app.config import load_config
 from app.extensions import compress, csrf, db, limiter, login_manager, migrate
 from app.inputs import CleanRequest
@@ -27,6 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.request_class = CleanRequest  # no NUL or control characters in form fields and query strings
     app.config.update(load_config(overrides))
+    configure_password_hashing(app.config["PASSWORD_HASH_PARAMS"])
 
     from app import models  # noqa: F401  (registers every model with the metadata)
 

@@ -34,6 +34,11 @@ OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
 
+#: argon2id parameters for the test suite only (still argon2id; production uses the library's recommended ones
+#: and refuses these: :func:`validate`).
+TEST_PASSWORD_HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
 class ConfigError(RuntimeError):
     """Raised when the configuration cannot be used; the message says what to fix."""
 
@@ -208,6 +213,7 @@ def load_config(overrides: dict | None = None) -> dict:
     if not cfg.get("MAP_TILE_ATTRIBUTION") and "openstreetmap.org" in (cfg.get("MAP_TILE_URL") or ""):
         cfg["MAP_TILE_ATTRIBUTION"] = OSM_ATTRIBUTION
     cfg["TESTING"] = cfg.get("TESTING", False) or cfg["APP_ENV"] == "testing"
+    cfg.setdefault("PASSWORD_HASH_PARAMS", TEST_PASSWORD_HASH_PARAMS if cfg["TESTING"] else None)
     _secrets_keys(cfg)
     validate(cfg)
     return cfg
@@ -247,6 +253,9 @@ def validate(cfg: dict) -> None:
         raise ConfigError("MAX_IMAGE_PIXELS_PER_REQUEST must be at least MAX_IMAGE_PIXELS (else no photo of the "
                           "largest size could be sent)")
     if cfg["APP_ENV"] == "production":
+        if cfg.get("PASSWORD_HASH_PARAMS"):
+            raise ConfigError("PASSWORD_HASH_PARAMS is for the test suite only; production hashes passwords with "
+                              "argon2id's recommended parameters")
         key = cfg.get("SECRET_KEY") or ""
         if key == DEFAULT_SECRET_KEY or len(key) < 32:
             raise ConfigError(

@@ -19,8 +19,40 @@ from app.tenancy.scope import TenantScoped, scoped_table_args, tenant_fk
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
+def configure_password_hashing(params: dict | None) -> None:
+    """argon2id with ``params`` (time_cost, memory_cost, parallelism), or the library's recommended ones.
+
+    Only the test configuration sets light ones (config.TEST_PASSWORD_HASH_PARAMS): each hash is ~0.1 s and
+    ~64 MiB by design, and the suite signs in thousands of times. A hash records its parameters, so any
+    stored hash still verifies after a change."""
+    global _hasher, _dummy_hash
+    _hasher = PasswordHasher(**params) if params else PasswordHasher()
+    _dummy_hash = None
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_dummy_hash: str | None = None
+
+
+def burn_verify_time(password: str) -> None:
+    """Verify against a dummy hash made with the current parameters, so an unknown email takes as long as a
+    wrong password."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password")
+    verify_password(_dummy_hash, password)
 
 
 def _new_nonce() -> str:
@@ -53,12 +85,7 @@ class PasswordMixin:
         self.rotate_sessions()
 
     def check_password(self, password: str) -> bool:
-        if not self.password_hash:
-            return False
-        try:
-            return _hasher.verify(self.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+        return verify_password(self.password_hash, password)
 
     def rotate_sessions(self) -> None:
         """Invalidate outstanding password-reset links (their fingerprint includes the nonce)."""

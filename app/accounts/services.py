@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from app.accounts import audit, sessions
-from app.accounts.models import PlatformAdmin, Role, User, _hasher
+from app.accounts.models import PlatformAdmin, Role, User, burn_verify_time
 from app.extensions import db
 from app.inputs import account_email
 from app.notifications.service import queue_message
@@ -20,7 +20,6 @@ from app.tenancy.models import utcnow
 from app.tenancy.scope import current_tenant_id
 
 RESET_SALT = "password-reset"
-_DUMMY_HASH = None
 
 #: The password rule, the same for every way a password is set (forms, invitations, CLI, create_user).
 PASSWORD_MIN_LENGTH = 10
@@ -45,17 +44,6 @@ def password_problem(password: str | None) -> str | None:
 
 def _normalise_email(email: str) -> str:
     return (email or "").strip().lower()
-
-
-def _burn_time(password: str) -> None:
-    """Verify against a dummy hash so unknown emails take as long as wrong passwords."""
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = _hasher.hash("not-a-real-password")
-    try:
-        _hasher.verify(_DUMMY_HASH, password)
-    except Exception:  # noqa: BLE001, S110 (always fails; only the time matters)
-        pass
 
 
 @dataclass
@@ -98,12 +86,12 @@ def clear_failures(account) -> None:
 
 def _check(account, password: str) -> LoginAttempt:
     if account is None or not account.active:
-        _burn_time(password)
+        burn_verify_time(password)
         return LoginAttempt(None, False)
     if is_locked(account):
         # Refused without looking at the password and without extending the lock: an attacker cannot
         # keep a known user out for longer than LOGIN_LOCK_MAX_MINUTES, and a reset link lifts it.
-        _burn_time(password)
+        burn_verify_time(password)
         return LoginAttempt(account, False, locked=True)
     if not account.check_password(password):
         register_failure(account)

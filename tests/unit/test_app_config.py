@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import BASE_DIR, DEFAULT_SECRET_KEY, ConfigError, load_config
+from app.accounts.models import PasswordMixin, configure_password_hashing, hash_password
+from app.config import BASE_DIR, DEFAULT_SECRET_KEY, TEST_PASSWORD_HASH_PARAMS, ConfigError, load_config
 
 GOOD_KEY = "k" * 48
 GOOD_SECRETS_KEY = "a7Yd0n2v1bB9xMHhm0lV3vWq3a8m5lR2q4l0Qd8QkqE="  # a Fernet key (32 bytes, url-safe base64)
@@ -139,3 +140,34 @@ def test_behind_pgbouncer_psycopg_prepares_no_statements(monkeypatch):
     assert options["pool_pre_ping"] and options["hide_parameters"]
     monkeypatch.delenv("DATABASE_PGBOUNCER")
     assert "connect_args" not in load_config()["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_only_the_test_configuration_hashes_passwords_lightly(env):
+    env.setenv("APP_ENV", "development")
+    assert load_config()["PASSWORD_HASH_PARAMS"] is None  # argon2id's recommended parameters
+    env.setenv("APP_ENV", "testing")
+    assert load_config()["PASSWORD_HASH_PARAMS"] == TEST_PASSWORD_HASH_PARAMS
+    env.setenv("APP_ENV", "production")
+    env.setenv("SECRET_KEY", GOOD_KEY)
+    env.setenv("SECRETS_KEY", GOOD_SECRETS_KEY)
+    assert load_config()["PASSWORD_HASH_PARAMS"] is None
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_PARAMS"):
+        load_config({"PASSWORD_HASH_PARAMS": TEST_PASSWORD_HASH_PARAMS})
+
+
+class _Account(PasswordMixin):
+    def __init__(self, password_hash: str) -> None:
+        self.password_hash = password_hash
+
+
+def test_a_hash_made_with_other_parameters_still_verifies():
+    try:
+        configure_password_hashing(None)
+        strong = hash_password("correct-horse-battery")
+        configure_password_hashing(TEST_PASSWORD_HASH_PARAMS)
+        light = hash_password("correct-horse-battery")
+        assert strong.startswith("$argon2id$") and "m=65536" in strong and "m=1024" in light
+        account = _Account(strong)
+        assert account.check_password("correct-horse-battery") and not account.check_password("wrong")
+    finally:
+        configure_password_hashing(TEST_PASSWORD_HASH_PARAMS)
