@@ -122,9 +122,9 @@ def week_starts(today: date, weeks: int = WEEKS) -> list[date]:
     return [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
 
 
-def period_query(user, first_day: date, tz_name: str) -> Select:
-    """The reports ``user`` may see that were received from the local day ``first_day`` on."""
-    return submitted_within(staff_complaints_query(user), first_day, None, tz_name)
+def period_query(user, first_day: date, last_day: date, tz_name: str) -> Select:
+    """The reports ``user`` may see that were received from the local day ``first_day`` through ``last_day``."""
+    return submitted_within(staff_complaints_query(user), first_day, last_day, tz_name)
 
 
 def _count_if(condition):
@@ -157,9 +157,9 @@ def by_category(base: Select, locale: str) -> list[Slice]:
     return slices + [Slice(None, "", n) for cid, n in rows if cid is None]
 
 
-def by_agency(base: Select) -> tuple[list[Slice], int]:
+def by_agency(base: Select, total: int) -> tuple[list[Slice], int]:
     """Reports per agency they are (actively) disposed to, most first (a report sent to two agencies counts for
-    both), and the number of reports not disposed to any agency."""
+    both), and how many of the ``total`` reports of ``base`` are not disposed to any agency."""
     ids = base.with_only_columns(Complaint.id, maintain_column_froms=True).order_by(None)
     rows = db.session.execute(
         select(Disposition.agency_id, Agency.short_name, func.count(distinct(Disposition.complaint_id)))
@@ -169,8 +169,6 @@ def by_agency(base: Select) -> tuple[list[Slice], int]:
     disposed = db.session.execute(
         select(func.count(distinct(Disposition.complaint_id)))
         .where(Disposition.active.is_(True), Disposition.complaint_id.in_(ids))).scalar_one()
-    total = db.session.execute(base.with_only_columns(func.count(), maintain_column_froms=True)
-                               .order_by(None)).scalar_one()
     slices = sorted((Slice(aid, name, n) for aid, name, n in rows), key=lambda s: (-s.count, s.label))
     return slices, total - disposed
 
@@ -234,11 +232,12 @@ def region_dashboard(user, locale: str = "id", now: datetime | None = None, week
     now = now or utcnow()
     today = calendar_for_tenant(tenant).local_date(now)
     mondays = week_starts(today, weeks)
-    base = period_query(user, mondays[0], tenant.timezone)
+    base = period_query(user, mondays[0], today, tenant.timezone)
     week_rows = weekly_counts(base, mondays, tenant.timezone)
-    agencies, not_disposed = by_agency(base)
+    total = sum(w.count for w in week_rows)
+    agencies, not_disposed = by_agency(base, total)
     return Dashboard(
-        first_day=mondays[0], last_day=today, total=sum(w.count for w in week_rows), weeks=week_rows,
+        first_day=mondays[0], last_day=today, total=total, weeks=week_rows,
         categories=by_category(base, locale), agencies=agencies, not_disposed=not_disposed,
         stages=stage_rates(base, tenant, mondays[0], now), satisfaction=satisfaction(base),
     )

@@ -84,13 +84,14 @@ class ComplaintExport(TenantScoped, db.Model):
     __tablename__ = "complaint_export"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The language of the file's headers and labels (the user's at the time of asking).
+    locale: Mapped[str] = mapped_column(sa.String(10), default="id")
     user_id: Mapped[int] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     format: Mapped[str] = mapped_column(sa.String(10))
     #: The inbox filters (InboxFilters as JSON: dates as ISO strings).
     filters: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     include_identity: Mapped[bool] = mapped_column(default=False)
-    locale: Mapped[str] = mapped_column(sa.String(10), default="id")
     status: Mapped[str] = mapped_column(sa.String(10), default=ExportStatus.QUEUED)
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_done: Mapped[int] = mapped_column(default=0)

@@ -265,5 +265,6 @@ class ConfirmForm(FlaskForm):
 class ExportForm(FlaskForm):
     """Export the inbox's list (its filters travel as hidden fields of the same form, read by InboxFilterForm)."""
 
-    fmt = SelectField(_l("Format"), choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)")], validators=[DataRequired()])
+    fmt = SelectField(_l("Format"), choices=[SelectChoice("csv", "CSV"), SelectChoice("xlsx", "Excel (XLSX)")],
+                      validators=[DataRequired()])
     identity = BooleanField(_l("Include the reporters' identity (name, email, phone)"))
