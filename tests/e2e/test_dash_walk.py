@@ -52,7 +52,7 @@ def test_unit_sees_charts_filters_the_inbox_and_downloads_the_excel(actors, cata
         chart = page.locator(f"svg#chart-{key}")
         expect(chart).to_be_visible()
         assert chart.get_attribute("role") == "img"
-        assert chart.locator("desc").inner_text().strip()
+        assert (chart.locator("desc").text_content() or "").strip()
     weekly_rows = page.locator("#figure-weekly details table tbody tr")
     expect(weekly_rows).to_have_count(12)
     page.locator("#figure-ontime details summary").click()
