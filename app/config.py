@@ -137,6 +137,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         # Seconds a reporter's one-time link to their personal data stays valid (UU PDP access right).
         "DATA_LINK_MAX_AGE": int(env.get("DATA_LINK_MAX_AGE", 24 * 3600)),
+        # Complaint exports (app.complaints.exports): more rows than this run as a background job with a
+        # progress page; the download link of such an export (and its file) expires after the second.
+        "EXPORT_INLINE_MAX_ROWS": int(env.get("EXPORT_INLINE_MAX_ROWS", 2000)),
+        "EXPORT_LINK_MAX_AGE": int(env.get("EXPORT_LINK_MAX_AGE", 24 * 3600)),
         # Mail: without MAIL_SERVER, messages are stored and shown on the development outbox page.
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT", 587)),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.complaints import sweep  # noqa: F401
+from app.complaints import exports, sweep  # noqa: F401
 from app.integrations import events, sp4n, webhooks  # noqa: F401
 from app.notifications import rules, service  # noqa: F401
 from app.onboarding.cli import onboarding_cli
@@ -21,11 +21,12 @@ from app.onboarding.cli import onboarding_cli
 def register_all(app: Flask) -> None:
     """Register every job handler, periodic sweep step and complaint-event subscriber.
 
-    - sweep steps (app.jobs.sweeps.SWEEPS): ``complaints.sweep``, the deadline sweep;
+    - sweep steps (app.jobs.sweeps.SWEEPS): ``complaints.sweep``, the deadline sweep, and
+      ``complaints.exports``, which deletes expired export files;
     - complaint-event subscribers (app.complaints.events, each with its order): ``integrations.events``
       (webhooks and the SP4N-LAPOR! bridge) and ``notifications.rules``;
-    - job handlers (``@app.jobs.job``): ``integrations.sp4n``, ``integrations.webhooks`` and
-      ``notifications.service``.
+    - job handlers (``@app.jobs.job``): ``complaints.exports``, ``integrations.sp4n``, ``integrations.webhooks``
+      and ``notifications.service``.
     """
 
 def register_cli(app: Flask) -> None:

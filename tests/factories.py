@@ -22,6 +22,7 @@ from app.accounts.audit import Action, SecurityEvent
 from app.accounts.models import Role, User, UserSession
 from app.agencies.models import Agency, Category
 from app.api.models import ApiKey
+from app.complaints.exports import ComplaintExport
 from app.complaints.models import (
     Attachment,
     CodeCounter,
@@ -91,6 +92,11 @@ def _user(n):
                 agency_id=make(Agency).id)
     user.set_password(f"factory-password-{n}")
     return user
+
+
+@factory(ComplaintExport)
+def _complaint_export(n):
+    return ComplaintExport(user_id=make(User).id, format="csv", filters={}, status="done", rows_total=n)
 
 
 @factory(OutboxMessage)

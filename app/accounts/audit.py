@@ -42,9 +42,11 @@ class Action:
     ROLE_CHANGED = "role.changed"
     USER_DEACTIVATED = "user.deactivated"
     USER_REACTIVATED = "user.reactivated"
+    #: A list of complaints exported (app.complaints.exports); details: export id, format, rows, identity.
+    COMPLAINTS_EXPORTED = "complaints.exported"
     ALL = (LOGIN, LOGIN_FAILED, LOGIN_LOCKED, LOGOUT, LOGOUT_EVERYWHERE, MFA_ENROLLED, MFA_OK, MFA_FAILED,
            MFA_RECOVERY_USED, MFA_RECOVERY_RENEWED, MFA_DISABLED, PASSWORD_CHANGED, PASSWORD_RESET,
-           ACCESS_DENIED, ROLE_CHANGED, USER_DEACTIVATED, USER_REACTIVATED)
+           ACCESS_DENIED, ROLE_CHANGED, USER_DEACTIVATED, USER_REACTIVATED, COMPLAINTS_EXPORTED)
 
 
 #: What the security log shows for each action (the stored code stays stable across languages).
@@ -66,6 +68,7 @@ ACTION_LABELS = {
     Action.ROLE_CHANGED: _l("Role changed"),
     Action.USER_DEACTIVATED: _l("Account deactivated"),
     Action.USER_REACTIVATED: _l("Account reactivated"),
+    Action.COMPLAINTS_EXPORTED: _l("Complaints exported"),
 }
 
 
@@ -80,6 +83,10 @@ DETAIL_LABELS = {
     "new": _l("New role"),
     "other_sessions_ended": _l("Other sessions ended"),
     "sessions": _l("Sessions ended"),
+    "export": _l("Export"),
+    "format": _l("Format"),
+    "rows": _l("Reports"),
+    "identity": _l("With reporters' identity"),
 }
 DETAIL_VALUES = {
     "totp": _l("authenticator code"),

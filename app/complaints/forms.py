@@ -260,3 +260,11 @@ class ContactForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """One button that confirms what a one-time link asks (a link opened by a mail scanner does nothing)."""
+
+
+class ExportForm(FlaskForm):
+    """Export the inbox's list (its filters travel as hidden fields of the same form, read by InboxFilterForm)."""
+
+    fmt = SelectField(_l("Format"), choices=[SelectChoice("csv", "CSV"), SelectChoice("xlsx", "Excel (XLSX)")],
+                      validators=[DataRequired()])
+    identity = BooleanField(_l("Include the reporters' identity (name, email, phone)"))

@@ -9,6 +9,7 @@ and a link to reload.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -16,12 +17,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Gone, NotFound
 
 from app.accounts.access import roles_required, staff_required
 from app.accounts.models import Role
 from app.agencies.models import Agency, Category
-from app.complaints import access, actions, inbox, service, workflow
+from app.complaints import access, actions, exports, inbox, service, workflow
 from app.complaints import forms as f
 from app.complaints import response_templates as rt
 from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, Status, Visibility
@@ -337,8 +338,9 @@ def _version(form: FlaskForm) -> int | None:
 
 # ---------------------------------------------------------------- inbox and report
 
-def _filter_form() -> f.InboxFilterForm:
-    form = f.InboxFilterForm(formdata=request.args)
+def _filter_form(formdata=None) -> f.InboxFilterForm:
+    """The inbox filters from the query string (or, for an export, from the posted form)."""
+    form = f.InboxFilterForm(formdata=request.args if formdata is None else formdata)
     any_ = ("", _("All"))
     form.status.choices = [any_] + [(s, workflow.status_label(s)) for s in Status.ALL]
     form.complaint_class.choices = [any_] + _class_choices()
@@ -379,10 +381,83 @@ def inbox_list():
     html = render_template(
         "complaints/staff/inbox.html", form=form, filters=filters, page=page, counts=counts, badges=badges,
         statuses=Status.ALL, args=args, args_without_status={k: v for k, v in args.items() if k != "status"},
-        locale=_locale(),
+        locale=_locale(), export_form=f.ExportForm(formdata=None), export_fields=_export_fields(form),
+        inline_max=exports.inline_max_rows(), may_export_identity=access.is_unit(_user()),
     )
     # A refused filter is shown at its field and left out of the list; the status says it was refused.
     return html, 400 if form.errors else 200
+
+
+def _export_fields(form: f.InboxFilterForm) -> dict[str, str]:
+    """The inbox's accepted filters as the export form's hidden fields (a refused one is left out, as in the list)."""
+    fields = {}
+    for fld in form:
+        if fld.name == "csrf_token" or fld.errors or fld.data in (None, ""):
+            continue
+        fields[fld.name] = fld.data.isoformat() if isinstance(fld.data, date) else str(fld.data)
+    return fields
+
+
+# ---------------------------------------------------------------- exports (app.complaints.exports)
+
+
+@bp.post("/complaints/export")
+@staff_required
+def export():
+    """Export the inbox's list with its filters: a small list downloads at once, a large one becomes a job."""
+    form = _filter_form(request.form)
+    export_form = f.ExportForm()
+    if form.errors or not export_form.validate_on_submit():
+        flash(_("The export could not be made: check the filters."), "error")
+        return redirect(url_for(".inbox_list"), 303)
+    with unit_of_work() as work:
+        started = exports.start_export(_user(), _filters(form), export_form.fmt.data, export_form.identity.data,
+                                       _locale())
+    if work.failed:
+        return work.flash_and_redirect(url_for(".inbox_list"))
+    if started.data is None:
+        return redirect(url_for(".export_status", export_id=started.export.id), 303)
+    return _file_response(started.data, started.export)
+
+
+def _file_response(data: bytes, export) -> Response:
+    resp = Response(data, mimetype=export.content_type)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.get("/exports/<int:export_id>")
+@staff_required
+def export_status(export_id: int):
+    """Progress of the user's own background export (refreshes itself until done), then its download link."""
+    item = exports.access_export(export_id, _user())
+    progress = exports.progress_of(item)
+    ready = progress.status == exports.ExportStatus.DONE and item.storage_key
+    token = exports.download_token(item) if ready else None
+    html = render_template("complaints/staff/export_status.html", item=item, progress=progress, token=token,
+                           statuses=exports.ExportStatus)
+    resp = Response(html)
+    if progress.status == exports.ExportStatus.QUEUED:
+        resp.headers["Refresh"] = "3"  # no JavaScript needed: the browser reloads the page
+    return resp
+
+
+@bp.get("/exports/file/<token>")
+@staff_required
+def export_download(token: str) -> Response:
+    """The file of a background export, through its signed link: only its user, only before it expires."""
+    with unit_of_work(catch=False):  # an expired link deletes its file: that is committed
+        try:
+            item, data = exports.open_download(token, _user())
+        except Gone:
+            expired = True
+        else:
+            expired = False
+    if expired:
+        return render_template("complaints/staff/export_status.html", item=None, progress=None, token=None,
+                               statuses=exports.ExportStatus), 410
+    return _file_response(data, item)
 
 
 @bp.get("/complaints/<int:complaint_id>")

@@ -1,6 +1,7 @@
 """Staff pages of a region (complaint unit, agency liaisons, tenant administrators)."""
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,6 +10,7 @@ from app.accounts.audit import action_label, detail_text, recent_events
 from app.accounts.forms import ActionForm
 from app.accounts.models import Role
 from app.central import comparison as reports
+from app.complaints import dashboard as figures
 from app.complaints import inbox, workflow
 from app.complaints.models import Status
 from app.notifications import rules
@@ -28,8 +30,12 @@ def _user():
 def dashboard():
     """The staff home page."""
     user = _user()
+    locale = str(get_locale() or "id")
+    # Charts over the reports this user may see (a liaison: their agency's), received in the last 12 weeks.
+    region = figures.region_dashboard(user, locale)
     return render_template(
-        "staff/dashboard.html", tenant=g.tenant, counts=service.desk_counts(), status_counts=inbox.status_counts(user),
+        "staff/dashboard.html", tenant=g.tenant, region=region, charts=figures.charts(region, locale),
+        counts=service.desk_counts(), status_counts=inbox.status_counts(user),
         deadline_counts=inbox.deadline_counts(user), queue=inbox.work_queue(user),
         badge=lambda c: inbox.deadline_badge(c, g.tenant), statuses=Status.ALL,
         # Peer benchmark: this region's figures and the anonymised median of all live regions only.

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User, UserSession
 from app.agencies.models import Agency, Category
 from app.api.models import ApiKey
+from app.complaints.exports import ComplaintExport
 from app.complaints.models import Attachment, Complaint, ComplaintEvent, FollowUp, ResponseTemplate
 from app.integrations.models import Webhook, WebhookDelivery
 from app.tenancy.models import Tenant, TenantStatus
@@ -89,6 +90,7 @@ OBJECT_ARGS = {
     "service_code": lambda o: o["category"].code,
     "service_request_id": lambda o: o["complaint"].code,
     "token": lambda o: o["open311_token"],
+    "export_id": lambda o: o["export"].id,
 }
 #: Public tenant rules that answer 400 without their query string: the query each is asked with, and why.
 QUERY_ARGS = {
@@ -226,6 +228,7 @@ def bjm_objects(db, bjm):
             "category": make(Category),
             "user": make(User),
             "api_key": make(ApiKey),
+            "export": make(ComplaintExport),
         }
         objects["delivery"] = make(WebhookDelivery, webhook_id=objects["webhook"].id, complaint_id=complaint.id)
         objects["session"] = make(UserSession, user_id=objects["user"].id)
