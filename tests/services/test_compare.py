@@ -65,7 +65,7 @@ def test_monthly_trend_counts_local_months(compare_data):
 
 
 def test_thresholds_come_from_config_and_arguments(app, compare_data):
-    rows = _by_slug(reports.compare_regions(*PERIOD, thresholds={"verified_share": {"green": 0.5, "yellow": 0.4}}))
+    rows = _by_slug(reports.compare_regions(*PERIOD, thresholds={"verified_share": {"green": 0.3, "yellow": 0.2}}))
     assert rows["banjarmasin"].bands["verified_share"] == "green"
     old = app.config["COMPARE_THRESHOLDS"]
     app.config["COMPARE_THRESHOLDS"] = {"avg_rating": {"green": 3.5}}
