@@ -202,6 +202,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "PEER_MIN_LIVE_DAYS": int(env.get("PEER_MIN_LIVE_DAYS", 30)),
         "PEER_MIN_REPORTS": int(env.get("PEER_MIN_REPORTS", 20)),
         "COMPARE_SCORE": {k: dict(v) for k, v in COMPARE_SCORE_DEFAULT.items()},
+        # No performance score for a region with fewer real reports than this in the period (too few to say).
+        "COMPARE_SCORE_MIN_REPORTS": int(env.get("COMPARE_SCORE_MIN_REPORTS", 10)),
         "PEER_BENCHMARK_CACHE_SECONDS": int(env.get("PEER_BENCHMARK_CACHE_SECONDS", 300)),
         # The central comparison is shared by all web workers through Redis for this many seconds (0: off);
         # the periodic job app.jobs.runner.warm_comparison refreshes the default 12 months every 4 minutes.

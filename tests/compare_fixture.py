@@ -68,6 +68,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.agencies.models import Agency
@@ -189,10 +190,15 @@ def build(db, bjm, ktg, make_user) -> None:
 
 
 def with_data(db, bjm, ktg, make_user) -> Iterator[tuple]:
-    """Body of the ``compare_data`` fixture of the test modules: builds the fixture, clears the peer cache."""
+    """Body of the ``compare_data`` fixture of the test modules: builds the fixture, clears the peer cache.
+    The regions have four reports each: the performance score's minimum (COMPARE_SCORE_MIN_REPORTS, 10) is
+    lowered to 4 meanwhile."""
     from app.central import comparison as reports
 
     reports.clear_peer_cache()
+    old = current_app.config.get("COMPARE_SCORE_MIN_REPORTS", 10)
+    current_app.config["COMPARE_SCORE_MIN_REPORTS"] = 4
     build(db, bjm, ktg, make_user)
     yield bjm, ktg
+    current_app.config["COMPARE_SCORE_MIN_REPORTS"] = old
     reports.clear_peer_cache()

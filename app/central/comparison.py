@@ -29,8 +29,9 @@ How the indicators are defined (see also DOMAIN.md, "How regions are compared to
   receipt = day 0) between the local dates of ``submitted_at`` and ``first_response_at``, over complaints
   that have a first response (verification, hold, referral or answer) and those still awaiting verification
   without any, which count with the working days waited so far (to the local date of ``as_of``): a region
-  that never responds is slow, not without a value. SQL groups by (tenant, local submit date, local response date) with a count,
-  so Python sees one row per distinct date pair, never one per complaint, and takes a weighted median.
+  that never responds is slow, not without a value. SQL groups by (tenant, local submit date, local
+  response date) with a count, so Python sees one row per distinct date pair, never one per complaint, and
+  takes a weighted median.
 * **Follow-ups within deadline** = answered on time / (answered + still awaiting the answer past the
   deadline). Answered: a follow-up was published (``answered_on_time`` not null; its value is the latest
   answer's). Still awaiting the answer past the deadline: verified or disposed (again, after a reply or a
@@ -47,7 +48,9 @@ How the indicators are defined (see also DOMAIN.md, "How regions are compared to
   ``100 × (value − worst) / (best − worst)`` clamped to 0..100, with weights, best and worst from
   ``COMPARE_SCORE`` (defaults: app.config.COMPARE_SCORE_DEFAULT). An indicator without a value leaves the
   mean (the other weights count in proportion), except the oldest open complaint: none open earns 100. No
-  score without a complaint received in the period. Volume is no part of it (big regions are not better).
+  score with fewer than ``COMPARE_SCORE_MIN_REPORTS`` (10) real reports received in the period: a handful of
+  reports says little, and a region live for a week would top the ranking. Volume is no part of it (big
+  regions are not better).
 * **Peer medians** (the staff dashboard's benchmark) come only from regions live at least
   ``PEER_MIN_LIVE_DAYS`` days (since ``go_live_at``, else since the region was created) with at least
   ``PEER_MIN_REPORTS`` real reports received in the period, and only when at least
@@ -116,8 +119,9 @@ FORMULAS: Mapping[str, object] = {
     "score": _l("The weighted mean of the points of the indicators below (weights in the table). Each earns "
                 "100 × (value − worst) ÷ (best − worst) points, limited to 0–100. An indicator without a value "
                 "is left out and the other weights count in proportion; with no open report at the end of the "
-                "period the oldest open report earns 100 points. No score without a report received in the "
-                "period. Volume is no part of the score."),
+                "period the oldest open report earns 100 points. No score below the minimum number of "
+                "reports received in the period (below): a handful of reports says little. Volume is no part "
+                "of the score."),
     "received": _l("Reports received in the period (by the local date of receipt in the region's time zone)."),
     "per_100k": _l("Reports received × 100,000 ÷ the region's population."),
     "verified_share": _l("Verified within the deadline ÷ (verified + still awaiting verification with the "
@@ -263,8 +267,13 @@ def score_points(value: float | None, best: float, worst: float) -> float | None
     return max(0.0, min(1.0, (value - worst) / (best - worst))) * 100
 
 
-def composite_score(row: RegionIndicators, config: Mapping[str, Mapping[str, float]]
-                    ) -> tuple[float | None, dict[str, float | None]]:
+def score_min_reports() -> int:
+    """Fewest real reports received in the period for a performance score (``COMPARE_SCORE_MIN_REPORTS``)."""
+    return int(current_app.config.get("COMPARE_SCORE_MIN_REPORTS", 10)) if has_app_context() else 10
+
+
+def composite_score(row: RegionIndicators, config: Mapping[str, Mapping[str, float]],
+                    min_reports: int = 1) -> tuple[float | None, dict[str, float | None]]:
     """The performance score of ``row`` (0–100) and each indicator's points (see the module docstring)."""
     points: dict[str, float | None] = {}
     for key, spec in config.items():
@@ -273,7 +282,7 @@ def composite_score(row: RegionIndicators, config: Mapping[str, Mapping[str, flo
             points[key] = 100.0  # nothing open at the end of the period: the best there is
         else:
             points[key] = score_points(value, spec["best"], spec["worst"])
-    if not row.received:
+    if not row.received or row.received < min_reports:
         return None, points
     weighted = [(config[k]["weight"], p) for k, p in points.items() if p is not None and config[k]["weight"] > 0]
     total = sum(w for w, _p in weighted)
@@ -421,7 +430,7 @@ def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
     if not tenants:
         return []
     limits = thresholds_from_config(thresholds)
-    scoring = score_config()
+    scoring, min_reports = score_config(), score_min_reports()
     as_of = as_of or utcnow()
     verification_late, answer_late = waiting_late(as_of)
     ids = [t.id for t in tenants]
@@ -508,7 +517,7 @@ def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
             ratings=r.n if r is not None else 0,
             live_since=t.go_live_at or t.created_at,
         )
-        score, points = composite_score(RegionIndicators(**values), scoring)
+        score, points = composite_score(RegionIndicators(**values), scoring, min_reports)
         values.update(score=score, score_points=points)
         row = RegionIndicators(**values)
         bands = {i.key: band(i.key, row.value(i.key), limits) for i in INDICATORS if i.banded}

@@ -99,7 +99,8 @@ def compare():
 def method():
     """How we compute: every indicator's formula, the score's weights and the peer rules (from the config)."""
     return render_template("central/compare_method.html", indicators=comparison.INDICATORS,
-                           scoring=comparison.score_config(), peer_rules=comparison.PeerRules.from_config(),
+                           scoring=comparison.score_config(), score_min_reports=comparison.score_min_reports(),
+                           peer_rules=comparison.PeerRules.from_config(),
                            thresholds=comparison.thresholds_from_config(), formulas=comparison.FORMULAS)
 
 

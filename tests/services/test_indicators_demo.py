@@ -26,6 +26,8 @@ def test_demo_regions_give_the_peer_panel_numbers(app, db, demo_data):
     assert {r.slug for r in reports.eligible_peers(rows)} == {"banjarmasin", "katingan", "palangkaraya", "banjar"}
     newest = next(r for r in rows if r.slug == "pulangpisau")
     assert newest.received < 20  # live 12 days: no peer yet
+    assert newest.score is None  # and no score: fewer than 10 reports
+    assert all(r.score is not None for r in rows if r.slug != "pulangpisau")
     with tenant_scope(tenants["banjarmasin"].id):
         bench = reports.peer_benchmark(tenants["banjarmasin"].id)
     assert bench.peers == 4 >= bench.min_peers

@@ -37,9 +37,11 @@ def _by_slug(rows):
 
 
 @pytest.fixture()
-def never_verifies(db, bjm, ktg, make_user):
+def never_verifies(app, db, bjm, ktg, make_user, monkeypatch):
     """Banjarmasin receives three reports in February and never touches them; Katingan verifies its three
-    the same day, disposes them and answers them within the deadline."""
+    the same day, disposes them and answers them within the deadline. (A score needs 10 reports by default:
+    3 here.)"""
+    monkeypatch.setitem(app.config, "COMPARE_SCORE_MIN_REPORTS", 3)
     reports.clear_peer_cache()
     bo, ko = make_user(bjm, "officer"), make_user(ktg, "officer")
     for day in (2, 3, 4):
@@ -156,10 +158,17 @@ def test_score_points_are_linear_and_clamped_and_bad_config_is_refused(app, monk
         reports.score_config({k: {"weight": 0} for k in reports.score_config()})
 
 
-def test_no_score_without_a_report_in_the_period(compare_data):
+def test_no_score_without_enough_reports_in_the_period(app, compare_data, monkeypatch):
     rows = _by_slug(reports.compare_regions(date(2026, 3, 1), date(2026, 3, 10)))
     assert rows["katingan"].received == 0 and rows["katingan"].score is None
-    assert rows["banjarmasin"].score is not None
+    monkeypatch.setitem(app.config, "COMPARE_SCORE_MIN_REPORTS", 1)
+    assert _by_slug(reports.compare_regions(date(2026, 3, 1), date(2026, 3, 10)))["banjarmasin"].score is not None
+    # The default minimum: 10 real reports in the period; four (as in February) give no score, and a
+    # region without a score comes last whichever way the score is sorted.
+    monkeypatch.setitem(app.config, "COMPARE_SCORE_MIN_REPORTS", 10)
+    rows = _by_slug(reports.compare_regions(*PERIOD))
+    assert rows["banjarmasin"].score is None and rows["katingan"].score is None
+    assert rows["katingan"].score_points["followup_share"] == 100.0  # the points are still there to read
 
 
 # ---------------------------------------------------------------- test reports
