@@ -22,6 +22,20 @@ COMPARE_THRESHOLDS_DEFAULT: dict[str, dict[str, float]] = {
     "median_first_response_days": {"green": 3, "yellow": 5},
     "reopen_rate": {"green": 0.05, "yellow": 0.15},
     "avg_rating": {"green": 4.0, "yellow": 3.0},
+    "score": {"green": 75, "yellow": 50},
+}
+
+#: The composite performance score (app.central.comparison.composite_score), the default ranking of the
+#: central comparison: per indicator its weight and the values that earn 100 ("best") and 0 ("worst")
+#: points, linear in between and clamped. COMPARE_SCORE in the config overrides single entries (a weight of
+#: 0 leaves an indicator out). Documented on the "how we compute" page and in README.md.
+COMPARE_SCORE_DEFAULT: dict[str, dict[str, float]] = {
+    "verified_share": {"weight": 25, "best": 1.0, "worst": 0.0},
+    "followup_share": {"weight": 25, "best": 1.0, "worst": 0.0},
+    "median_first_response_days": {"weight": 15, "best": 1, "worst": 10},
+    "oldest_open_days": {"weight": 15, "best": 30, "worst": 180},
+    "reopen_rate": {"weight": 10, "best": 0.0, "worst": 0.3},
+    "avg_rating": {"weight": 10, "best": 5.0, "worst": 1.0},
 }
 
 
@@ -192,6 +206,13 @@ def load_config(overrides: dict | None = None) -> dict:
         # region work out another's figure) and caches the medians for this many seconds.
         "COMPARE_THRESHOLDS": {k: dict(v) for k, v in COMPARE_THRESHOLDS_DEFAULT.items()},
         "PEER_BENCHMARK_MIN_TENANTS": int(env.get("PEER_BENCHMARK_MIN_TENANTS", 3)),
+        # A region counts towards the peer medians once live this many days with this many real (not test)
+        # reports received in the benchmark period: a region live for an hour with one report is no peer.
+        "PEER_MIN_LIVE_DAYS": int(env.get("PEER_MIN_LIVE_DAYS", 30)),
+        "PEER_MIN_REPORTS": int(env.get("PEER_MIN_REPORTS", 20)),
+        "COMPARE_SCORE": {k: dict(v) for k, v in COMPARE_SCORE_DEFAULT.items()},
+        # No performance score for a region with fewer real reports than this in the period (too few to say).
+        "COMPARE_SCORE_MIN_REPORTS": int(env.get("COMPARE_SCORE_MIN_REPORTS", 10)),
         "PEER_BENCHMARK_CACHE_SECONDS": int(env.get("PEER_BENCHMARK_CACHE_SECONDS", 300)),
         # The central comparison is shared by all web workers through Redis for this many seconds (0: off);
         # the periodic job app.jobs.runner.warm_comparison refreshes the default 12 months every 4 minutes.

@@ -11,16 +11,32 @@ How the indicators are defined (see also DOMAIN.md, "How regions are compared to
   ``submitted_at`` *in the tenant's own time zone* lies between ``period_start`` and ``period_end``
   (inclusive). SQL computes that local date itself (PostgreSQL: ``AT TIME ZONE tenant.timezone``; SQLite: the
   zone's UTC offset, exact for Indonesia's WIB/WITA/WIT, which have no daylight saving).
+* **Test reports are left out of everything** (``Complaint.is_test``: the go-live test report, or one the
+  complaint unit marked): counts, shares, medians, backlog, ratings, trends, breakdowns and peer medians.
 * **Cohort.** Received, per 100,000 inhabitants, verified within deadline, time to first response, follow-ups
   within deadline, reopen rate and rating describe the complaints *received in the period*, as they stand
-  now (a complaint received in December and answered in January counts for December).
-* **Verified within 3 working days**: ``verified_on_time`` true / not null (the service compares the
-  verification with the working-day deadline, which already allows for hold time).
+  now (``as_of``, default the time of computation: a complaint received in December and answered in January
+  counts for December).
+* **Late is late, finished or still waiting.** A report still waiting past its deadline counts as late at
+  once; a report still waiting within its deadline is not counted yet (neither on time nor late).
+* **Verified within 3 working days** = verified on time / (verified + still awaiting verification past the
+  deadline). Verified on time: ``verified_on_time`` true (the service compares the verification with the
+  working-day deadline, which already allows for hold time). Still awaiting verification past the deadline:
+  status submitted and the verification deadline (``due_at``) before ``as_of``. A report on hold waits for
+  the citizen with its clock paused and is not counted; one archived, referred or merged before verification
+  left the verification stage by another decision and is not counted either.
 * **Median working days to first response**: working days (the tenant's :class:`WorkingCalendar`, day of
   receipt = day 0) between the local dates of ``submitted_at`` and ``first_response_at``, over complaints
-  that have a first response. SQL groups by (tenant, local submit date, local response date) with a count,
-  so Python sees one row per distinct date pair, never one per complaint, and takes a weighted median.
-* **Follow-ups within deadline**: ``answered_on_time`` true / not null.
+  that have a first response (verification, hold, referral or answer) and those still awaiting verification
+  without any, which count with the working days waited so far (to the local date of ``as_of``): a region
+  that never responds is slow, not without a value. SQL groups by (tenant, local submit date, local
+  response date) with a count, so Python sees one row per distinct date pair, never one per complaint, and
+  takes a weighted median.
+* **Follow-ups within deadline** = answered on time / (answered + still awaiting the answer past the
+  deadline). Answered: a follow-up was published (``answered_on_time`` not null; its value is the latest
+  answer's). Still awaiting the answer past the deadline: verified or disposed (again, after a reply or a
+  reopening) and the deadline of the stage it waits in (coordination: disposition within 5 working days;
+  follow-up: by class) before ``as_of``; such a report counts as late even if an earlier answer was on time.
 * **Backlog as of period_end**: complaints received on or before ``period_end`` that were open at the end of
   that day: status still open, or closed (``closed_at``) after it. A complaint closed before period_end and
   reopened later counts as open (its earlier close time is not kept). The oldest one's age is in calendar
@@ -28,6 +44,17 @@ How the indicators are defined (see also DOMAIN.md, "How regions are compared to
 * **Reopen rate**: complaints reopened at least once / complaints ever closed (closed now, or reopened,
   which needs a close first).
 * **Average rating**: mean score of all ratings (every answer cycle) of the cohort.
+* **Performance score (0–100)**, the default ranking: a weighted mean of points per indicator, each
+  ``100 × (value − worst) / (best − worst)`` clamped to 0..100, with weights, best and worst from
+  ``COMPARE_SCORE`` (defaults: app.config.COMPARE_SCORE_DEFAULT). An indicator without a value leaves the
+  mean (the other weights count in proportion), except the oldest open complaint: none open earns 100. No
+  score with fewer than ``COMPARE_SCORE_MIN_REPORTS`` (10) real reports received in the period: a handful of
+  reports says little, and a region live for a week would top the ranking. Volume is no part of it (big
+  regions are not better).
+* **Peer medians** (the staff dashboard's benchmark) come only from regions live at least
+  ``PEER_MIN_LIVE_DAYS`` days (since ``go_live_at``, else since the region was created) with at least
+  ``PEER_MIN_REPORTS`` real reports received in the period, and only when at least
+  ``PEER_BENCHMARK_MIN_TENANTS`` such regions have a value.
 """
 
 from __future__ import annotations
@@ -49,7 +76,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from app.accounts.models import Role, User
 from app.complaints.models import CLASSES, Complaint, ComplaintEvent, Rating, Status
-from app.config import COMPARE_THRESHOLDS_DEFAULT
+from app.config import COMPARE_SCORE_DEFAULT, COMPARE_THRESHOLDS_DEFAULT
 from app.deadlines.calendar import WorkingCalendar, calendar_for_tenant, national_holidays
 from app.extensions import db
 from app.jobs.queue import redis_connection
@@ -65,7 +92,7 @@ GREEN, YELLOW, RED = "green", "yellow", "red"
 class Indicator:
     key: str
     label: object  # lazy string
-    #: "count", "rate" (per 100k), "share" (0..1), "days" or "score"
+    #: "count", "rate" (per 100k), "share" (0..1), "days", "score" (a rating 1–5) or "index" (0–100)
     kind: str
     higher_is_better: bool | None  # None: neither (volume)
     banded: bool = False
@@ -73,6 +100,7 @@ class Indicator:
 
 #: Every indicator in display order; the ranking may be sorted by any of them.
 INDICATORS: tuple[Indicator, ...] = (
+    Indicator("score", _l("Performance score (0–100)"), "index", True, banded=True),
     Indicator("received", _l("Complaints received"), "count", None),
     Indicator("per_100k", _l("Per 100,000 inhabitants"), "rate", None),
     Indicator("verified_share", _l("Verified within 3 working days"), "share", True, banded=True),
@@ -85,6 +113,37 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("avg_rating", _l("Average rating (1–5)"), "score", True, banded=True),
 )
 INDICATOR_KEYS = tuple(i.key for i in INDICATORS)
+
+#: Each indicator's formula in words, for the "how we compute" page (the module docstring is the reference).
+FORMULAS: Mapping[str, object] = {
+    "score": _l("The weighted mean of the points of the indicators below (weights in the table). Each earns "
+                "100 × (value − worst) ÷ (best − worst) points, limited to 0–100. An indicator without a value "
+                "is left out and the other weights count in proportion; with no open report at the end of the "
+                "period the oldest open report earns 100 points. No score below the minimum number of "
+                "reports received in the period (below): a handful of reports says little. Volume is no part "
+                "of the score."),
+    "received": _l("Reports received in the period (by the local date of receipt in the region's time zone)."),
+    "per_100k": _l("Reports received × 100,000 ÷ the region's population."),
+    "verified_share": _l("Verified within the deadline ÷ (verified + still awaiting verification with the "
+                         "deadline passed). A report still within its deadline is not counted yet; one on hold "
+                         "(the clock is paused for the reporter) is not counted; one archived, referred or "
+                         "merged before verification is not counted."),
+    "median_first_response_days": _l("The median, over reports with a first response (verification, hold, "
+                                     "referral or answer), of the working days from the day of receipt "
+                                     "(day 0) to the day of that response, in the region's calendar. A "
+                                     "report still awaiting verification without any response counts with "
+                                     "the working days it has waited so far."),
+    "followup_share": _l("Follow-ups published within the deadline ÷ (reports answered + reports still awaiting "
+                         "disposition or the follow-up with the deadline of their stage passed). A report "
+                         "waiting again after a reply or a reopening counts as late once its new deadline has "
+                         "passed, even if its earlier answer was on time."),
+    "backlog": _l("Reports received up to the end of the period that were still open at the end of its last "
+                  "day."),
+    "oldest_open_days": _l("Calendar days from the receipt of the oldest of those open reports to the end of "
+                           "the period."),
+    "reopen_rate": _l("Reports reopened at least once ÷ reports ever closed."),
+    "avg_rating": _l("The mean of all ratings reporters gave (1–5), for every answer."),
+}
 BY_KEY: Mapping[str, Indicator] = {i.key: i for i in INDICATORS}
 
 
@@ -101,17 +160,26 @@ class RegionIndicators:
     period_end: date
     received: int = 0
     verified_on_time: int = 0
+    #: Verified, plus still awaiting verification past the deadline (``verified_waiting_late`` of them).
     verified_total: int = 0
+    verified_waiting_late: int = 0
     median_first_response_days: float | None = None
     first_responses: int = 0
     answered_on_time: int = 0
+    #: Answered, plus still awaiting the answer past the deadline (``answered_waiting_late`` of them).
     answered_total: int = 0
+    answered_waiting_late: int = 0
     backlog: int = 0
     oldest_open_days: int | None = None
     reopened: int = 0
     closed_ever: int = 0
     avg_rating: float | None = None
     ratings: int = 0
+    #: The composite performance score and its points per indicator (:func:`composite_score`).
+    score: float | None = None
+    score_points: Mapping[str, float | None] = field(default_factory=dict)
+    #: Since when the region is live (``go_live_at``, else its creation): peer eligibility.
+    live_since: datetime | None = None
     bands: Mapping[str, str | None] = field(default_factory=dict)
 
     @property
@@ -167,6 +235,60 @@ def band(key: str, value: float | None, thresholds: Mapping[str, Mapping[str, fl
     if higher:
         return GREEN if value >= limits["green"] else YELLOW if value >= limits["yellow"] else RED
     return GREEN if value <= limits["green"] else YELLOW if value <= limits["yellow"] else RED
+
+
+# ---------------------------------------------------------------- the composite performance score
+
+
+def score_config(overrides: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, dict[str, float]]:
+    """Weights and scales of the performance score: defaults < app config ``COMPARE_SCORE`` < ``overrides``.
+
+    :raises ValueError: an unknown indicator, a negative weight, best equal to worst, or no weight at all.
+    """
+    merged = {k: dict(v) for k, v in COMPARE_SCORE_DEFAULT.items()}
+    configured = current_app.config.get("COMPARE_SCORE") if has_app_context() else None
+    for source in (configured or {}, overrides or {}):
+        for key, values in source.items():
+            if key not in BY_KEY or key == "score":
+                raise ValueError(f"unknown indicator in COMPARE_SCORE: {key!r}")
+            merged.setdefault(key, {"weight": 0, "best": 1.0, "worst": 0.0}).update(values)
+    for key, spec in merged.items():
+        if spec["weight"] < 0 or spec["best"] == spec["worst"]:
+            raise ValueError(f"COMPARE_SCORE[{key!r}]: the weight must be >= 0 and best differ from worst")
+    if not sum(spec["weight"] for spec in merged.values()):
+        raise ValueError("COMPARE_SCORE: at least one indicator needs a weight")
+    return merged
+
+
+def score_points(value: float | None, best: float, worst: float) -> float | None:
+    """0..100 points: 100 at ``best`` or beyond, 0 at ``worst`` or beyond, linear in between."""
+    if value is None:
+        return None
+    return max(0.0, min(1.0, (value - worst) / (best - worst))) * 100
+
+
+def score_min_reports() -> int:
+    """Fewest real reports received in the period for a performance score (``COMPARE_SCORE_MIN_REPORTS``)."""
+    return int(current_app.config.get("COMPARE_SCORE_MIN_REPORTS", 10)) if has_app_context() else 10
+
+
+def composite_score(row: RegionIndicators, config: Mapping[str, Mapping[str, float]],
+                    min_reports: int = 1) -> tuple[float | None, dict[str, float | None]]:
+    """The performance score of ``row`` (0–100) and each indicator's points (see the module docstring)."""
+    points: dict[str, float | None] = {}
+    for key, spec in config.items():
+        value = row.value(key)
+        if key == "oldest_open_days" and value is None and row.backlog == 0:
+            points[key] = 100.0  # nothing open at the end of the period: the best there is
+        else:
+            points[key] = score_points(value, spec["best"], spec["worst"])
+    if not row.received or row.received < min_reports:
+        return None, points
+    weighted = [(config[k]["weight"], p) for k, p in points.items() if p is not None and config[k]["weight"] > 0]
+    total = sum(w for w, _p in weighted)
+    if not total:
+        return None, points
+    return sum(w * p for w, p in weighted) / total, points
 
 
 # ---------------------------------------------------------------- local dates in SQL
@@ -279,13 +401,38 @@ def _active_tenants() -> list[Tenant]:
     return list(db.session.execute(stmt).scalars())
 
 
+#: Waiting for verification with the clock running (on hold, the clock is paused: ``due_at`` is None).
+WAITING_VERIFICATION = (Status.SUBMITTED,)
+#: Waiting for the answer: verified (coordination: to be disposed) or disposed (the follow-up).
+WAITING_ANSWER = (Status.VERIFIED, Status.DISPOSED)
+
+
+def waiting_late(as_of: datetime) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """SQL conditions: still awaiting verification / the answer with the stage's deadline before ``as_of``.
+    Never NULL (a report without a running deadline is simply not late)."""
+    running = and_(Complaint.due_at.is_not(None), Complaint.due_at < as_of)
+    stage = func.coalesce(Complaint.due_stage, "")
+    verification = and_(Complaint.status.in_(WAITING_VERIFICATION), stage == "verification", running)
+    answer = and_(Complaint.status.in_(WAITING_ANSWER), stage.in_(("coordination", "followup")), running)
+    return verification, answer
+
+
+def real_reports() -> sa.ColumnElement:
+    """Test reports (``is_test``) are left out of every statistic."""
+    return Complaint.is_test.is_(False)
+
+
 def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
-             thresholds: Mapping[str, Mapping[str, float]] | None) -> list[RegionIndicators]:
+             thresholds: Mapping[str, Mapping[str, float]] | None,
+             as_of: datetime | None = None) -> list[RegionIndicators]:
     if period_end < period_start:
         raise ValueError("period_end is before period_start")
     if not tenants:
         return []
     limits = thresholds_from_config(thresholds)
+    scoring, min_reports = score_config(), score_min_reports()
+    as_of = as_of or utcnow()
+    verification_late, answer_late = waiting_late(as_of)
     ids = [t.id for t in tenants]
     local = _LocalTime((t.timezone for t in tenants), period_end)
     lo_utc, hi_utc = _coarse_utc(period_start, period_end)
@@ -297,7 +444,7 @@ def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
     open_at_end = and_(sub_day <= period_end,
                        or_(Complaint.status.in_(Status.OPEN), local.date(Complaint.closed_at) > period_end))
     base = (select().select_from(Complaint).join(Tenant, Tenant.id == Complaint.tenant_id)
-            .where(Complaint.tenant_id.in_(ids), Complaint.submitted_at < hi_utc))
+            .where(Complaint.tenant_id.in_(ids), Complaint.submitted_at < hi_utc, real_reports()))
 
     def count_if(*conds):
         return func.count(case((and_(*conds), 1)))
@@ -307,9 +454,12 @@ def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
         Complaint.tenant_id,
         count_if(in_period).label("received"),
         count_if(in_period, Complaint.verified_on_time.is_(True)).label("verified_ok"),
-        count_if(in_period, Complaint.verified_on_time.is_not(None)).label("verified_n"),
-        count_if(in_period, Complaint.answered_on_time.is_(True)).label("answered_ok"),
-        count_if(in_period, Complaint.answered_on_time.is_not(None)).label("answered_n"),
+        count_if(in_period, or_(Complaint.verified_on_time.is_not(None), verification_late)).label("verified_n"),
+        count_if(in_period, verification_late).label("verified_late_waiting"),
+        # An earlier answer on time does not count while the report waits again past its new deadline.
+        count_if(in_period, Complaint.answered_on_time.is_(True), sa.not_(answer_late)).label("answered_ok"),
+        count_if(in_period, or_(Complaint.answered_on_time.is_not(None), answer_late)).label("answered_n"),
+        count_if(in_period, answer_late).label("answered_late_waiting"),
         count_if(in_period, Complaint.reopen_count > 0).label("reopened"),
         count_if(in_period, or_(Complaint.status == Status.CLOSED, Complaint.reopen_count > 0)).label("closed_ever"),
         count_if(open_at_end).label("backlog"),
@@ -318,21 +468,27 @@ def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
                 Complaint.closed_at >= after_end_lo)).group_by(Complaint.tenant_id)
     counts = {row.tenant_id: row for row in _across_tenants(main)}
 
-    # First responses: one row per (tenant, local submit date, local response date), not per complaint.
+    # First responses: one row per (tenant, local submit date, local response date), not per complaint. A
+    # report still awaiting verification without any response counts with the time waited so far (its
+    # response date is None here, then the local date of as_of): a region that never answers is slow, not
+    # without a value.
     resp_day = local.date(Complaint.first_response_at)
     pairs_stmt = (base.add_columns(Complaint.tenant_id, sub_day.label("a"), resp_day.label("b"),
                                    func.count().label("n"))
-                  .where(in_period, Complaint.first_response_at.is_not(None))
+                  .where(in_period, or_(Complaint.first_response_at.is_not(None),
+                                        Complaint.status.in_(WAITING_VERIFICATION)))
                   .group_by(Complaint.tenant_id, sub_day, resp_day).order_by(Complaint.tenant_id))
+    as_of_day = {t.id: calendar_for_tenant(t).local_date(as_of) for t in tenants}
     pairs: dict[int, list[tuple[date, date, int]]] = {}
     for row in _across_tenants(pairs_stmt):
-        pairs.setdefault(row.tenant_id, []).append((row.a, row.b, row.n))
+        pairs.setdefault(row.tenant_id, []).append((row.a, row.b if row.b is not None else as_of_day[row.tenant_id],
+                                                    row.n))
 
     rating_stmt = (select(Complaint.tenant_id, func.avg(Rating.score).label("avg"), func.count(Rating.id).label("n"))
                    .select_from(Rating)
                    .join(Complaint, and_(Complaint.tenant_id == Rating.tenant_id, Complaint.id == Rating.complaint_id))
                    .join(Tenant, Tenant.id == Complaint.tenant_id)
-                   .where(Complaint.tenant_id.in_(ids), Complaint.submitted_at < hi_utc, in_period)
+                   .where(Complaint.tenant_id.in_(ids), Complaint.submitted_at < hi_utc, in_period, real_reports())
                    .group_by(Complaint.tenant_id))
     ratings = {row.tenant_id: row for row in _across_tenants(rating_stmt)}
 
@@ -350,14 +506,19 @@ def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
             period_start=period_start, period_end=period_end,
             received=c.received if c else 0,
             verified_on_time=c.verified_ok if c else 0, verified_total=c.verified_n if c else 0,
+            verified_waiting_late=c.verified_late_waiting if c else 0,
             median_first_response_days=median, first_responses=sum(n for *_, n in pairs.get(t.id, [])),
             answered_on_time=c.answered_ok if c else 0, answered_total=c.answered_n if c else 0,
+            answered_waiting_late=c.answered_late_waiting if c else 0,
             backlog=c.backlog if c else 0,
             oldest_open_days=(period_end - oldest).days if oldest is not None else None,
             reopened=c.reopened if c else 0, closed_ever=c.closed_ever if c else 0,
             avg_rating=float(r.avg) if r is not None and r.avg is not None else None,
             ratings=r.n if r is not None else 0,
+            live_since=t.go_live_at or t.created_at,
         )
+        score, points = composite_score(RegionIndicators(**values), scoring, min_reports)
+        values.update(score=score, score_points=points)
         row = RegionIndicators(**values)
         bands = {i.key: band(i.key, row.value(i.key), limits) for i in INDICATORS if i.banded}
         out.append(RegionIndicators(**values, bands=bands))
@@ -365,21 +526,24 @@ def _compute(tenants: Sequence[Tenant], period_start: date, period_end: date,
 
 
 def compare_regions(period_start: date, period_end: date,
-                    thresholds: Mapping[str, Mapping[str, float]] | None = None) -> list[RegionIndicators]:
-    """Indicators of every live, active tenant for local dates ``period_start``..``period_end`` (inclusive).
+                    thresholds: Mapping[str, Mapping[str, float]] | None = None,
+                    as_of: datetime | None = None) -> list[RegionIndicators]:
+    """Indicators of every live, active tenant for local dates ``period_start``..``period_end`` (inclusive),
+    as the reports stand at ``as_of`` (default: now).
 
     Four queries in all, whatever the number of tenants and complaints (see the module docstring).
     """
-    return _compute(_active_tenants(), period_start, period_end, thresholds)
+    return _compute(_active_tenants(), period_start, period_end, thresholds, as_of)
 
 
 def region_indicators(tenant_id: int, period_start: date, period_end: date,
-                      thresholds: Mapping[str, Mapping[str, float]] | None = None) -> RegionIndicators | None:
+                      thresholds: Mapping[str, Mapping[str, float]] | None = None,
+                      as_of: datetime | None = None) -> RegionIndicators | None:
     """One tenant's indicators (any status), or None for an unknown id."""
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None:
         return None
-    return _compute([tenant], period_start, period_end, thresholds)[0]
+    return _compute([tenant], period_start, period_end, thresholds, as_of)[0]
 
 
 SORT_KEYS = ("name", *INDICATOR_KEYS)
@@ -439,7 +603,7 @@ def monthly_trend(tenant_ids: Sequence[int], months: Sequence[str]) -> dict[int,
     stmt = (select(Complaint.tenant_id, month_expr.label("month"), func.count(Complaint.id).label("n"))
             .join(Tenant, Tenant.id == Complaint.tenant_id)
             .where(Complaint.tenant_id.in_(list(tenant_ids)), Complaint.submitted_at >= lo_utc,
-                   Complaint.submitted_at < hi_utc, month_expr.in_(list(months)))
+                   Complaint.submitted_at < hi_utc, month_expr.in_(list(months)), real_reports())
             .group_by(Complaint.tenant_id, month_expr))
     index = {m: i for i, m in enumerate(months)}
     out = {tid: [0] * len(months) for tid in tenant_ids}
@@ -451,7 +615,7 @@ def monthly_trend(tenant_ids: Sequence[int], months: Sequence[str]) -> dict[int,
 # ---------------------------------------------------------------- shared cache of the comparison
 
 log = logging.getLogger(__name__)
-COMPARE_CACHE_PREFIX = "lapor:compare:v1:"
+COMPARE_CACHE_PREFIX = "lapor:compare:v2:"  # v2: rows carry the performance score
 
 
 def _cache():
@@ -519,7 +683,8 @@ def tenant_aggregates(slug: str, period_start: date, period_end: date,
     lo_utc, hi_utc = _coarse_utc(period_start, period_end)
     cohort = (select().select_from(Complaint).join(Tenant, Tenant.id == Complaint.tenant_id)
               .where(Complaint.tenant_id == tenant.id, Complaint.submitted_at >= lo_utc,
-                     Complaint.submitted_at < hi_utc, sub_day >= period_start, sub_day <= period_end))
+                     Complaint.submitted_at < hi_utc, sub_day >= period_start, sub_day <= period_end,
+                     real_reports()))
     by_status = {s: n for s, n in _across_tenants(
         cohort.add_columns(Complaint.status, func.count()).group_by(Complaint.status))}
     by_class = {k: n for k, n in _across_tenants(
@@ -534,14 +699,47 @@ def tenant_aggregates(slug: str, period_start: date, period_end: date,
 # ---------------------------------------------------------------- peer benchmark
 
 
+@dataclass(frozen=True)
+class PeerRules:
+    """Which regions count as peers: live at least ``min_live_days`` with ``min_reports`` real reports
+    received in the period; a median needs ``min_peers`` of them with a value."""
+
+    min_live_days: int = 30
+    min_reports: int = 20
+    min_peers: int = 3
+
+    @classmethod
+    def from_config(cls) -> PeerRules:
+        if not has_app_context():
+            return cls()
+        cfg = current_app.config
+        return cls(min_live_days=int(cfg.get("PEER_MIN_LIVE_DAYS", 30)),
+                   min_reports=int(cfg.get("PEER_MIN_REPORTS", 20)),
+                   min_peers=int(cfg.get("PEER_BENCHMARK_MIN_TENANTS", 3)))
+
+    def eligible(self, row: RegionIndicators, as_of: datetime | None = None) -> bool:
+        as_of = as_of or utcnow()
+        live_long_enough = row.live_since is not None and as_of - row.live_since >= timedelta(days=self.min_live_days)
+        return live_long_enough and row.received >= self.min_reports
+
+
+def eligible_peers(rows: Sequence[RegionIndicators], rules: PeerRules | None = None,
+                   as_of: datetime | None = None) -> list[RegionIndicators]:
+    """The rows of regions that count towards the peer medians (:class:`PeerRules`)."""
+    rules = rules or PeerRules.from_config()
+    return [r for r in rows if rules.eligible(r, as_of)]
+
+
 def peer_median(indicator_name: str, period: tuple[date, date],
                 rows: Sequence[RegionIndicators] | None = None) -> float | None:
-    """Median of ``indicator_name`` over live (active) tenants that have a value, or None when fewer than
-    ``PEER_BENCHMARK_MIN_TENANTS`` have one. Anonymised: only the number leaves this function."""
+    """Median of ``indicator_name`` over the eligible peer regions (:class:`PeerRules`) that have a value, or
+    None when fewer than ``PEER_BENCHMARK_MIN_TENANTS`` have one. Anonymised: only the number leaves this
+    function."""
     if indicator_name not in BY_KEY:
         raise KeyError(indicator_name)
     if rows is None:
         rows = compare_regions(*period)
+    rows = eligible_peers(rows)
     values = [v for v in (r.value(indicator_name) for r in rows) if v is not None]
     minimum = current_app.config.get("PEER_BENCHMARK_MIN_TENANTS", 3) if has_app_context() else 3
     if not values or len(values) < max(1, minimum):
@@ -555,8 +753,11 @@ class PeerBenchmark:
 
     own: RegionIndicators
     medians: dict[str, float | None]
+    #: How many regions count as peers (:class:`PeerRules`).
     peers: int
     min_peers: int
+    min_live_days: int = 30
+    min_reports: int = 20
 
 
 _peer_cache: dict[tuple, tuple[float, dict[str, float | None], int]] = {}
@@ -567,18 +768,19 @@ def clear_peer_cache() -> None:
 
 
 def peer_medians(period: tuple[date, date]) -> tuple[dict[str, float | None], int]:
-    """{indicator: median} over live tenants and their number, cached for PEER_BENCHMARK_CACHE_SECONDS
-    (every staff dashboard shows them; they need not be fresher than that)."""
+    """{indicator: median} over the eligible peer regions and their number, cached for
+    PEER_BENCHMARK_CACHE_SECONDS (every staff dashboard shows them; they need not be fresher than that)."""
     ttl = current_app.config.get("PEER_BENCHMARK_CACHE_SECONDS", 300)
-    key = (period, current_app.config.get("PEER_BENCHMARK_MIN_TENANTS", 3))
+    key = (period, PeerRules.from_config())
     hit = _peer_cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < ttl:
         return hit[1], hit[2]
     rows = compare_regions(*period)
     medians = {key_: peer_median(key_, period, rows) for key_ in INDICATOR_KEYS}
+    peers = len(eligible_peers(rows))
     if ttl > 0:
-        _peer_cache[key] = (time.monotonic(), medians, len(rows))
-    return medians, len(rows)
+        _peer_cache[key] = (time.monotonic(), medians, peers)
+    return medians, peers
 
 
 def peer_benchmark(tenant_id: int, period: tuple[date, date] | None = None) -> PeerBenchmark | None:
@@ -593,8 +795,9 @@ def peer_benchmark(tenant_id: int, period: tuple[date, date] | None = None) -> P
         period = default_period(calendar_for_tenant(tenant).local_date(utcnow()))
     own = _compute([tenant], *period, None)[0]
     medians, peers = peer_medians(period)
-    return PeerBenchmark(own=own, medians=medians, peers=peers,
-                         min_peers=current_app.config.get("PEER_BENCHMARK_MIN_TENANTS", 3))
+    rules = PeerRules.from_config()
+    return PeerBenchmark(own=own, medians=medians, peers=peers, min_peers=rules.min_peers,
+                         min_live_days=rules.min_live_days, min_reports=rules.min_reports)
 
 
 # ---------------------------------------------------------------- central console: activity per tenant
@@ -631,7 +834,8 @@ def tenant_activity(now: datetime | None = None) -> dict[int, TenantActivity]:
     since = now - timedelta(days=30)
     complaints = {row.tenant_id: row for row in _across_tenants(
         select(Complaint.tenant_id, func.count(case((Complaint.submitted_at >= since, 1))).label("n"),
-               func.max(Complaint.submitted_at).label("last")).group_by(Complaint.tenant_id))}
+               func.max(Complaint.submitted_at).label("last")).where(real_reports())
+        .group_by(Complaint.tenant_id))}
     events = dict(_across_tenants(
         select(ComplaintEvent.tenant_id, func.max(ComplaintEvent.at)).group_by(ComplaintEvent.tenant_id)))
     logins = dict(_across_tenants(

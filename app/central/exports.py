@@ -36,6 +36,8 @@ def export_value(row: RegionIndicators, key: str) -> float | int | None:
     kind = next(i.kind for i in INDICATORS if i.key == key)
     if kind == "share":
         return round(value * 100, 1)
+    if kind == "index":
+        return round(value, 1)
     if kind in ("rate", "score", "days") and isinstance(value, float):
         return round(value, 2)
     return value

@@ -52,10 +52,14 @@ def _period() -> tuple[date, date, list[str]]:
     return start, end, errors
 
 
+#: The default ranking: the composite performance score, best first (volume would reward big cities).
+DEFAULT_SORT = "score"
+
+
 def _sort() -> tuple[str, bool]:
-    key = request.args.get("sort") or "received"
+    key = request.args.get("sort") or DEFAULT_SORT
     if key not in comparison.SORT_KEYS:
-        key = "received"
+        key = DEFAULT_SORT
     direction = request.args.get("dir")
     if direction not in ("asc", "desc"):
         # Default: best first for indicators with a direction, biggest first for volumes, A–Z for names.
@@ -88,6 +92,16 @@ def compare():
         errors=errors, sort=key, descending=descending, indicators=comparison.INDICATORS,
         thresholds=comparison.thresholds_from_config(),
     )
+
+
+@bp.route("/central/indicators")
+@central_admin_required
+def method():
+    """How we compute: every indicator's formula, the score's weights and the peer rules (from the config)."""
+    return render_template("central/compare_method.html", indicators=comparison.INDICATORS,
+                           scoring=comparison.score_config(), score_min_reports=comparison.score_min_reports(),
+                           peer_rules=comparison.PeerRules.from_config(),
+                           thresholds=comparison.thresholds_from_config(), formulas=comparison.FORMULAS)
 
 
 @bp.route("/central/compare/<slug>")

@@ -108,7 +108,7 @@ def board(tenant: Tenant, now: datetime | None = None) -> dict:
         _count(Complaint.status.in_(Status.OPEN)).label("open"),
         _count(overdue).label("overdue"),
         _count(due_soon).label("due_soon"),
-    ).select_from(Complaint)).one()
+    ).select_from(Complaint).where(Complaint.is_test.is_(False))).one()  # the day's figures: no test reports
 
     # The complaint unit's own queue (not yet disposed) is the first row; then each agency's.
     unit = db.session.execute(select(

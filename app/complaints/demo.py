@@ -23,6 +23,13 @@ PLACES = {
     "katingan": ["Jl. Tjilik Riwut, Kasongan", "Kasongan Lama", "Tumbang Samba", "Pendahara", "Katingan Hilir",
                  "Tewang Sanggalang Garing", "Mendawai", "Katingan Kuala", "Jl. Ahmad Yani, Kasongan",
                  "Kereng Pangi", "Tumbang Lahang"],
+    # The smaller demo regions of app.demo.EXTRA_REGIONS (no map pins).
+    "palangkaraya": ["Jl. Tjilik Riwut km 2", "Jl. G. Obos", "Bukit Tunggal", "Menteng", "Pahandut", "Kereng Bangkirai",
+                     "Jl. Yos Sudarso", "Panarung", "Palangka", "Jl. Rajawali"],
+    "banjar": ["Martapura Kota", "Jl. A. Yani, Martapura", "Astambul", "Karang Intan", "Gambut", "Sungai Tabuk",
+               "Kertak Hanyar", "Pengaron", "Cintapuri Darussalam", "Aluh-Aluh"],
+    "pulangpisau": ["Jl. Tingang Menteng, Pulang Pisau", "Maliku", "Kahayan Hilir", "Pandih Batu", "Jabiren Raya",
+                    "Sebangau Kuala", "Banama Tingang"],
 }
 
 #: Approximate map pins of the places (the command center's map); not every report gets one.
@@ -141,9 +148,9 @@ def _work_time(rng: random.Random, day: datetime, tz: ZoneInfo) -> datetime:
     return local.astimezone(ZoneInfo("UTC"))
 
 
-def seed_complaints(tenant, count: int = 200, seed: int | None = None) -> int:
+def seed_complaints(tenant, count: int = 200, seed: int | None = None, max_age_days: int | None = None) -> int:
     """Create demo complaints in the bound tenant unless it already has some or it has no officer (a
-    region without demo staff); returns how many."""
+    region without demo staff); returns how many. ``max_age_days``: none older (a region live only since)."""
     if db.session.scalar(select(func.count(Complaint.id))):
         return 0
     rng = random.Random(seed if seed is not None else tenant.id * 7919)
@@ -166,6 +173,8 @@ def seed_complaints(tenant, count: int = 200, seed: int | None = None) -> int:
     for i, final in enumerate(finals):
         # Open items are recent; finished ones spread over the last six months.
         age_days = rng.randint(*AGE_DAYS.get(final, (10, 180)))
+        if max_age_days is not None:
+            age_days = min(age_days, max_age_days)
         t = _work_time(rng, now - timedelta(days=age_days), tz)
         if t > now:
             t = now - timedelta(hours=2)
@@ -247,3 +256,19 @@ def seed_complaints(tenant, count: int = 200, seed: int | None = None) -> int:
     sweep_tenant(tenant, now)
     db.session.flush()
     return made
+
+
+def seed_test_report(tenant) -> Complaint:
+    """The report the region's staff sent to try the service just before go-live, marked as a test report
+    (left out of every statistic), as the onboarding's go-live does."""
+    at = (tenant.go_live_at or utcnow()) - timedelta(hours=20)
+    data = service.SubmitData(
+        title="Laporan uji coba sebelum peluncuran", description="Uji coba formulir pengaduan oleh petugas sebelum "
+        "layanan dibuka untuk umum. Mohon diabaikan.", complaint_class="aspirasi", category_id=None,
+        location_text=None, privacy=Privacy.PUBLIC, reporter_name="Petugas uji coba",
+        reporter_email=None, reporter_phone=None, source="web")
+    with frozen_time(at):
+        c, _ = service.submit_complaint(data)
+        service.mark_test(c, service.SYSTEM, True, "Dikirim sebelum layanan dibuka (uji coba penyiapan).")
+    db.session.flush()
+    return c

@@ -95,6 +95,10 @@ class Complaint(TenantScoped, db.Model):
     #: UU PDP restriction of processing: no further sharing (dispositions, merges), and the identity is
     #: shown to the complaint unit only. Set and lifted by the unit, each time with an event.
     processing_restricted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: A test report (e.g. the one sent before go-live): left out of every statistic (central comparison,
+    #: peer medians, the transparency page, the command centre). Set and cleared by the complaint unit,
+    #: each time with an internal event (workflow ``mark_test`` / ``unmark_test``).
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: When the retention purge removed the reporter's identity (None: not purged).
     identity_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -551,6 +551,20 @@ def dispose(c: Complaint, actor: Actor, agency_ids: list[int], instruction: str 
     return event
 
 
+def mark_test(c: Complaint, actor: Actor, is_test: bool, reason: str | None = None,
+              expected_version: int | None = None) -> ComplaintEvent | None:
+    """Mark a report as a test report (left out of every statistic) or take the mark away, with an internal
+    event; None when it already is as asked."""
+    kind = "mark_test" if is_test else "unmark_test"
+    _transition(c, actor, kind, expected_version)
+    if bool(c.is_test) == is_test:
+        return None
+    before = {"is_test": bool(c.is_test)}
+    c.is_test = is_test
+    return record_event(c, actor, kind, message=(reason or "").strip() or None, before=before,
+                        after={"is_test": is_test})
+
+
 def note(c: Complaint, actor: Actor, message: str) -> ComplaintEvent:
     """An internal note: staff only, never shown to citizens."""
     workflow.check("note", c.status, actor.role)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, not_, or_, select
 
 from app.agencies.models import Agency, Category
 from app.complaints import access
@@ -153,8 +153,10 @@ class PublicItem:
 
 
 def _listed():
+    # Test reports (Complaint.is_test) are neither listed nor counted anywhere on the public pages.
     return (select(Complaint)
-            .where(Complaint.confidential.is_(False), Complaint.status.in_(LISTED_STATUSES)))
+            .where(Complaint.confidential.is_(False), Complaint.status.in_(LISTED_STATUSES),
+                   Complaint.is_test.is_(False)))
 
 
 @dataclass(frozen=True)
@@ -232,8 +234,9 @@ def transparency_page(page: int = 1, per_page: int = PER_PAGE, flt: PublicFilter
 
 
 def status_counts() -> dict[str, int]:
-    """All reports of the region per status (numbers only, confidential ones included)."""
-    rows = db.session.execute(select(Complaint.status, func.count(Complaint.id)).group_by(Complaint.status)).all()
+    """All reports of the region per status (numbers only, confidential ones included, test reports not)."""
+    rows = db.session.execute(select(Complaint.status, func.count(Complaint.id))
+                              .where(Complaint.is_test.is_(False)).group_by(Complaint.status)).all()
     return {status: n for status, n in rows}
 
 
@@ -247,11 +250,17 @@ class OnTimeShare:
         return None if not self.handled else round(100 * self.on_time / self.handled, 1)
 
 
-def on_time_share() -> OnTimeShare:
-    """Of the reports whose follow-up was published, how many within the deadline."""
+def on_time_share(now: datetime | None = None) -> OnTimeShare:
+    """Follow-ups within the deadline, as the central comparison counts them: answered on time / (answered +
+    still awaiting the answer past the deadline); late is late, finished or still waiting. Test reports are
+    left out."""
+    late_waiting = and_(Complaint.status.in_((Status.VERIFIED, Status.DISPOSED)),
+                        func.coalesce(Complaint.due_stage, "").in_(("coordination", "followup")),
+                        Complaint.due_at.is_not(None), Complaint.due_at < (now or utcnow()))
     handled, on_time = db.session.execute(
-        select(func.count(Complaint.id), func.sum(case((Complaint.answered_on_time.is_(True), 1), else_=0)))
-        .where(Complaint.answered_on_time.is_not(None))
+        select(func.count(Complaint.id),
+               func.sum(case((and_(Complaint.answered_on_time.is_(True), not_(late_waiting)), 1), else_=0)))
+        .where(or_(Complaint.answered_on_time.is_not(None), late_waiting), Complaint.is_test.is_(False))
     ).one()
     return OnTimeShare(handled=handled or 0, on_time=on_time or 0)
 

@@ -22,7 +22,7 @@ from werkzeug.exceptions import Gone, NotFound
 from app.accounts.access import roles_required, staff_required
 from app.accounts.models import Role
 from app.agencies.models import Agency, Category
-from app.complaints import access, actions, exports, inbox, service, workflow
+from app.complaints import access, actions, exports, inbox, service, test_marker, workflow
 from app.complaints import forms as f
 from app.complaints import response_templates as rt
 from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, Status, Visibility
@@ -628,6 +628,21 @@ def merge(complaint_id: int):
         return service.merge(c, primary, _actor(), expected_version=_version(form))
 
     return perform(complaint_id, "merge", call, _l("The report is merged into the main report."))
+
+
+@bp.post("/complaints/<int:complaint_id>/test-mark")
+@unit_required
+def mark_test(complaint_id: int):
+    """Mark the report as a test report (left out of every statistic) or take the mark away."""
+    form = test_marker.MarkTestForm(prefix=test_marker.PREFIX)
+    on = test_marker.wanted(form)
+    return perform(complaint_id, test_marker.PREFIX, lambda c, form: service.mark_test(
+        c, _actor(), on, form.reason.data, expected_version=_version(form)),
+        _l("The report is marked as a test report and left out of the statistics.") if on
+        else _l("The report counts in the statistics again."), form=form)
+
+
+bp.add_app_template_global(lambda c: test_marker.form_for(c, _user().role), "test_marker_form")
 
 
 # ---------------------------------------------------------------- actions of all staff

@@ -130,6 +130,12 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
                _l("Reporter opened their personal data")),
     Transition("purge_identity", Status.TERMINAL, None, SYSTEM, Visibility.INTERNAL,
                _l("Identity removed at the end of the retention period")),
+
+    # Test reports (e.g. the one sent before go-live) are left out of every statistic; staff only.
+    Transition("mark_test", OPEN + Status.TERMINAL, None, OFFICER_ROLES + SYSTEM, Visibility.INTERNAL,
+               _l("Marked as a test report")),
+    Transition("unmark_test", OPEN + Status.TERMINAL, None, OFFICER_ROLES, Visibility.INTERNAL,
+               _l("No longer a test report")),
 )}
 
 

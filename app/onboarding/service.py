@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from app.accounts import services as accounts
 from app.accounts.models import PlatformAdmin, Role, User
 from app.agencies.models import Agency, Category
+from app.complaints import service as complaints
 from app.complaints.models import Complaint, ResponseTemplate
 from app.extensions import db
 from app.i18n import role_label
@@ -439,7 +440,13 @@ def go_live(tenant: Tenant, actor: User) -> None:
         raise OnboardingError({"go_live": _l("Finish the other steps first.")})
     tenant.live = True
     tenant.go_live_at = utcnow()
-    record(tenant, "tenant.went_live", actor, after={"go_live_at": tenant.go_live_at.isoformat()})
+    # Before go-live only the region's own staff could submit: every report so far is a test report
+    # (the checklist's "test complaint"), left out of all statistics from now on.
+    tests = list(db.session.execute(select(Complaint).where(Complaint.is_test.is_(False))).scalars())
+    for c in tests:
+        complaints.mark_test(c, complaints.SYSTEM, True, gettext("Sent before the region went live (set-up test)."))
+    record(tenant, "tenant.went_live", actor, after={"go_live_at": tenant.go_live_at.isoformat(),
+                                                     "test_reports": len(tests)})
 
 
 # ---------------------------------------------------------------- reads for the pages

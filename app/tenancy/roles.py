@@ -21,7 +21,8 @@ REPORTING_ROLE = "lapor_reporting"
 #: Every other table it reads whole. tests/isolation/test_data_catalog.py checks this in the catalog.
 REPORTING_COLUMNS: dict[str, tuple[str, ...]] = {
     "complaint": ("id", "tenant_id", "status", "complaint_class", "submitted_at", "first_response_at",
-                  "closed_at", "verified_on_time", "answered_on_time", "reopen_count"),
+                  "closed_at", "verified_on_time", "answered_on_time", "reopen_count", "due_at", "due_stage",
+                  "is_test"),
     "complaint_event": ("id", "tenant_id", "at"),
     "rating": ("id", "tenant_id", "complaint_id", "score"),
     "user_account": ("id", "tenant_id", "role", "last_login_at"),

@@ -52,6 +52,8 @@ PLATFORM = {
                                   "the slug names a region, never an object of one",
     "central_compare.export_csv": "comparison export for central administrators (central_admin_required)",
     "central_compare.export_xlsx": "comparison export for central administrators (central_admin_required)",
+    "central_compare.method": "how the comparison's indicators are computed, for central administrators "
+                              "(central_admin_required); formulas and configured weights, no region data",
     "onboarding.apply": "public sign-up page: a region that is not yet a tenant applies",
     "onboarding.thanks": "confirmation after applying; shows only the applicant's own session data",
     "onboarding.applications": "central administrators review applications (central_admin_required)",

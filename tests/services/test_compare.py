@@ -30,10 +30,11 @@ def test_every_indicator_equals_the_hand_computation(compare_data):
         assert got == pytest.approx(expected), slug
         assert dict(rows[slug].bands) == EXPECTED_BANDS[slug], slug
     bjm = rows["banjarmasin"]
-    assert (bjm.verified_on_time, bjm.verified_total, bjm.answered_on_time, bjm.answered_total) == (1, 2, 1, 2)
-    assert (bjm.reopened, bjm.closed_ever, bjm.ratings, bjm.first_responses) == (1, 2, 2, 3)
+    assert (bjm.verified_on_time, bjm.verified_total, bjm.answered_on_time, bjm.answered_total) == (1, 3, 1, 2)
+    assert (bjm.verified_waiting_late, bjm.answered_waiting_late) == (1, 1)  # B4 never verified; B2 reopened
+    assert (bjm.reopened, bjm.closed_ever, bjm.ratings, bjm.first_responses) == (1, 2, 2, 4)  # B4 waits
     ktg = rows["katingan"]
-    assert (ktg.first_responses, ktg.ratings, ktg.closed_ever) == (2, 1, 2)
+    assert (ktg.first_responses, ktg.ratings, ktg.closed_ever) == (3, 1, 2)  # K4 waits
 
 
 def test_local_dates_decide_the_period(compare_data):
@@ -64,7 +65,7 @@ def test_monthly_trend_counts_local_months(compare_data):
 
 
 def test_thresholds_come_from_config_and_arguments(app, compare_data):
-    rows = _by_slug(reports.compare_regions(*PERIOD, thresholds={"verified_share": {"green": 0.5, "yellow": 0.4}}))
+    rows = _by_slug(reports.compare_regions(*PERIOD, thresholds={"verified_share": {"green": 0.3, "yellow": 0.2}}))
     assert rows["banjarmasin"].bands["verified_share"] == "green"
     old = app.config["COMPARE_THRESHOLDS"]
     app.config["COMPARE_THRESHOLDS"] = {"avg_rating": {"green": 3.5}}
@@ -82,11 +83,12 @@ def test_sorting_by_any_indicator_puts_missing_values_last(compare_data):
     rows = reports.compare_regions(*PERIOD)
     assert [r.slug for r in reports.sort_rows(rows, "backlog", descending=True)] == ["banjarmasin", "katingan"]
     assert [r.slug for r in reports.sort_rows(rows, "verified_share", descending=True)] == ["katingan", "banjarmasin"]
-    # January: B7 was verified on time (100 %), Katingan verified nothing (no value): last either way.
+    # January: Banjarmasin has B5 and B7 (all indicators have a value); Katingan has only K5, never answered
+    # nor closed: no follow-up, reopen rate or rating (no value), so last either way.
     january = reports.compare_regions(date(2026, 1, 1), date(2026, 1, 31))
     for descending in (False, True):
-        assert [r.slug for r in reports.sort_rows(january, "verified_share", descending)] == ["banjarmasin",
-                                                                                              "katingan"]
+        assert [r.slug for r in reports.sort_rows(january, "followup_share", descending)] == [
+            "banjarmasin", "katingan"]
     with pytest.raises(ValueError):
         reports.sort_rows(rows, "reporter_email", descending=False)
 
@@ -121,9 +123,10 @@ def test_peer_median_is_anonymous_and_needs_enough_regions(app, compare_data):
     # Two live regions: below the default minimum of 3, a median would reveal the other's figure.
     assert reports.peer_median("received", PERIOD) is None
     app.config["PEER_BENCHMARK_MIN_TENANTS"] = 2
+    app.config["PEER_MIN_LIVE_DAYS"], app.config["PEER_MIN_REPORTS"] = 0, 1  # the fixture's regions are new
     try:
-        assert reports.peer_median("verified_share", PERIOD) == pytest.approx(0.75)
-        assert reports.peer_median("median_first_response_days", PERIOD) == pytest.approx(1.25)  # (2 + 0.5) / 2
+        assert reports.peer_median("verified_share", PERIOD) == pytest.approx(0.5)  # (1/3 + 2/3) / 2
+        assert reports.peer_median("median_first_response_days", PERIOD) == pytest.approx(2)  # (3 + 1) / 2
         assert reports.peer_median("oldest_open_days", PERIOD) == pytest.approx(38.5)
         with tenant_scope(bjm.id):  # works from a tenant's request too, and returns only numbers
             bench = reports.peer_benchmark(bjm.id, PERIOD)
@@ -132,6 +135,7 @@ def test_peer_median_is_anonymous_and_needs_enough_regions(app, compare_data):
         assert all(isinstance(v, (int, float)) or v is None for v in bench.medians.values())
     finally:
         app.config["PEER_BENCHMARK_MIN_TENANTS"] = 3
+        app.config["PEER_MIN_LIVE_DAYS"], app.config["PEER_MIN_REPORTS"] = 30, 20
         reports.clear_peer_cache()
 
 

@@ -16,7 +16,7 @@ from app.accounts.models import Role, User
 from app.accounts.services import create_platform_admin
 from app.agencies.models import Agency, Category
 from app.complaints import service as complaint_service
-from app.complaints.models import Complaint, ResponseTemplate
+from app.complaints.models import Complaint, ComplaintEvent, ResponseTemplate
 from app.extensions import db as _db
 from app.notifications.models import MessageTemplate, Notification
 from app.onboarding import service
@@ -343,6 +343,11 @@ def test_checklist_shows_progress_and_go_live_opens_the_portal(app, db, client, 
     assert resp.status_code == 303
     with tenant_scope(kapuas.id):
         assert db.session.scalar(select(func.count(Complaint.id))) == 2
+        # The report sent before go-live is the set-up's test report: marked (with an event) and left out
+        # of every statistic; the public's first real report is not.
+        assert db.session.scalars(select(Complaint.is_test).order_by(Complaint.id)).all() == [True, False]
+        assert db.session.scalars(select(ComplaintEvent.kind).where(ComplaintEvent.kind == "mark_test")).all() \
+            == ["mark_test"]
         kinds = db.session.scalars(select(TenantAuditEvent.kind).order_by(TenantAuditEvent.id)).all()
         liaison = db.session.scalars(select(User).filter_by(email="pupr@kapuaskab.go.id")).one()
     assert kinds == ["tenant.provisioned", "branding.updated", "settings.deadlines_confirmed", "staff.invited",
