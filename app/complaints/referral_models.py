@@ -36,7 +36,6 @@ class Referral(TenantScoped, db.Model):
     __tablename__ = "referral"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    direction: Mapped[str] = mapped_column(sa.String(3))
     #: This region's report: the original (out) or the linked one (in).
     complaint_id: Mapped[int] = mapped_column(sa.Integer)
     #: The other region.
@@ -53,6 +52,8 @@ class Referral(TenantScoped, db.Model):
     #: The referring unit's message (the one to the reporter), shown to the receiving unit too.
     note: Mapped[str | None] = mapped_column(sa.Text)
     decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: out or in (:class:`Direction`).
+    direction: Mapped[str] = mapped_column(sa.String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -29,7 +29,6 @@ def upgrade():
 
     op.create_table('referral',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('direction', sa.String(length=3), nullable=False),
     sa.Column('complaint_id', sa.Integer(), nullable=False),
     sa.Column('peer_tenant_id', sa.Integer(), nullable=False),
     sa.Column('peer_referral_id', sa.Integer(), nullable=True),
@@ -40,6 +39,7 @@ def upgrade():
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('decline_reason', sa.Text(), nullable=True),
+    sa.Column('direction', sa.String(length=3), nullable=False),
     sa.Column('created_at', app.tenancy.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('delivered_at', app.tenancy.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('decided_at', app.tenancy.models.UTCDateTime(timezone=True), nullable=True),
