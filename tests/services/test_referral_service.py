@@ -265,3 +265,15 @@ def test_both_regions_count_it_and_referred_out_is_not_unresolved(db, bjm, ktg, 
     assert fresh(db, bjm, c_id).status == Status.SUBMITTED
     source, linked = region_indicators(bjm.id, *period), region_indicators(ktg.id, *period)
     assert (source.backlog, linked.backlog) == (1, 0)  # back in Banjarmasin's queue; ended in Katingan
+
+
+def test_a_redis_outage_loses_no_referral(app, db, bjm, ktg, officers, monkeypatch):
+    _refer(db, bjm, ktg, officers[0], run=False)
+    monkeypatch.setitem(app.config, "JOBS_INLINE", False)
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    counts = relay(tenant_ids={bjm.id}, release=False)
+    assert counts["relayed"] == 0 and counts["waiting"] >= 1
+    assert _linked(db, ktg) == []  # the row waits in Banjarmasin's outbox
+    monkeypatch.setitem(app.config, "JOBS_INLINE", True)  # the queue is back (here: jobs in-process)
+    relay(tenant_ids={bjm.id})
+    assert len(_linked(db, ktg)) == 1
