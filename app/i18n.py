@@ -107,7 +107,7 @@ TENANT_STATUS_LABELS = {"pending": _l("Pending approval"), "active": _l("Active"
 SOURCE_LABELS = {
     "web": _l("Website"), "sms": _l("SMS"), "whatsapp": _l("WhatsApp"), "email": _l("Email"),
     "phone": _l("Telephone"), "walk_in": _l("In person"), "api": _l("Integration (API)"),
-    "open311": _l("Open311"), "sp4n": _l("SP4N-LAPOR!"),
+    "open311": _l("Open311"), "sp4n": _l("SP4N-LAPOR!"), "referral": _l("Referral from another region"),
 }
 
 

@@ -18,6 +18,7 @@ from app.complaints.models import (  # noqa: F401
     Rating,
     ResponseTemplate,
 )
+from app.complaints.referral_models import Referral  # noqa: F401
 from app.integrations.models import (  # noqa: F401
     BridgeItem,
     BridgeLink,

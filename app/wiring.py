@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.complaints import exports, sweep  # noqa: F401
+from app.complaints import exports, referrals, sweep  # noqa: F401
 from app.integrations import events, sp4n, webhooks  # noqa: F401
 from app.notifications import rules, service  # noqa: F401
 from app.onboarding.cli import onboarding_cli
@@ -25,8 +25,9 @@ def register_all(app: Flask) -> None:
       ``complaints.exports``, which deletes expired export files;
     - complaint-event subscribers (app.complaints.events, each with its order): ``integrations.events``
       (webhooks and the SP4N-LAPOR! bridge) and ``notifications.rules``;
-    - job handlers (``@app.jobs.job``): ``complaints.exports``, ``integrations.sp4n``, ``integrations.webhooks``
-      and ``notifications.service``.
+    - job handlers (``@app.jobs.job``): ``complaints.exports``, ``integrations.sp4n``, ``integrations.webhooks``,
+      ``notifications.service`` and ``complaints.referrals`` (which also subscribes to complaint events: the
+      receiving region's public steps are mirrored to the referring region).
     """
 
 def register_cli(app: Flask) -> None:

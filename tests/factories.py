@@ -35,6 +35,7 @@ from app.complaints.models import (
     Rating,
     ResponseTemplate,
 )
+from app.complaints.referral_models import Referral
 from app.extensions import db
 from app.integrations.models import (
     BridgeItem,
@@ -50,6 +51,7 @@ from app.notifications.models import MessageTemplate, Notification, Notification
 from app.onboarding.models import TenantAuditEvent
 from app.privacy.models import DataAccessRequest
 from app.tenancy.models import utcnow
+from app.tenancy.scope import current_tenant_id
 
 #: model class name → function(n) returning an unsaved, valid instance.
 FACTORIES: dict[str, Callable[[int], object]] = {}
@@ -132,6 +134,13 @@ def _complaint(n):
     return Complaint(code=f"UJI-26-{n:05d}", access_token=secrets.token_urlsafe(24), title=f"Laporan uji {n}",
                      description="Lampu jalan di depan pasar padam sejak minggu lalu.", complaint_class="pengaduan",
                      category_id=make(Category).id, reporter_name="Siti Norhayati")
+
+
+@factory(Referral)
+def _referral(n):
+    # The other region of a referral is named by id only (its half lives in that region).
+    return Referral(direction="out", complaint_id=make(Complaint).id, peer_tenant_id=current_tenant_id(),
+                    status="sent", note=f"Rujukan {n}")
 
 
 @factory(Disposition)

@@ -29,8 +29,10 @@ from app.extensions import db
 #: Actions a staff member takes on the report page (listed in the order of :data:`workflow.TRANSITIONS`).
 STAFF_ACTIONS = frozenset({
     "verify", "edit", "hold", "resume", "refer", "archive", "dispose", "note", "public_reply",
-    "draft_followup", "submit_followup", "close", "reopen", "merge",
+    "draft_followup", "submit_followup", "close", "reopen", "merge", "accept_referral", "decline_referral",
 })
+#: While a report referred by another region awaits this unit's decision, only these (service.REFERRAL_DECISIONS).
+WHILE_REFERRAL_AWAITS = frozenset({"accept_referral", "decline_referral", "note"})
 #: Actions on one follow-up (listed once per follow-up, with its id).
 FOLLOWUP_REVIEW = ("publish_followup", "return_followup")
 #: Actions the reporter takes on the tracking page.
@@ -95,6 +97,9 @@ def _staff(c: Complaint, user, allowed: list[str]) -> list[Available]:
 def _not_now(c: Complaint, user, allowed: set[str]) -> set[str]:
     """Actions the table allows that the report's state rules out now."""
     out = set()
+    if c.awaiting_referral_decision:  # the unit decides on the referral first (service._transition)
+        return allowed - WHILE_REFERRAL_AWAITS
+    out |= set(service.REFERRAL_DECISIONS)
     if "verify" in allowed:
         out.add("edit")  # verifying sets the same fields
     if c.processing_restricted:

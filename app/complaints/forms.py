@@ -183,8 +183,29 @@ class ResumeForm(VersionedForm):
 
 
 class ReferForm(VersionedForm):
-    refer_to = StringField(_l("Body with authority"), validators=[DataRequired(), Length(max=200)])
+    #: Another region on this platform (app.complaints.referrals); empty: a body outside the platform, named below.
+    target_tenant_id = SelectField(_l("Region on this platform"), coerce=optional_id, validators=[Optional()],
+                                   invalid_value_message=CHOOSE_FROM_LIST,
+                                   description=_l("It receives a linked report and decides to accept or decline "
+                                                  "it; the reporter keeps following it under this code."))
+    refer_to = StringField(_l("Or a body outside the platform"), validators=[Length(max=200)])
     message = TextAreaField(_l("Message to the reporter"), validators=[Optional(), Length(max=4000)])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and not self.target_tenant_id.data and not (self.refer_to.data or "").strip():
+            self.refer_to.errors = [*self.refer_to.errors, _l("Choose a region or name the body with authority.")]
+            return False
+        return ok
+
+
+class AcceptReferralForm(VersionedForm):
+    """The receiving unit accepts a report another region referred here."""
+
+
+class DeclineReferralForm(VersionedForm):
+    reason = TextAreaField(_l("Reason for declining"), validators=[DataRequired(), Length(max=1000)],
+                           description=_l("The referring region and the reporter see this reason."))
 
 
 class ArchiveForm(VersionedForm):

@@ -89,6 +89,9 @@ class Complaint(TenantScoped, db.Model):
     answered_on_time: Mapped[bool | None] = mapped_column()
     escalated_stage: Mapped[str | None] = mapped_column(sa.String(20))
     refer_to: Mapped[str | None] = mapped_column(sa.String(200))
+    #: Referred here by another region on the platform (app.complaints.referrals) and not yet accepted or declined
+    #: by this complaint unit: only that decision or an internal note is possible meanwhile, and no clock runs.
+    awaiting_referral_decision: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     archive_reason: Mapped[str | None] = mapped_column(sa.String(300))
     merged_into_id: Mapped[int | None] = mapped_column(sa.Integer)
     reopen_count: Mapped[int] = mapped_column(default=0)

@@ -145,9 +145,19 @@ def _expect_version(c: Complaint, expected_version: int | None) -> None:
         raise StaleComplaint()
 
 
+#: The receiving unit's decision on a report another region referred here (app.complaints.referrals).
+REFERRAL_DECISIONS = ("accept_referral", "decline_referral")
+
+
 def _transition(c: Complaint, actor: Actor, action: str, expected_version: int | None = None) -> workflow.Transition:
     _expect_version(c, expected_version)
-    return workflow.check(action, c.status, actor.role)
+    t = workflow.check(action, c.status, actor.role)
+    # A referred report waits for the receiving unit's decision before anything else is done with it.
+    if c.awaiting_referral_decision and action not in REFERRAL_DECISIONS:
+        raise TransitionError(_l("First accept or decline this report referred by another region."))
+    if action in REFERRAL_DECISIONS and not c.awaiting_referral_decision:
+        raise TransitionError(_l("This report is not a referral awaiting a decision."))
+    return t
 
 
 def ensure_may_share(c: Complaint) -> None:

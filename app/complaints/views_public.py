@@ -40,7 +40,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.accounts.access import signed_in_citizen
 from app.accounts.models import Role
-from app.complaints import access, links, nearby, service, workflow
+from app.complaints import access, links, nearby, referrals, service, workflow
 from app.complaints import forms as f
 from app.complaints import transparency as reports
 from app.complaints.area import area_of
@@ -440,7 +440,8 @@ def _render_track(c: Complaint, token: str | None, failed: dict | None = None, s
         hold_request = next((e for e in reversed(events) if e.kind == "hold"), None)
     html = render_template(
         "complaints/public/track.html", c=c, token=token, private=private, show_content=show_content,
-        merged=_merged_progress(c), followable=not private and following.followable(c),
+        merged=_merged_progress(c), referral=referrals.citizen_view(c),
+        followable=not private and following.followable(c),
         events=events, attachments=attachments, answers=answers, hold_request=hold_request,
         badge=reports.deadline_badge(c, g.tenant), deadline_labels=DEADLINE_LABELS,
         forms=_action_forms(c, failed) if private else {},

@@ -22,7 +22,7 @@ from werkzeug.exceptions import Gone, NotFound
 from app.accounts.access import roles_required, staff_required
 from app.accounts.models import Role
 from app.agencies.models import Agency, Category
-from app.complaints import access, actions, exports, inbox, service, test_marker, workflow
+from app.complaints import access, actions, exports, inbox, referrals, service, test_marker, workflow
 from app.complaints import forms as f
 from app.complaints import response_templates as rt
 from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, Status, Visibility
@@ -65,6 +65,8 @@ ACTION_LABELS = {
     "close": _l("Close"),
     "reopen": _l("Reopen"),
     "merge": _l("Merge into another report"),
+    "accept_referral": _l("Accept the referral"),
+    "decline_referral": _l("Decline the referral"),
 }
 #: Forms of the report page, keyed by their prefix (= the action they perform).
 FORMS: dict[str, type[FlaskForm]] = {
@@ -83,6 +85,8 @@ FORMS: dict[str, type[FlaskForm]] = {
     "close": f.CloseForm,
     "reopen": f.ReopenForm,
     "merge": f.MergeForm,
+    "accept_referral": f.AcceptReferralForm,
+    "decline_referral": f.DeclineReferralForm,
 }
 #: Workflow action(s) that make a form appear.
 FORM_ACTIONS = {"followup": ("draft_followup", "submit_followup")}
@@ -170,6 +174,10 @@ def _build_form(key: str, c: Complaint, display: bool, fu: FollowUp | None = Non
     elif key == "dispose":
         holding = {d.agency_id for d in _active_dispositions(c)}
         form.agency_ids.choices = [(a.id, a.name) for a in _agencies() if a.id not in holding]
+    elif key == "refer":
+        # The platform's other live regions (app.complaints.referrals); empty: a body outside the platform.
+        form.target_tenant_id.choices = [("", _("— none: a body outside the platform —"))] + [
+            (t.id, t.name) for t in referrals.regions_to_refer_to()]
     elif key == "public_reply":
         form.template_id.choices = [("", "—")] + [(t.id, t.title) for t in rt.list_templates(active_only=True)]
     elif key == "followup":
@@ -262,6 +270,7 @@ def render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
         stage=inbox.stage_label(c.due_stage), templates=templates, merged_into=merged_into,
         followup_labels=FOLLOWUP_LABELS, is_unit=access.is_unit(user), Visibility=Visibility,
         action_labels=ACTION_LABELS, templates_json={str(t.id): t.body for t in templates}, pdp_forms=pdp_forms,
+        referral=referrals.staff_view(c),
     ), status
 
 
@@ -541,10 +550,27 @@ def resume(complaint_id: int):
 @bp.post("/complaints/<int:complaint_id>/refer")
 @unit_required
 def refer(complaint_id: int):
-    """Not our authority: refer to the body with authority."""
-    return perform(complaint_id, "refer", lambda c, form: service.refer(
-        c, _actor(), form.refer_to.data, form.message.data, expected_version=_version(form)),
-        _l("The report is referred to the body with authority."))
+    """Not our authority: refer to another region on the platform, or to a body outside it."""
+    return perform(complaint_id, "refer", lambda c, form: referrals.refer(
+        c, _actor(), form.target_tenant_id.data, form.refer_to.data, form.message.data,
+        expected_version=_version(form)), _l("The report is referred to the body with authority."))
+
+
+@bp.post("/complaints/<int:complaint_id>/accept-referral")
+@unit_required
+def accept_referral(complaint_id: int):
+    """Accept a report another region referred here: it is handled here as a new report."""
+    return perform(complaint_id, "accept_referral", lambda c, form: referrals.accept(
+        c, _actor(), expected_version=_version(form)), _l("The referral is accepted: verify the report now."))
+
+
+@bp.post("/complaints/<int:complaint_id>/decline-referral")
+@unit_required
+def decline_referral(complaint_id: int):
+    """Decline a report another region referred here, with a reason: it goes back to that region."""
+    return perform(complaint_id, "decline_referral", lambda c, form: referrals.decline(
+        c, _actor(), form.reason.data, expected_version=_version(form)),
+        _l("The referral is declined; the report goes back to the referring region."))
 
 
 @bp.post("/complaints/<int:complaint_id>/archive")

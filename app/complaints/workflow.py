@@ -115,6 +115,23 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     Transition("sp4n_followup", OPEN + Status.TERMINAL, None, SYSTEM, Visibility.INTERNAL,
                _l("Follow-up received from SP4N-LAPOR!")),
 
+    # Referral between regions on the platform (app.complaints.referrals). In the receiving region the report
+    # arrives (the relay job, no person) awaiting the complaint unit's decision (Complaint.awaiting_referral_decision):
+    # accepted, it is handled as a new report; declined, it goes back to the referring region.
+    Transition("receive_referral", (), Status.SUBMITTED, SYSTEM, Visibility.INTERNAL,
+               _l("Referred here by another region")),
+    Transition("accept_referral", (Status.SUBMITTED,), None, OFFICER_ROLES, Visibility.PUBLIC,
+               _l("Referral accepted")),
+    Transition("decline_referral", (Status.SUBMITTED,), Status.REFERRED, OFFICER_ROLES, Visibility.PUBLIC,
+               _l("Referral declined")),
+    # In the referring region: what the receiving region did, recorded by the relay job on the original report.
+    Transition("referral_delivered", (Status.REFERRED,), None, SYSTEM, Visibility.PUBLIC,
+               _l("Received by the region with authority")),
+    Transition("referral_update", (Status.REFERRED,), None, SYSTEM, Visibility.PUBLIC,
+               _l("Progress in the region with authority")),
+    Transition("referral_declined", (Status.REFERRED,), Status.SUBMITTED, SYSTEM, Visibility.PUBLIC,
+               _l("The other region declined the referral: back with the complaint unit")),
+
     # Personal data (UU PDP): the reporter's rights and the unit's duties, possible in every status.
     Transition("correct_identity", OPEN + Status.TERMINAL, None, OFFICER_ROLES, Visibility.INTERNAL,
                _l("Personal data corrected")),

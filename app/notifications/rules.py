@@ -64,6 +64,9 @@ CITIZEN_TEMPLATES: dict[str, str] = {
     "auto_close": "citizen_closed",
     "reopen": "citizen_reopened",
     "merge": "citizen_merged",
+    # Referral between regions (app.complaints.referrals): the other region's steps, mirrored onto this report.
+    "referral_update": "citizen_referral_update",
+    "referral_declined": "citizen_referral_update",
 }
 #: Status changes of a primary that its merged duplicates' followers hear about (status only).
 MERGED_PROGRESS_KINDS = frozenset({"verify", "dispose", "publish_followup", "citizen_reply", "close", "auto_close",
@@ -91,6 +94,7 @@ GROUPS: dict[str, Group] = {g.key: g for g in (
     Group("review", _l("Follow-ups sent for review"), UNIT),
     Group("citizen", _l("Reporter replies, added information and reopened reports"), UNIT + (Role.LIAISON,)),
     Group("escalation", _l("Overdue reports (escalations)"), UNIT + (Role.LIAISON,)),
+    Group("referral", _l("Reports referred between regions"), UNIT),
 )}
 
 
@@ -110,6 +114,8 @@ STAFF_RULES: dict[str, StaffRule] = {
     "add_info": StaffRule("citizen", "staff_added_information", ("unit", "liaisons")),
     "reopen": StaffRule("citizen", "staff_reopened", ("unit", "liaisons")),
     "escalate": StaffRule("escalation", "escalation", ("unit", "unit_head", "liaisons")),
+    "receive_referral": StaffRule("referral", "staff_referral_received", ("unit",)),
+    "referral_declined": StaffRule("referral", "staff_referral_declined", ("unit",)),
 }
 
 EXCERPT_CHARS = 600
@@ -154,7 +160,8 @@ def _citizen_context(c: Complaint, event: ComplaintEvent, ctx: EventContext, loc
     tenant = current_tenant()
     values = {"code": c.code, "title": c.title, "status": _status_in(c.status, locale), "message": "",
               "answer": "", "deadline": "", "agencies": "", "refer_to": c.refer_to or ""}
-    if event.kind in ("hold", "public_reply", "refer", "archive", "close", "reopen") and event.message:
+    if event.kind in ("hold", "public_reply", "refer", "archive", "close", "reopen", "referral_update",
+                      "referral_declined") and event.message:
         values["message"] = event.message
     if event.kind == "publish_followup":
         values["answer"] = excerpt(event.message)
@@ -300,7 +307,7 @@ def _staff_context(c: Complaint, event: ComplaintEvent, user: User) -> dict:
     locale = user.locale or tenant.locale
     values = {"code": c.code, "title": c.title, "link": links.staff_link(c), "message": "", "deadline": "",
               "agency": "", "instruction": ""}
-    if event.kind in ("citizen_reply", "add_info", "reopen"):
+    if event.kind in ("citizen_reply", "add_info", "reopen", "receive_referral", "referral_declined"):
         values["message"] = excerpt(event.message)
     if event.kind == "submit_followup":
         fu = db.session.get(FollowUp, (event.after or {}).get("follow_up") or 0)
@@ -312,7 +319,7 @@ def _staff_context(c: Complaint, event: ComplaintEvent, user: User) -> dict:
         d = db.session.execute(select(Disposition).filter_by(complaint_id=c.id, agency_id=user.agency_id)
                                ).scalar_one_or_none()
         values["instruction"] = (d.instruction or "") if d else ""
-    if c.due_at is not None and event.kind in ("dispose", "escalate", "citizen_reply", "reopen"):
+    if c.due_at is not None and event.kind in ("dispose", "escalate", "citizen_reply", "reopen", "referral_declined"):
         values["deadline"] = format_dt(c.due_at, tenant.timezone, locale)
     return values
 

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app.agencies.models import Agency
-from app.complaints import service, workflow
+from app.complaints import referrals, service, workflow
 from app.complaints.models import Complaint, Status
+from app.jobs.outbox import relay
 from app.tenancy.models import frozen_time
 from app.tenancy.scope import tenant_scope
 
@@ -34,7 +35,7 @@ def test_apply_sets_the_target_of_every_transition_in_the_table(action, source):
 
 def test_no_service_function_sets_a_status_by_hand():
     """Only workflow.apply assigns ``<complaint>.status``; follow-ups keep their own status field."""
-    tree = ast.parse(inspect.getsource(service))
+    tree = ast.parse(inspect.getsource(service) + "\n" + inspect.getsource(referrals))
     assigned = []
     for node in ast.walk(tree):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
@@ -63,12 +64,13 @@ def _submit(db):
     return c
 
 
-def test_every_status_change_of_the_service_goes_through_apply_with_the_tables_target(db, bjm, make_user,
+def test_every_status_change_of_the_service_goes_through_apply_with_the_tables_target(db, bjm, ktg, make_user,
                                                                                      monkeypatch):
     """Drive every transition that has a target through the real service; each one calls workflow.apply and
     leaves the complaint in the table's target."""
     officer = make_user(bjm, "officer")
     liaison = make_user(bjm, "liaison", agency_code="pupr")
+    ktg_officer = make_user(ktg, "officer")
     applied: list[tuple[str, str]] = []
     real_apply = workflow.apply
 
@@ -103,6 +105,15 @@ def test_every_status_change_of_the_service_goes_through_apply_with_the_tables_t
         service.merge(duplicate, primary, unit)
         db.session.commit()
         assert db.session.get(Complaint, c.id).status == Status.CLOSED
+        # Referral to another region on the platform, declined there (app.complaints.referrals and its jobs).
+        referrals.refer(_submit(db), unit, ktg.id, None)
+        db.session.commit()
+    relay(tenant_ids={bjm.id})  # receive_referral, in Katingan
+    with tenant_scope(ktg.id):
+        linked = db.session.execute(select(Complaint).filter_by(source=referrals.SOURCE)).scalar_one()
+        referrals.decline(linked, service.Actor.of(ktg_officer), "Bukan wilayah Katingan.")
+        db.session.commit()
+    relay(tenant_ids={ktg.id})  # referral_declined, back in Banjarmasin
 
     for action, status in applied:
         assert status == workflow.TRANSITIONS[action].target, action
