@@ -89,6 +89,8 @@ OBJECT_ARGS = {
     "service_code": lambda o: o["category"].code,
     "service_request_id": lambda o: o["complaint"].code,
     "token": lambda o: o["open311_token"],
+    # A group of a peer's set-up copied at onboarding (not an object): Katingan copied nothing, so 404.
+    "item": lambda o: "agencies",
 }
 #: Public tenant rules that answer 400 without their query string: the query each is asked with, and why.
 QUERY_ARGS = {
