@@ -122,7 +122,7 @@ def test_copied_names_and_texts_carry_the_new_regions_name(db, kotim):
     assert (banjir.name_id, banjir.name_en) == ("Banjir di Kabupaten Kotawaringin Timur",
                                                 "Floods in Kotawaringin Timur")
     assert template.title == "Jawaban Pemkab Kotawaringin Timur"
-    assert "warga Kotawaringin Timur" in template.body and "SETDA KABUPATEN KOTAWARINGIN TIMUR" in template.body
+    assert "warga Kotawaringin Timur" in template.body and "Setda KABUPATEN KOTAWARINGIN TIMUR" in template.body
     assert received.body.endswith("Pemerintah Kabupaten Kotawaringin Timur")
     # Only addresses still name the peer; everything else was renamed.
     leftovers = [t for t in _texts(db, kotim) if "banjarmasin" in t.lower()]

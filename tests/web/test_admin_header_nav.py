@@ -47,7 +47,6 @@ def test_each_role_sees_only_the_pages_it_may_open(bjm, make_user, login_as, rol
     # The same links in the phone menu, a <details> element that needs no script.
     menu = re.search(r'<details class="staff-menu phone-only">(.*?)</details>', page.text, re.S).group(1)
     assert [label for label, _h, _c in _links(menu)] == EXPECTED[role]
-    assert "<script" not in page.text
 
 
 @pytest.mark.parametrize(("path", "current"), [
