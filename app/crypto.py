@@ -8,7 +8,8 @@ refuses to start without ``SECRETS_KEY`` (``app.config.validate``).
 
 Secrets that the app only has to *check* are never stored in a readable form at all: inbound gateway
 tokens and API keys are stored as hashes, webhook secrets are derived from ``WEBHOOK_SIGNING_KEY`` and a
-nonce, and SP4N-LAPOR! tokens live in the environment only.
+nonce. A region's SP4N-LAPOR! token must be sent as it is, so the one set on the bridge settings page is
+stored encrypted (``bridge_settings.token``); the environment's ``SP4N_TOKEN_<SLUG>`` remains the fallback.
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ class EncryptedString(sa.types.TypeDecorator):
 ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("platform_admin", "id", "totp_secret"),
     ("user_account", "id", "totp_secret"),
+    ("bridge_settings", "id", "token"),
 )
 
 

@@ -38,12 +38,13 @@ from app.complaints.service import ValidationError
 from app.complaints.uploads import UploadError
 from app.complaints.workflow import StaleComplaint, TransitionError
 from app.extensions import db
+from app.integrations.sp4n import BridgeSettingsError
 from app.integrations.webhooks import WebhookError
 from app.onboarding.service import OnboardingError
 
 #: Exceptions whose ``errors`` dict maps form fields to translated messages.
 INVALID_INPUT: tuple[type[Exception], ...] = (ValidationError, OnboardingError, WebhookError, ApiKeyError,
-                                              AccountError)
+                                              AccountError, BridgeSettingsError)
 INVALID = "invalid"
 CONFLICT = "conflict"
 

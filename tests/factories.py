@@ -40,6 +40,7 @@ from app.extensions import db
 from app.integrations.models import (
     BridgeItem,
     BridgeLink,
+    BridgeSettings,
     InboundMessage,
     InboundToken,
     Webhook,
@@ -241,6 +242,13 @@ def _inbound_message(n):
 @factory(BridgeLink)
 def _bridge_link(n):
     return BridgeLink(complaint_id=make(Complaint).id, external_id=f"LAPOR-{n}", external_status="proses")
+
+
+@factory(BridgeSettings)
+def _bridge_settings(n):
+    # One row per region (unique tenant_id): the bridge settings page's.
+    return BridgeSettings(enabled=True, base_url=f"https://sp4n{n}.example.go.id/api", token=f"token-{n:06d}",
+                          token_hint=f"{n % 10000:04d}", updated_by_id=make(User).id, errors=[], last_sync_counts={})
 
 
 @factory(BridgeItem)

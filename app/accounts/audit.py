@@ -16,7 +16,6 @@ from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.accounts.models import User
 from app.extensions import db
 from app.tenancy.models import UTCDateTime, utcnow
 from app.tenancy.scope import TenantScoped, bound_tenant_id, scoped_table_args, tenant_fk
@@ -175,11 +174,3 @@ def record(action: str, account=None, by=None, **detail) -> None:
                                      by_user_id=by.id if by is not None else None))
     # The application log gets ids only (never names or emails).
     log.info("audit %s account=%s", action, getattr(account, "id", None))
-
-
-def recent_events(limit: int = 200) -> list:
-    """The bound region's latest security events with the name of the account (``(event, name)`` rows)."""
-    return list(db.session.execute(
-        sa.select(SecurityEvent, User.name).outerjoin(User, User.id == SecurityEvent.user_id)
-        .order_by(SecurityEvent.at.desc(), SecurityEvent.id.desc()).limit(limit)
-    ).all())

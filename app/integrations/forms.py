@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, widgets
+from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField, widgets
 from wtforms.validators import Length, Optional
 
 
@@ -19,3 +19,16 @@ class WebhookForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something (CSRF only)."""
+
+
+class BridgeForm(FlaskForm):
+    """The SP4N-LAPOR! bridge settings; the rules (URL scheme, lengths) live in the service."""
+
+    enabled = BooleanField(_l("Bridge on: enter verified reports at SP4N-LAPOR! and fetch their progress"))
+    base_url = StringField(_l("Base address of the SP4N-LAPOR! API"), validators=[Optional(), Length(max=500)],
+                           description=_l("Empty: the address from the region's files or the platform's "
+                                          "environment."))
+    token = PasswordField(_l("New token"), validators=[Optional(), Length(max=120)],
+                          description=_l("Empty: keep the token in use. It is stored encrypted and never shown "
+                                         "again."))
+    clear_token = BooleanField(_l("Remove the token saved here (the platform's environment token applies, if any)"))

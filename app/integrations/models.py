@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.crypto import EncryptedString
 from app.extensions import db
 from app.tenancy.models import UTCDateTime, utcnow
 from app.tenancy.scope import TenantScoped, scoped_table_args, tenant_fk
@@ -184,4 +185,38 @@ class BridgeItem(TenantScoped, db.Model):
         sa.UniqueConstraint("tenant_id", "link_id", "external_item_id"),
         tenant_fk(["link_id"], "bridge_link", ondelete="CASCADE"),
         tenant_fk(["event_id"], "complaint_event"),
+    )
+
+
+class BridgeSettings(TenantScoped, db.Model):
+    """The SP4N-LAPOR! bridge as the region administrator set it (one row per region), and what it did last.
+
+    Each unset value (None) falls back to the files and environment (``tenant.toml`` ``[settings.sp4n]``,
+    ``SP4N_BASE_URL``, ``SP4N_TOKEN_<SLUG>``). The token is stored encrypted (``app.crypto``) and is never
+    shown back, only its last characters.
+    """
+
+    __tablename__ = "bridge_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enabled: Mapped[bool | None] = mapped_column(sa.Boolean)
+    base_url: Mapped[str | None] = mapped_column(sa.String(500))
+    token: Mapped[str | None] = mapped_column(EncryptedString)
+    token_hint: Mapped[str] = mapped_column(sa.String(8), default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.Integer)
+    #: The last periodic pull that ran for the region, and its counts.
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sync_counts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: The last "test connection": when, whether it worked, and the short technical reason.
+    last_test_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_test_ok: Mapped[bool | None] = mapped_column(sa.Boolean)
+    last_test_message: Mapped[str] = mapped_column(sa.String(300), default="")
+    #: The latest errors, newest first (``{"at", "kind", "message"}``; short technical reasons, never a
+    #: report's content or a token), capped at :data:`app.integrations.sp4n.ERRORS_KEPT`.
+    errors: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+    __table_args__ = scoped_table_args(
+        sa.UniqueConstraint("tenant_id"),
+        tenant_fk(["updated_by_id"], "user_account"),
     )

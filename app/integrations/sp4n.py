@@ -13,6 +13,12 @@ contact details; the complaint unit stays the contact point.
 The HTTP shape (JSON, bearer token) — adapt :class:`HttpSp4nAdapter` if the national API differs:
 - ``POST {base}/reports`` with ``Idempotency-Key`` → ``{"id": "..."}``
 - ``GET {base}/reports/{id}`` → ``{"id", "status", "follow_ups": [{"id", "body", "agency", "published_at"}]}``
+- ``GET {base}/reports?limit=1`` → any 2xx: the "test connection" button (reachable, token accepted)
+
+Configuration, in layers: the region administrator's bridge settings page (``BridgeSettings``: on/off, base
+URL, token stored encrypted) over ``tenant.toml`` ``[settings.sp4n]`` and the environment (``SP4N_BASE_URL``,
+``SP4N_TOKEN_<SLUG>``). The last pull, the last connection test and the latest errors are kept on the same row
+for that page.
 """
 
 from __future__ import annotations
@@ -23,19 +29,24 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime
+from time import perf_counter
 from typing import Protocol
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.models import User
 from app.complaints.models import Complaint, Status
 from app.complaints.service import SYSTEM, record_event
 from app.extensions import db
 from app.integrations import outbound
-from app.integrations.models import BridgeItem, BridgeLink
-from app.jobs import job
+from app.integrations.models import BridgeItem, BridgeLink, BridgeSettings
+from app.jobs import RetryLater, job
 from app.jobs.outbox import enqueue
+from app.onboarding.audit import record as record_change
 from app.tenancy.models import Tenant, TenantStatus, utcnow
 from app.tenancy.scope import current_tenant, tenant_scope
 
@@ -95,7 +106,8 @@ class HttpSp4nAdapter:
         #: Loopback/private destinations only when configured (SP4N_ALLOW_PRIVATE_HOSTS); see outbound.
         self.allow_private = allow_private
 
-    def _call(self, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> dict:
+    def _open(self, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+        """(status, body) of one request to the checked address; every failure as a :class:`Sp4nError`."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(  # noqa: S310 (scheme checked in __init__)
             self.base_url + path, data=data, method=method,
@@ -103,11 +115,29 @@ class HttpSp4nAdapter:
                      **({"Content-Type": "application/json"} if data else {}), **(headers or {})})
         try:
             with outbound.open_checked(req, self.timeout, self.allow_private) as resp:
-                return json.loads(resp.read() or b"{}")
+                return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             raise Sp4nError(f"SP4N-LAPOR! answered HTTP {exc.code}") from exc
+        except outbound.DestinationRefused as exc:
+            raise Sp4nError(f"SP4N-LAPOR! address refused: {exc}") from exc
         except (OSError, ValueError) as exc:
             raise Sp4nError(f"SP4N-LAPOR! unreachable: {type(exc).__name__}") from exc
+
+    def _call(self, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> dict:
+        _status, raw = self._open(method, path, body, headers)
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError as exc:
+            raise Sp4nError(f"SP4N-LAPOR! unreachable: {type(exc).__name__}") from exc
+
+    def check(self) -> str:
+        """One real request (``GET {base}/reports?limit=1`` with the token); returns what answered.
+
+        :raises Sp4nError: unreachable, refused address, or an answer other than 2xx (401/403: token refused).
+        """
+        started = perf_counter()
+        status, _raw = self._open("GET", "/reports?limit=1")
+        return f"HTTP {status}, {round((perf_counter() - started) * 1000)} ms"
 
     def push(self, report: PushReport, idempotency_key: str) -> str:
         answer = self._call("POST", "/reports", report.__dict__, {"Idempotency-Key": idempotency_key})
@@ -126,24 +156,182 @@ class HttpSp4nAdapter:
 
 # ---------------------------------------------------------------- configuration
 
+#: Errors kept for the settings page (newest first).
+ERRORS_KEPT = 10
+#: Where a value came from, for the settings page.
+FROM_PAGE, FROM_FILE, FROM_ENV = "page", "file", "environment"
+
+
+class BridgeSettingsError(ValueError):
+    """Settings that cannot be saved; ``errors`` maps form fields to translated messages."""
+
+    def __init__(self, errors: dict):
+        self.errors = errors
+        super().__init__(", ".join(errors))
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    """The bridge as it runs for a region: the page's values over the files' and the environment's."""
+
+    enabled: bool
+    base_url: str | None
+    token: str | None
+    token_hint: str
+    enabled_from: str
+    base_url_from: str | None
+    token_from: str | None
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.base_url and self.token)
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and self.complete
+
+
+def stored_settings() -> BridgeSettings | None:
+    """The bound region's row of the bridge settings page, if the administrator ever saved it."""
+    return db.session.execute(select(BridgeSettings)).scalar_one_or_none()
+
+
+def _stored_or_new() -> BridgeSettings:
+    row = stored_settings()
+    if row is None:
+        row = BridgeSettings(errors=[], last_sync_counts={})
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # a concurrent job made it first
+            row = stored_settings()
+    return row
+
+
+def effective_config(tenant: Tenant) -> BridgeConfig:
+    """The bound region's bridge configuration and where each value comes from."""
+    row = stored_settings()
+    files = (tenant.settings or {}).get("sp4n") or {}
+    if row is not None and row.enabled is not None:
+        enabled, enabled_from = bool(row.enabled), FROM_PAGE
+    else:
+        enabled, enabled_from = bool(files.get("enabled")), FROM_FILE
+    if row is not None and row.base_url:
+        base_url, base_url_from = row.base_url, FROM_PAGE
+    elif files.get("base_url"):
+        base_url, base_url_from = files["base_url"], FROM_FILE
+    elif current_app.config.get("SP4N_BASE_URL"):
+        base_url, base_url_from = current_app.config["SP4N_BASE_URL"], FROM_ENV
+    else:
+        base_url, base_url_from = None, None
+    env_token = (current_app.config.get("SP4N_TOKENS") or {}).get(tenant.slug)
+    if row is not None and row.token:
+        token, token_from, hint = row.token, FROM_PAGE, row.token_hint
+    elif env_token:
+        token, token_from, hint = env_token, FROM_ENV, env_token[-4:]
+    else:
+        token, token_from, hint = None, None, ""
+    return BridgeConfig(enabled, base_url, token, hint, enabled_from, base_url_from, token_from)
+
+
 def bridge_settings(tenant: Tenant) -> tuple[str, str] | None:
-    """(base URL, token) when the region's bridge is on and complete, else None."""
-    cfg = (tenant.settings or {}).get("sp4n") or {}
-    if not cfg.get("enabled"):
-        return None
-    base_url = cfg.get("base_url") or current_app.config.get("SP4N_BASE_URL")
-    token = (current_app.config.get("SP4N_TOKENS") or {}).get(tenant.slug)
-    if not base_url or not token:
-        return None
-    return base_url, token
+    """(base URL, token) when the bound region's bridge is on and complete, else None."""
+    cfg = effective_config(tenant)
+    return (cfg.base_url, cfg.token) if cfg.active else None
+
+
+def _adapter(base_url: str, token: str) -> HttpSp4nAdapter:
+    return HttpSp4nAdapter(base_url, token, timeout=current_app.config["SP4N_TIMEOUT"],
+                           allow_private=current_app.config["SP4N_ALLOW_PRIVATE_HOSTS"])
 
 
 def adapter_for(tenant: Tenant) -> Sp4nAdapter | None:
     found = bridge_settings(tenant)
     if found is None:
         return None
-    return HttpSp4nAdapter(found[0], found[1], timeout=current_app.config["SP4N_TIMEOUT"],
-                           allow_private=current_app.config["SP4N_ALLOW_PRIVATE_HOSTS"])
+    return _adapter(*found)
+
+
+def note_error(kind: str, message: str) -> None:
+    """Keep an error of the bound region's bridge for the settings page (short reason, no content)."""
+    row = _stored_or_new()
+    row.errors = [{"at": utcnow().isoformat(), "kind": kind, "message": message[:300]},
+                  *(row.errors or [])][:ERRORS_KEPT]
+    db.session.flush()
+
+
+def recent_errors() -> list[dict]:
+    """The bound region's kept errors, newest first, with ``at`` as a datetime."""
+    row = stored_settings()
+    return [{**e, "at": datetime.fromisoformat(e["at"])} for e in (row.errors if row is not None else []) or []]
+
+
+# ---------------------------------------------------------------- the administrator's settings page
+
+TOKEN_MAX_LENGTH = 120
+
+
+def save_settings(tenant: Tenant, actor: User, enabled: bool, base_url: str | None, token: str | None,
+                  clear_token: bool = False) -> BridgeSettings:
+    """Switch the bridge on or off, set its base URL (empty: the files' or environment's) and its token
+    (empty: keep the stored one; ``clear_token``: fall back to the environment's). Audited without the token.
+
+    :raises BridgeSettingsError: for a base URL that is not http(s) or too long, or a token too long.
+    """
+    base_url = (base_url or "").strip() or None
+    token = (token or "").strip() or None
+    errors = {}
+    if base_url is not None:
+        parts = urllib.parse.urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or len(base_url) > 500:
+            errors["base_url"] = _l("Enter the address as http(s)://…, at most 500 characters.")
+    if token is not None and len(token) > TOKEN_MAX_LENGTH:
+        errors["token"] = _l("The token may have at most %(n)s characters.", n=TOKEN_MAX_LENGTH)
+    if errors:
+        raise BridgeSettingsError(errors)
+    row = _stored_or_new()
+    before = {"enabled": row.enabled, "base_url": row.base_url, "token": f"…{row.token_hint}" if row.token else None}
+    row.enabled = bool(enabled)
+    row.base_url = base_url
+    if clear_token:
+        row.token, row.token_hint = None, ""
+    elif token is not None:
+        row.token, row.token_hint = token, token[-4:]
+    row.updated_at = utcnow()
+    row.updated_by_id = actor.id
+    after = {"enabled": row.enabled, "base_url": row.base_url, "token": f"…{row.token_hint}" if row.token else None}
+    if after != before or token is not None:
+        record_change(tenant, "bridge.updated", actor, before=before, after=after)
+    db.session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class ConnectionResult:
+    ok: bool
+    message: str
+
+
+def check_connection(tenant: Tenant, actor: User) -> ConnectionResult:
+    """Really call the configured endpoint (on or off) through the outbound rules; keep and audit the result."""
+    cfg = effective_config(tenant)
+    if not cfg.complete:
+        result = ConnectionResult(False, "base URL or token missing")
+    else:
+        try:
+            result = ConnectionResult(True, _adapter(cfg.base_url, cfg.token).check())
+        except (Sp4nError, ValueError) as exc:
+            result = ConnectionResult(False, str(exc))
+    row = _stored_or_new()
+    row.last_test_at = utcnow()
+    row.last_test_ok = result.ok
+    row.last_test_message = result.message[:300]
+    if not result.ok:
+        note_error("test", result.message)
+    record_change(tenant, "bridge.tested", actor, after={"ok": result.ok, "message": result.message[:300],
+                                                         "base_url": cfg.base_url})
+    db.session.flush()
+    return result
 
 
 def link_of(complaint_id: int) -> BridgeLink | None:
@@ -183,7 +371,11 @@ def push(tenant_id: int, complaint_id: int) -> str:
     adapter = adapter_for(tenant)
     if adapter is None:
         return "disabled"
-    external_id = adapter.push(report_for(complaint), idempotency_key=f"{tenant.slug}:{complaint.code}")
+    try:
+        external_id = adapter.push(report_for(complaint), idempotency_key=f"{tenant.slug}:{complaint.code}")
+    except Sp4nError as exc:  # kept for the settings page; the outbox runs the push again later
+        note_error("push", f"{complaint.code}: {exc}")
+        return RetryLater(f"SP4N-LAPOR! push of {complaint.code}: {exc}")
     try:
         with db.session.begin_nested():
             db.session.add(BridgeLink(complaint_id=complaint.id, external_id=external_id))
@@ -215,6 +407,7 @@ def pull_tenant(tenant: Tenant, adapter: Sp4nAdapter | None = None, limit: int =
         except Sp4nError as exc:
             counts["errors"] += 1
             log.warning("SP4N-LAPOR! pull of %s failed: %s", complaint.code, exc)
+            note_error("pull", f"{complaint.code}: {exc}")
             continue
         counts["pulled"] += 1
         if remote.status and remote.status != link.external_status:
@@ -240,6 +433,10 @@ def pull_tenant(tenant: Tenant, adapter: Sp4nAdapter | None = None, limit: int =
             counts["follow_ups"] += 1
         link.last_pulled_at = utcnow()
         db.session.flush()
+    row = _stored_or_new()
+    row.last_sync_at = utcnow()
+    row.last_sync_counts = dict(counts)
+    db.session.flush()
     return counts
 
 
@@ -248,9 +445,9 @@ def pull_all_tenants() -> dict:
     totals: dict[str, int] = {}
     tenants = db.session.execute(select(Tenant).filter_by(status=TenantStatus.ACTIVE)).scalars().all()
     for tenant in tenants:
-        if bridge_settings(tenant) is None:
-            continue
         with tenant_scope(tenant.id):
+            if bridge_settings(tenant) is None:  # the page's settings are the region's own rows
+                continue
             try:
                 counts = pull_tenant(tenant)
                 db.session.commit()

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +23,7 @@ from app.accounts.access import roles_required
 from app.accounts.models import Role
 from app.extensions import csrf, limiter
 from app.integrations import inbound, sp4n, webhooks
-from app.integrations.forms import ConfirmForm, WebhookForm
+from app.integrations.forms import BridgeForm, ConfirmForm, WebhookForm
 from app.integrations.models import WEBHOOK_EVENTS
 from app.tenancy.models import utcnow
 from app.unit_of_work import transactional, unit_of_work
@@ -41,8 +53,7 @@ def index():
     """Webhooks, the inbound gateway and the SP4N-LAPOR! bridge of this region."""
     return render_template(
         "integrations/index.html", hooks=webhooks.list_webhooks(), token=inbound.active_token(),
-        bridge=sp4n.bridge_settings(g.tenant), bridge_wanted=bool(((g.tenant.settings or {}).get("sp4n") or {})
-                                                                  .get("enabled")),
+        bridge=sp4n.effective_config(g.tenant),
         event_labels=webhooks.EVENT_LABELS, confirm=ConfirmForm(),
         inbound_urls=[url_for("tenant.inbound.receive_" + ch, _external=True) for ch in inbound.CHANNELS],
     )
@@ -135,6 +146,53 @@ def inbound_revoke():
     inbound.revoke_tokens()
     flash(_("The gateway token is revoked."), "info")
     return redirect(url_for(".index"))
+
+
+# ---------------------------------------------------------------- the SP4N-LAPOR! bridge
+
+
+def _render_bridge(form: BridgeForm | None = None, status: int = 200):
+    config = sp4n.effective_config(g.tenant)
+    if form is None:
+        row = sp4n.stored_settings()
+        form = BridgeForm(data={"enabled": config.enabled, "base_url": row.base_url if row is not None else ""})
+    # The token field is never filled back: the page shows only the last characters of the token in use.
+    html = render_template("integrations/sp4n.html", form=form, config=config, row=sp4n.stored_settings(),
+                           errors=sp4n.recent_errors(), confirm=ConfirmForm(),
+                           env_base_url=current_app.config.get("SP4N_BASE_URL"))
+    return _no_store(html, status)
+
+
+@bp.route("/sp4n", methods=["GET", "POST"])
+@admin_required
+def bridge():
+    """The SP4N-LAPOR! bridge: on or off, base address and token (stored encrypted), last sync and errors."""
+    if request.method == "GET":
+        return _render_bridge()
+    form = BridgeForm()
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            sp4n.save_settings(g.tenant, current_user._get_current_object(), form.enabled.data, form.base_url.data,
+                               form.token.data, clear_token=form.clear_token.data)
+        if work.ok:
+            flash(_("The bridge settings have been saved."), "info")
+            return redirect(url_for(".bridge"), 303)
+    return _render_bridge(form, 400)
+
+
+@bp.post("/sp4n/test")
+@admin_required
+@transactional
+def bridge_test():
+    """Call the configured SP4N-LAPOR! address with the token now, and show what happened."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    result = sp4n.check_connection(g.tenant, current_user._get_current_object())
+    if result.ok:
+        flash(_("Connection works: SP4N-LAPOR! answered (%(detail)s).", detail=result.message), "info")
+    else:
+        flash(_("Connection failed: %(detail)s", detail=result.message), "error")
+    return redirect(url_for(".bridge"), 303)
 
 
 # ---------------------------------------------------------------- the gateway's endpoint

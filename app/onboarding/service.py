@@ -27,6 +27,7 @@ from app.extensions import db
 from app.i18n import role_label
 from app.notifications.models import MessageTemplate
 from app.notifications.service import queue_message
+from app.onboarding.audit import record
 from app.onboarding.mail import queue_platform_mail
 from app.onboarding.models import ApplicationStatus, TenantApplication, TenantAuditEvent
 from app.tenancy.files import TenantConfig, load_template_config, sync_tenant
@@ -232,31 +233,125 @@ def _config_from_template() -> TenantConfig:
     return load_template_config(Path(current_app.config["TENANTS_DIR"]))
 
 
-def _config_from_peer(peer: Tenant, template: TenantConfig) -> TenantConfig:
-    """The peer's proven set-up: settings, agencies, categories with routing, message texts.
+#: Region-name prefixes as written in names and texts, by kind: full, abbreviated, "Pemerintah …" short form.
+_PREFIX_KIND = {"kota": "full", "kabupaten": "full", "provinsi": "full", "kab.": "abbr", "prov.": "abbr",
+                "pemko": "pem", "pemkot": "pem", "pemkab": "pem", "pemprov": "pem"}
+#: The new region's prefix for each kind, by its type.
+_PREFIX_FOR = {
+    "kota": {"full": "Kota", "abbr": "Kota", "pem": "Pemko"},
+    "kabupaten": {"full": "Kabupaten", "abbr": "Kab.", "pem": "Pemkab"},
+    "provinsi": {"full": "Provinsi", "abbr": "Prov.", "pem": "Pemprov"},
+}
+_PREFIX_RE = r"(?:(?P<prefix>Kota|Kabupaten|Kab\.|Provinsi|Prov\.|Pemko|Pemkot|Pemkab|Pemprov)\s+)?"
 
-    Never its complaints, people, keys or branding; its sender name names the peer, so it is dropped.
+
+def region_bare_name(name: str) -> str:
+    """"Pemerintah Kota Banjarmasin" → "Banjarmasin"; "Kabupaten Kotawaringin Timur" → "Kotawaringin Timur"."""
+    m = re.match(r"^\s*(?:Pemerintah\s+)?(?:Kota|Kabupaten|Kab\.|Provinsi|Prov\.)\s+(.+?)\s*$", name or "", re.I)
+    return (m.group(1) if m else re.sub(r"^\s*Pemerintah\s+", "", name or "", flags=re.I)).strip()
+
+
+def _same_case(written: str, new: str) -> str:
+    if written.isupper():
+        return new.upper()
+    if written.islower():
+        return new.lower()
+    return new
+
+
+def region_renamer(old_name: str, new_name: str, new_type: str) -> Callable[[str], str]:
+    """A function replacing the peer region's name by the new region's in a copied text.
+
+    "Kota X", "Kabupaten X", "Kab. X", "Pemko X" and bare "X" are found (any case); a prefixed form becomes the
+    new region's own prefix of the same kind ("Dinas PUPR Kota Banjarmasin" → "Dinas PUPR Kabupaten
+    Kotawaringin Timur", "Kab. X" → "Kab. Y"), and the case is kept as written ("BANJARMASIN" → "KOTAWARINGIN
+    TIMUR"). Names inside addresses (``banjarmasinkota.go.id``, ``pengaduan@banjarmasin.go.id``) are left
+    alone: the administrator checks them on the checklist.
     """
+    old_bare, new_bare = region_bare_name(old_name), region_bare_name(new_name)
+    if not old_bare or old_bare.lower() == new_bare.lower():
+        return lambda text: text
+    name_re = r"\s+".join(re.escape(part) for part in old_bare.split())
+    pattern = re.compile(rf"(?<![\w.@/-]){_PREFIX_RE}(?P<name>{name_re})(?![\w@/-]|\.\w)", re.IGNORECASE)
+    prefixes = _PREFIX_FOR.get(new_type, _PREFIX_FOR["kabupaten"])
+
+    def replace(m: re.Match) -> str:
+        prefix = m.group("prefix")
+        if prefix is None:
+            return _same_case(m.group("name"), new_bare)
+        return _same_case(m.group(0), f"{prefixes[_PREFIX_KIND[prefix.lower()]]} {new_bare}")
+
+    return lambda text: pattern.sub(replace, text) if isinstance(text, str) and text else text
+
+
+def _rename_all(value, rename: Callable[[str], str]):
+    """Every string in a JSON-like value renamed."""
+    if isinstance(value, str):
+        return rename(value)
+    if isinstance(value, dict):
+        return {k: _rename_all(v, rename) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rename_all(v, rename) for v in value]
+    return value
+
+
+#: Settings that describe the peer's own place or its own arrangements, never copied: its sender name, its
+#: LOCAL holidays (they would silently move the new region's statutory deadlines; national holidays and cuti
+#: bersama come from the calendar anyway), its area on the map, the bridge (its own token and switch).
+PEER_ONLY_SETTINGS = ("sender_name", "local_holidays", "area", "sp4n")
+
+
+@dataclass(frozen=True)
+class PeerCopy:
+    """A peer's set-up made fit for the new region, and what was copied (for the checklist)."""
+
+    config: TenantConfig
+    response_templates: list[tuple[str, str, bool]]
+    renamed: list[tuple[str, str]]
+
+
+def _config_from_peer(peer: Tenant, template: TenantConfig, new_name: str = "", new_type: str = "") -> PeerCopy:
+    """The peer's proven set-up: settings, agencies, categories with routing, message texts, answer templates,
+    with the peer's region name replaced by the new region's.
+
+    Never its complaints, people, keys or branding, nor :data:`PEER_ONLY_SETTINGS`; its trusted networks
+    (the peer's office lines) are dropped too.
+    """
+    rename = region_renamer(peer.name, new_name, new_type) if new_name else (lambda text: text)
     settings = copy.deepcopy(peer.settings or {})
-    settings.pop("sender_name", None)
+    for key in PEER_ONLY_SETTINGS:
+        settings.pop(key, None)
+    if isinstance(settings.get("rate_limits"), dict):
+        settings["rate_limits"].pop("trusted_networks", None)
+    settings = _rename_all(settings, rename)
+    renamed: list[tuple[str, str]] = []
+
+    def named(text: str) -> str:
+        out = rename(text)
+        if out != text and (text, out) not in renamed:
+            renamed.append((text, out))
+        return out
+
     with tenant_scope(peer.id):
         agencies = db.session.execute(select(Agency).order_by(Agency.id)).scalars().all()
         by_id = {a.id: a.code for a in agencies}
         categories = db.session.execute(select(Category).order_by(Category.id)).scalars().all()
         messages: dict[str, dict] = {}
         for m in db.session.execute(select(MessageTemplate).order_by(MessageTemplate.id)).scalars():
-            messages.setdefault(m.key, {})[f"subject_{m.locale}"] = m.subject
-            messages[m.key][f"body_{m.locale}"] = m.body
+            messages.setdefault(m.key, {})[f"subject_{m.locale}"] = rename(m.subject)
+            messages[m.key][f"body_{m.locale}"] = rename(m.body)
+        texts = [(named(r.title), rename(r.body), r.active) for r in
+                 db.session.execute(select(ResponseTemplate).order_by(ResponseTemplate.id)).scalars()]
+        agency_rows = [{"code": a.code, "name": named(a.name), "short_name": named(a.short_name), "active": a.active}
+                       for a in agencies]
+        category_rows = [{"code": c.code, "name_id": named(c.name_id), "name_en": named(c.name_en),
+                          "agency": by_id.get(c.default_agency_id), "active": c.active} for c in categories]
     # Keys the template has and the peer lacks (e.g. texts added after the peer joined).
     for key, msg in template.messages.items():
         messages.setdefault(key, copy.deepcopy(msg))
-    return TenantConfig(
-        slug=TEMPLATE_SOURCE, tenant={}, settings=settings, branding={},
-        agencies=[{"code": a.code, "name": a.name, "short_name": a.short_name, "active": a.active} for a in agencies],
-        categories=[{"code": c.code, "name_id": c.name_id, "name_en": c.name_en,
-                     "agency": by_id.get(c.default_agency_id), "active": c.active} for c in categories],
-        messages=messages,
-    )
+    config = TenantConfig(slug=TEMPLATE_SOURCE, tenant={}, settings=settings, branding={},
+                          agencies=agency_rows, categories=category_rows, messages=messages)
+    return PeerCopy(config, texts, renamed)
 
 
 def provision_tenant(application: TenantApplication, source: Tenant | str, actor_label: str | None = None) -> Tenant:
@@ -276,9 +371,11 @@ def provision_tenant(application: TenantApplication, source: Tenant | str, actor
         raise OnboardingError({"slug": _l("The address, region code or code prefix is already used by a region.")})
     template = _config_from_template()
     peer = source if isinstance(source, Tenant) else None
-    base = _config_from_peer(peer, template) if peer is not None else template
+    cloned = _config_from_peer(peer, template, application.name, application.type) if peer is not None else None
+    base = cloned.config if cloned is not None else template
     settings = {**template.settings, **base.settings}
     settings["sender_name"] = application.name
+    settings["local_holidays"] = []  # the new region adds its own; a peer's are never copied
     config = TenantConfig(
         slug=application.slug,
         tenant={"name": application.name, "service_name": "", "type": application.type,
@@ -294,20 +391,41 @@ def provision_tenant(application: TenantApplication, source: Tenant | str, actor
     application.tenant_id = tenant.id
     application.source_tenant_id = peer.id if peer is not None else None
     application.source = peer.slug if peer is not None else TEMPLATE_SOURCE
-    if peer is not None:
-        with tenant_scope(peer.id):
-            texts = [(r.title, r.body, r.active) for r in
-                     db.session.execute(select(ResponseTemplate).order_by(ResponseTemplate.id)).scalars()]
-    else:
-        texts = []
+    texts = cloned.response_templates if cloned is not None else []
+    after = {"source": application.source, "agencies": len(config.agencies), "categories": len(config.categories),
+             "response_templates": len(texts)}
+    if cloned is not None:
+        # What the new region's administrator confirms item by item on the checklist.
+        after.update(peer=peer.name, copied=_copied_items(config, texts),
+                     renamed=[list(pair) for pair in cloned.renamed[:RENAMED_KEPT]],
+                     not_copied=[*PEER_ONLY_SETTINGS, "branding", "staff", "complaints"])
     with tenant_scope(tenant.id):
         for title, body, active in texts:
             db.session.add(ResponseTemplate(title=title, body=body, active=active))
-        record(tenant, "tenant.provisioned", None, actor_label, after={
-            "source": application.source, "agencies": len(config.agencies), "categories": len(config.categories),
-            "response_templates": len(texts)})
+        record(tenant, "tenant.provisioned", None, actor_label, after=after)
     db.session.flush()
     return tenant
+
+
+#: Renamed names kept in the provisioning record (the checklist shows them).
+RENAMED_KEPT = 60
+
+#: The groups of a peer's set-up the new region's administrator confirms, in checklist order.
+COPIED_ITEMS = ("agencies", "categories", "routing", "deadlines", "messages", "response_templates", "settings")
+
+
+def _copied_items(config: TenantConfig, texts: list) -> dict[str, int]:
+    """How many things of each group came from the peer."""
+    s = config.settings
+    return {
+        "agencies": len(config.agencies),
+        "categories": len(config.categories),
+        "routing": sum(1 for c in config.categories if c.get("agency")),
+        "deadlines": len(s.get("deadlines", {})) + len(s.get("classes", {})),
+        "messages": len(config.messages),
+        "response_templates": len(texts),
+        "settings": len([k for k in s if k not in ("deadlines", "classes", "sender_name", "local_holidays")]),
+    }
 
 
 def invite_official(application: TenantApplication, tenant: Tenant,
@@ -323,12 +441,14 @@ def invite_official(application: TenantApplication, tenant: Tenant,
     return user
 
 
-def _send_invitation(tenant: Tenant, user: User, invite_link: Callable[[Tenant, str], str]) -> None:
-
+def _send_invitation(tenant: Tenant, user: User, invite_link: Callable[[Tenant, str], str],
+                     resend: bool = False) -> None:
     token = accounts.make_reset_token(user, invitation=True)
     with force_locale(user.locale or tenant.locale):
         role = role_label(user.role)
-    queue_message(event_key=f"user:{user.id}:invitation", channel="email", recipient=user.email,
+    # A resent invitation is a new message (the outbox sends each event key once); the nonce names the link.
+    key = f"user:{user.id}:invitation" + (f":{user.session_nonce[:12]}" if resend else "")
+    queue_message(event_key=key, channel="email", recipient=user.email,
                   template_key="invitation", locale=user.locale,
                   context={"link": invite_link(tenant, token), "role": role,
                            "days": accounts.invitation_max_age() // 86400})
@@ -336,19 +456,18 @@ def _send_invitation(tenant: Tenant, user: User, invite_link: Callable[[Tenant, 
 
 # ---------------------------------------------------------------- checklist (tenant bound)
 
-def record(tenant: Tenant, kind: str, actor: User | None, actor_label: str | None = None,
-           before: dict | None = None, after: dict | None = None) -> TenantAuditEvent:
-    """Append one audit row for a change to the bound tenant's set-up."""
-    row = TenantAuditEvent(kind=kind, actor_id=actor.id if actor is not None else None,
-                           actor_label=actor.name if actor is not None else actor_label,
-                           before=before or {}, after=after or {})
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
 def _done(kind: str) -> bool:
     return db.session.execute(select(TenantAuditEvent.id).filter_by(kind=kind)).first() is not None
+
+
+@dataclass(frozen=True)
+class CopiedItem:
+    """One group of a peer's set-up for the administrator to confirm."""
+
+    key: str
+    title: str
+    count: int
+    confirmed: bool
 
 
 @dataclass(frozen=True)
@@ -357,6 +476,61 @@ class Step:
     title: str
     done: bool
     detail: str = ""
+    items: tuple[CopiedItem, ...] = ()
+    renamed: tuple[tuple[str, str], ...] = ()
+
+
+COPIED_TITLES = {
+    "agencies": _l("Agencies (OPD): names and short names"),
+    "categories": _l("Categories"),
+    "routing": _l("Routing: which agency each category goes to"),
+    "deadlines": _l("Deadlines per stage and per class"),
+    "messages": _l("Message texts to citizens and staff"),
+    "response_templates": _l("Answer templates"),
+    "settings": _l("Other settings (due-soon warning, reopen window, retention, SMS/WhatsApp, rate limits)"),
+}
+
+
+def _provisioned() -> TenantAuditEvent | None:
+    return db.session.execute(select(TenantAuditEvent).filter_by(kind="tenant.provisioned")
+                              .order_by(TenantAuditEvent.id)).scalars().first()
+
+
+def _copied_step() -> Step | None:
+    """For a region cloned from a peer: each copied group, confirmed or not (computed from the change log)."""
+    made = _provisioned()
+    copied = (made.after or {}).get("copied") if made is not None else None
+    if not copied:
+        return None
+    confirmed = {(e.after or {}).get("item") for e in db.session.execute(
+        select(TenantAuditEvent).filter_by(kind="clone.item_confirmed")).scalars()}
+    if _done("settings.deadlines_confirmed"):
+        confirmed.add("deadlines")
+    items = tuple(CopiedItem(key, str(COPIED_TITLES[key]), int(copied.get(key, 0)), key in confirmed)
+                  for key in COPIED_ITEMS if copied.get(key))  # nothing to check where nothing came
+    done = sum(i.confirmed for i in items)
+    return Step("copied", _l("Check what was copied from %(peer)s", peer=made.after.get("peer", "")),
+                done == len(items), _l("%(done)s of %(total)s confirmed", done=done, total=len(items)),
+                items=items, renamed=tuple(tuple(pair) for pair in made.after.get("renamed") or []))
+
+
+def copied_item_keys() -> set[str]:
+    """The groups the bound region's administrator has to confirm (none for a region not copied from a peer)."""
+    step = _copied_step()
+    return {i.key for i in step.items} if step is not None else set()
+
+
+def confirm_copied(tenant: Tenant, actor: User, item: str) -> None:
+    """The administrator has checked one group copied from the peer (idempotent).
+
+    :raises OnboardingError: for a group that was not copied.
+    """
+    step = _copied_step()
+    found = next((i for i in step.items if i.key == item), None) if step is not None else None
+    if found is None:
+        raise OnboardingError({"item": _l("Nothing of this kind was copied.")})
+    if not found.confirmed:
+        record(tenant, "clone.item_confirmed", actor, after={"item": item, "count": found.count})
 
 
 def checklist(tenant: Tenant) -> list[Step]:
@@ -370,7 +544,7 @@ def checklist(tenant: Tenant) -> list[Step]:
     staff = count(select(func.count(User.id)).where(User.role.in_(Role.HANDLERS)))
     complaints = count(select(func.count(Complaint.id)))
     holidays = len((tenant.settings or {}).get("local_holidays", []))
-    return [
+    steps = [
         Step("branding", _l("Branding: the name shown, tagline and colour"), _done("branding.updated")),
         Step("agencies", _l("Agencies (OPD) and their liaisons"), agencies > 0 and liaisons > 0,
              _l("%(a)s agencies, %(l)s liaisons", a=agencies, l=liaisons)),
@@ -382,6 +556,10 @@ def checklist(tenant: Tenant) -> list[Step]:
         Step("test_complaint", _l("A test complaint"), complaints > 0, _l("%(n)s complaints", n=complaints)),
         Step("go_live", _l("Go live"), bool(tenant.live)),
     ]
+    copied = _copied_step()
+    if copied is not None:
+        steps.insert(0, copied)
+    return steps
 
 
 def update_branding(tenant: Tenant, actor: User, service_name: str, tagline: str, primary_color: str) -> None:
@@ -426,6 +604,36 @@ def invite_staff(tenant: Tenant, actor: User, email: str, name: str, role: str, 
     _send_invitation(tenant, user, invite_link)
     record(tenant, "staff.invited", actor, after={"user_id": user.id, "role": role, "agency_id": agency_id})
     return user
+
+
+def _invited_member(user: User) -> None:
+    if user.password_hash is not None or user.role not in Role.STAFF:
+        raise OnboardingError({"invitation": _l("This person has already set a password: there is no invitation.")})
+
+
+def resend_invitation(tenant: Tenant, actor: User, user: User, invite_link: Callable[[Tenant, str], str]) -> None:
+    """Send a new invitation link to someone who has not set a password yet; earlier links stop working.
+    A revoked invitation is reactivated (through the one account operation, audited in the security log).
+
+    :raises OnboardingError: when the person already has a password.
+    """
+    _invited_member(user)
+    if not user.active:
+        accounts.set_active(user, True, actor)
+    user.rotate_sessions()  # the fingerprint of every earlier link changes
+    _send_invitation(tenant, user, invite_link, resend=True)
+    record(tenant, "staff.invitation_resent", actor, after={"user_id": user.id, "email": user.email})
+
+
+def revoke_invitation(tenant: Tenant, actor: User, user: User) -> None:
+    """Withdraw an invitation: its link stops working and the account is deactivated (audited once there).
+
+    :raises OnboardingError: when the person already has a password.
+    """
+    _invited_member(user)
+    user.rotate_sessions()
+    accounts.set_active(user, False, actor)
+    record(tenant, "staff.invitation_revoked", actor, after={"user_id": user.id, "email": user.email})
 
 
 def go_live(tenant: Tenant, actor: User) -> None:

@@ -169,6 +169,22 @@ def deadlines():
     return redirect(url_for(".checklist"))
 
 
+@tenant_bp.route("/copied/<item>", methods=["POST"])
+@roles_required(Role.TENANT_ADMIN)
+def confirm_copied(item: str):
+    """Confirm one group of the set-up copied from the peer region (404 for a group that was not copied)."""
+    if item not in service.copied_item_keys():
+        abort(404)
+    if not f.EmptyForm().validate_on_submit():
+        abort(400)
+    with unit_of_work() as work:
+        service.confirm_copied(g.tenant, current_user._get_current_object(), item)
+    if work.failed:
+        return work.flash_and_redirect(url_for(".checklist"), 302)
+    flash(_("Confirmed."), "info")
+    return redirect(url_for(".checklist") + f"#copied-{item}")
+
+
 @tenant_bp.route("/go-live", methods=["POST"])
 @roles_required(Role.TENANT_ADMIN)
 def go_live():

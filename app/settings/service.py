@@ -10,13 +10,17 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
+from app.accounts import services as accounts
+from app.accounts.audit import SecurityEvent
 from app.accounts.models import Role, User
+from app.accounts.services import AccountError
 from app.agencies.models import Agency, Category
 from app.complaints import uploads
 from app.complaints.models import CLASSES
@@ -86,11 +90,71 @@ def categories_by_agency() -> dict[int, int]:
     return {agency_id: n for agency_id, n in rows}
 
 
-def audit_events(limit: int = 200, offset: int = 0) -> tuple[list[TenantAuditEvent], int]:
-    total = db.session.scalar(select(func.count(TenantAuditEvent.id))) or 0
+#: The audit trail's filters: everything, changes to the set-up, accounts and security.
+TRAILS = ("all", "setup", "security")
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    """One line of the region's one audit trail, from the set-up change log or the security log."""
+
+    at: datetime
+    source: str  # "setup" | "security"
+    kind: str
+    actor: str | None
+    account: str | None = None
+    ip: str | None = None
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+    detail: dict = field(default_factory=dict)
+
+
+def _setup_entries(limit: int) -> list[TrailEntry]:
     rows = db.session.execute(select(TenantAuditEvent).order_by(TenantAuditEvent.at.desc(), TenantAuditEvent.id.desc())
-                              .limit(limit).offset(offset)).scalars()
-    return list(rows), total
+                              .limit(limit)).scalars()
+    return [TrailEntry(e.at, "setup", e.kind, e.actor_label, before=e.before or {}, after=e.after or {})
+            for e in rows]
+
+
+def _security_entries(limit: int) -> list[TrailEntry]:
+    account, by = aliased(User), aliased(User)
+    rows = db.session.execute(
+        select(SecurityEvent, account.name, by.name)
+        .outerjoin(account, account.id == SecurityEvent.user_id).outerjoin(by, by.id == SecurityEvent.by_user_id)
+        .order_by(SecurityEvent.at.desc(), SecurityEvent.id.desc()).limit(limit)).all()
+    # Who acted: the administrator for changes to someone's account, else the account itself.
+    return [TrailEntry(e.at, "security", e.action, by_name or name, account=name, ip=e.ip, detail=e.detail or {})
+            for e, name, by_name in rows]
+
+
+def audit_trail(trail: str = "all", limit: int = 50, offset: int = 0) -> tuple[list[TrailEntry], int]:
+    """The bound region's one audit trail, newest first: set-up changes (``TenantAuditEvent``) and account and
+    security events (``SecurityEvent``: sign-ins, role changes, deactivation, two-factor resets) together."""
+    total = 0
+    entries: list[TrailEntry] = []
+    if trail in ("all", "setup"):
+        total += db.session.scalar(select(func.count(TenantAuditEvent.id))) or 0
+        entries += _setup_entries(limit + offset)
+    if trail in ("all", "security"):
+        total += db.session.scalar(select(func.count(SecurityEvent.id))) or 0
+        entries += _security_entries(limit + offset)
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[offset:offset + limit], total
+
+
+# ---------------------------------------------------------------- staff accounts
+
+def reset_staff_mfa(actor: User, user: User) -> None:
+    """An administrator removes a staff member's second factor (lost phone): the one implementation
+    (``accounts.services.reset_mfa``) ends their sessions and writes the one audit entry.
+
+    :raises AccountError: for one's own account (the account page does that) or without a second factor.
+    """
+    if user.id == actor.id:
+        raise AccountError({"mfa": _l("Reset your own two-factor authentication on your account page.")})
+    if not user.mfa_enabled:
+        raise AccountError({"mfa": _l("This account has no two-factor authentication to reset.")})
+    accounts.reset_mfa(user, by=actor)
 
 
 # ---------------------------------------------------------------- branding and logo

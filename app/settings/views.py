@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.accounts import services as accounts
 from app.accounts.access import roles_required
+from app.accounts.audit import action_label, detail_text
 from app.accounts.forms import StaffRoleForm
 from app.accounts.models import Role, User
 from app.complaints.inbox import class_label
@@ -55,6 +56,11 @@ AUDIT_LABELS = {
     "settings.holiday_added": _l("Local holiday added"),
     "settings.holiday_removed": _l("Local holiday removed"),
     "staff.invited": _l("Staff member invited"),
+    "staff.invitation_resent": _l("Invitation sent again"),
+    "staff.invitation_revoked": _l("Invitation withdrawn"),
+    "clone.item_confirmed": _l("Copied set-up confirmed"),
+    "bridge.updated": _l("SP4N-LAPOR! bridge settings changed"),
+    "bridge.tested": _l("SP4N-LAPOR! connection tested"),
     "staff.deactivated": _l("Staff account deactivated"),
     "staff.activated": _l("Staff account reactivated"),
     "api_key.created": _l("API key made"),
@@ -383,7 +389,8 @@ def _role_form(user: User | None = None) -> StaffRoleForm:
 def _render_staff(invite=None, status: int = 200):
     users = service.staff_users()
     return render_template("settings/staff.html", users=users, invite=invite or _invite_form(),
-                           toggle=f.UserActiveForm(), roles={u.id: _role_form(u) for u in users}), status
+                           toggle=f.UserActiveForm(), button=onboarding_forms.EmptyForm(),
+                           roles={u.id: _role_form(u) for u in users}), status
 
 
 def _staff_member_or_404(user_id: int) -> User:
@@ -446,7 +453,42 @@ def user_active(user_id: int):
     return _done(_("The account of %(name)s has been updated.", name=user.name), ".staff")
 
 
-# ---------------------------------------------------------------- audit trail
+@bp.route("/staff/<int:user_id>/mfa-reset", methods=["POST"])
+@admin_required
+def reset_mfa(user_id: int):
+    """Remove a staff member's second factor (a lost phone): they enrol again at their next sign-in."""
+    user = _staff_member_or_404(user_id)
+    if not onboarding_forms.EmptyForm().validate_on_submit():
+        abort(400)
+    with unit_of_work() as work:
+        service.reset_staff_mfa(_actor(), user)
+    if work.failed:
+        return work.flash_and_redirect(url_for(".staff"))
+    return _done(_("Two-factor authentication of %(name)s has been reset; they have been signed out and set it "
+                   "up again at their next sign-in.", name=user.name), ".staff")
+
+
+@bp.route("/staff/<int:user_id>/invitation", methods=["POST"])
+@admin_required
+def invitation(user_id: int):
+    """Send an invitation again (earlier links stop working) or withdraw it (``action`` resend | revoke)."""
+    user = _staff_member_or_404(user_id)
+    action = request.form.get("action")
+    if not onboarding_forms.EmptyForm().validate_on_submit() or action not in ("resend", "revoke"):
+        abort(400)
+    with unit_of_work() as work:
+        if action == "resend":
+            onboarding.resend_invitation(g.tenant, _actor(), user, invite_link)
+        else:
+            onboarding.revoke_invitation(g.tenant, _actor(), user)
+    if work.failed:
+        return work.flash_and_redirect(url_for(".staff"))
+    if action == "resend":
+        return _done(_("A new invitation has been sent to %(email)s.", email=user.email), ".staff")
+    return _done(_("The invitation of %(name)s has been withdrawn.", name=user.name), ".staff")
+
+
+# ---------------------------------------------------------------- the one audit trail
 
 PER_PAGE = 50
 
@@ -454,8 +496,13 @@ PER_PAGE = 50
 @bp.route("/audit")
 @admin_required
 def audit():
-    """Every change to the region's set-up: who, when, before and after."""
+    """The region's one audit trail: every change to the set-up (before and after) and every account and
+    security event (sign-ins, invitations, roles, two-factor resets, deactivation), newest first."""
+    trail = request.args.get("trail", "all")
+    if trail not in service.TRAILS:
+        trail = "all"
     page = request.args.get("page", 1, type=page_number)
-    rows, total = service.audit_events(PER_PAGE, (page - 1) * PER_PAGE)
+    rows, total = service.audit_trail(trail, PER_PAGE, (page - 1) * PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
-    return render_template("settings/audit.html", rows=rows, page=page, pages=pages, total=total)
+    return render_template("settings/audit.html", rows=rows, page=page, pages=pages, total=total, trail=trail,
+                           action_label=action_label, detail_text=detail_text)

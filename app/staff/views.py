@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.access import roles_required, staff_required
-from app.accounts.audit import action_label, detail_text, recent_events
 from app.accounts.forms import ActionForm
 from app.accounts.models import Role
 from app.central import comparison as reports
@@ -16,6 +15,7 @@ from app.complaints.models import Status
 from app.notifications import rules
 from app.notifications.models import Mode
 from app.staff import service
+from app.staff.nav import staff_nav
 from app.unit_of_work import transactional
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
@@ -53,9 +53,8 @@ def users():
 @bp.route("/audit")
 @roles_required(Role.TENANT_ADMIN)
 def audit_log():
-    """The region's security log: sign-ins, failures, two-factor events, refusals, role changes."""
-    return render_template("accounts/audit.html", rows=recent_events(200), action_label=action_label,
-                           detail_text=detail_text)
+    """The security log is part of the one audit trail now (settings): old bookmarks land on its filter."""
+    return redirect(url_for("tenant.settings.audit", trail="security"), 301)
 
 
 # ---------------------------------------------------------------- notifications (in-app list, preferences)
@@ -113,4 +112,4 @@ def _unread_notifications() -> dict:
             return 0
         return service.unread_count(current_user)
 
-    return {"staff_unread_count": staff_unread_count}
+    return {"staff_unread_count": staff_unread_count, "staff_nav": staff_nav}

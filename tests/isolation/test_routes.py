@@ -93,6 +93,8 @@ OBJECT_ARGS = {
     "service_request_id": lambda o: o["complaint"].code,
     "token": lambda o: o["open311_token"],
     "export_id": lambda o: o["export"].id,
+    # A group of a peer's set-up copied at onboarding (not an object): Katingan copied nothing, so 404.
+    "item": lambda o: "agencies",
 }
 #: Public tenant rules that answer 400 without their query string: the query each is asked with, and why.
 QUERY_ARGS = {

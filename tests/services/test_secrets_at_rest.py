@@ -64,7 +64,7 @@ def test_rotation_re_encrypts_with_the_newest_key_and_sign_in_keeps_working(app,
     assert rotate_all()["user_account"] >= 1
     after = _stored(db, "user_account", admin.id, bjm)
     assert after != before and is_current(after) and decrypt(after) == secret
-    assert rotate_all() == {"platform_admin": 0, "user_account": 0}  # idempotent
+    assert rotate_all() == {"platform_admin": 0, "user_account": 0, "bridge_settings": 0}  # idempotent
     assert _stored(db, "user_account", admin.id, bjm) == after
 
     # The old key can go now: everything is under the new one, and a code still signs in.

@@ -183,7 +183,7 @@ def test_approving_a_banjarmasin_clone_copies_its_set_up_but_none_of_its_data(ap
     assert (new.status, new.live, new.go_live_at, new.code_prefix) == ("active", False, None, applied.code_prefix)
     assert new.settings["classes"] == bjm.settings["classes"]
     assert new.settings["deadlines"] == bjm.settings["deadlines"]
-    assert new.settings["local_holidays"] == bjm.settings["local_holidays"]
+    assert new.settings["local_holidays"] == []  # a peer's local holidays are never copied
     assert new.settings["sender_name"] == "Pemerintah Kabupaten Kapuas"
     assert new.branding != bjm.branding and new.branding["primary_color"] == "#0b5394"
     assert new.service_name == "" and new.domains == []
@@ -310,7 +310,7 @@ def test_checklist_shows_progress_and_go_live_opens_the_portal(app, db, client, 
     admin = _sign_in_kapuas_admin(app, db, kapuas)
     page = admin.get("/kapuas/staff/onboarding/")
     assert page.status_code == 200
-    assert text_in(app, "%(done)s of %(total)s steps done", done=1, total=7) in page.text  # routing came with the clone
+    assert text_in(app, "%(done)s of %(total)s steps done", done=1, total=8) in page.text  # routing came with the clone
 
     assert admin.post("/kapuas/staff/onboarding/go-live").status_code == 302  # refused: steps missing
     db.session.expire_all()
@@ -326,11 +326,21 @@ def test_checklist_shows_progress_and_go_live_opens_the_portal(app, db, client, 
         "invite-name": "Budi Penghubung", "invite-email": "pupr@kapuaskab.go.id", "invite-role": "liaison",
         "invite-agency_id": str(pupr)}).status_code == 303
     page = admin.get("/kapuas/staff/onboarding/")
-    assert text_in(app, "%(done)s of %(total)s steps done", done=5, total=7) in page.text
+    assert text_in(app, "%(done)s of %(total)s steps done", done=5, total=8) in page.text
 
     assert admin.get("/kapuas/lapor").status_code == 200  # staff may send the test report before go-live
     assert admin.post("/kapuas/lapor", data=form_data(), content_type="multipart/form-data").status_code == 303
-    assert text_in(app, "%(done)s of %(total)s steps done", done=6, total=7) in \
+    page = admin.get("/kapuas/staff/onboarding/").text
+    assert text_in(app, "%(done)s of %(total)s steps done", done=6, total=8) in page
+    # Each group copied from Banjarmasin is confirmed (the deadlines were, above); go-live waits for them.
+    assert admin.post("/kapuas/staff/onboarding/go-live").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Tenant, kapuas.id).live is False
+    copied = re.findall(r'action="/kapuas/staff/onboarding/copied/(\w+)"', page)
+    assert copied == ["agencies", "categories", "routing", "messages", "settings"]
+    for item in copied:
+        assert admin.post(f"/kapuas/staff/onboarding/copied/{item}").status_code == 302
+    assert text_in(app, "%(done)s of %(total)s steps done", done=7, total=8) in \
         admin.get("/kapuas/staff/onboarding/").text
     assert admin.post("/kapuas/staff/onboarding/go-live").status_code == 302
     db.session.expire_all()
@@ -351,7 +361,7 @@ def test_checklist_shows_progress_and_go_live_opens_the_portal(app, db, client, 
         kinds = db.session.scalars(select(TenantAuditEvent.kind).order_by(TenantAuditEvent.id)).all()
         liaison = db.session.scalars(select(User).filter_by(email="pupr@kapuaskab.go.id")).one()
     assert kinds == ["tenant.provisioned", "branding.updated", "settings.deadlines_confirmed", "staff.invited",
-                     "tenant.went_live"]
+                     *["clone.item_confirmed"] * 5, "tenant.went_live"]
     assert liaison.password_hash is None and liaison.agency_id == pupr
 
 

@@ -58,8 +58,8 @@ def test_one_page_lists_invites_changes_roles_and_deactivates(admin_client, bjm,
 def test_the_old_staff_list_redirects_to_the_one_page(admin_client, bjm, make_user, login_as):
     resp = admin_client.get("/banjarmasin/staff/users")
     assert resp.status_code == 301 and resp.headers["Location"] == PAGE
-    dashboard = admin_client.get("/banjarmasin/staff/")
-    assert PAGE in dashboard.text and "/banjarmasin/staff/users" not in dashboard.text
+    dashboard = admin_client.get("/banjarmasin/staff/")  # the header's Administration link leads there
+    assert 'href="/banjarmasin/staff/settings/"' in dashboard.text and "/banjarmasin/staff/users" not in dashboard.text
     officer_client = login_as(bjm, make_user(bjm, Role.OFFICER))
     assert officer_client.get("/banjarmasin/staff/users").status_code == 403  # still for administrators only
     assert officer_client.get(PAGE).status_code == 403

@@ -249,7 +249,7 @@ def test_no_demo_page_has_inline_script_or_style(app, db, demo):
     problems |= _crawl(officer, ["/banjarmasin/staff/", "/banjarmasin/account"], "/banjarmasin/")
     admin = app.test_client()
     assert login(admin, bjm, "admin@banjarmasin.demo", DEMO_PASSWORD).status_code == 302
-    problems |= _crawl(admin, ["/banjarmasin/staff/settings/staff", "/banjarmasin/staff/audit",
+    problems |= _crawl(admin, ["/banjarmasin/staff/settings/staff", "/banjarmasin/staff/settings/audit",
                                "/banjarmasin/account/2fa/recovery-codes"], "/banjarmasin/staff", limit=12)
     central = app.test_client()
     assert central_login(central, "pusat@lapor.demo", DEMO_PASSWORD).status_code == 302
