@@ -30,7 +30,10 @@ from app.extensions import db
 STAFF_ACTIONS = frozenset({
     "verify", "edit", "hold", "resume", "refer", "archive", "dispose", "note", "public_reply",
     "draft_followup", "submit_followup", "close", "reopen", "merge", "accept_referral", "decline_referral",
+    "mark_test", "unmark_test",
 })
+#: Marking a test report (left out of every statistic) and taking the mark away: one of them at a time.
+TEST_MARK = ("mark_test", "unmark_test")
 #: While a report referred by another region awaits this unit's decision, only these (service.REFERRAL_DECISIONS).
 WHILE_REFERRAL_AWAITS = frozenset({"accept_referral", "decline_referral", "note"})
 #: Actions on one follow-up (listed once per follow-up, with its id).
@@ -100,6 +103,7 @@ def _not_now(c: Complaint, user, allowed: set[str]) -> set[str]:
     if c.awaiting_referral_decision:  # the unit decides on the referral first (service._transition)
         return allowed - WHILE_REFERRAL_AWAITS
     out |= set(service.REFERRAL_DECISIONS)
+    out.add("mark_test" if c.is_test else "unmark_test")
     if "verify" in allowed:
         out.add("edit")  # verifying sets the same fields
     if c.processing_restricted:

@@ -8,10 +8,10 @@ taken away with the workflow actions ``mark_test`` / ``unmark_test`` (an interna
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, StringField
+from wtforms import StringField
 from wtforms.validators import Length, Optional
 
-from app.complaints import workflow
+from app.complaints import actions
 from app.complaints.forms import VersionedForm
 from app.complaints.models import Complaint
 
@@ -19,21 +19,16 @@ PREFIX = "test_mark"
 
 
 class MarkTestForm(VersionedForm):
-    """Sets the mark (``on`` = "1") or takes it away ("0"), with an optional reason."""
+    """Sets the mark or takes it away (the URL says which), with an optional reason."""
 
-    on = HiddenField()
     reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=300)],
                          description=_l("For example: sent by staff to try the form."))
 
 
-def form_for(c: Complaint, role: str) -> MarkTestForm | None:
-    """The form for the report page, or None when ``role`` may not change the mark now."""
-    action = "unmark_test" if c.is_test else "mark_test"
-    if action not in workflow.allowed_actions(c.status, role):
+def form_for(c: Complaint, user) -> tuple[str, MarkTestForm] | None:
+    """(action, form) for the report page, or None when ``user`` may not change the mark now: the action is the
+    one :func:`actions.available_actions` offers (``mark_test`` or ``unmark_test``)."""
+    offered = [a.action for a in actions.available_actions(c, user, only=actions.TEST_MARK)]
+    if not offered:
         return None
-    return MarkTestForm(prefix=PREFIX, formdata=None, data={"version": c.version, "on": "0" if c.is_test else "1"})
-
-
-def wanted(form: MarkTestForm) -> bool:
-    """The mark the posted form asks for."""
-    return form.on.data == "1"
+    return offered[0], MarkTestForm(prefix=PREFIX, formdata=None, data={"version": c.version})

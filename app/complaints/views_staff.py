@@ -656,19 +656,19 @@ def merge(complaint_id: int):
     return perform(complaint_id, "merge", call, _l("The report is merged into the main report."))
 
 
-@bp.post("/complaints/<int:complaint_id>/test-mark")
+@bp.post("/complaints/<int:complaint_id>/mark-test", defaults={"on": True})
+@bp.post("/complaints/<int:complaint_id>/unmark-test", defaults={"on": False}, endpoint="unmark_test")
 @unit_required
-def mark_test(complaint_id: int):
-    """Mark the report as a test report (left out of every statistic) or take the mark away."""
+def mark_test(complaint_id: int, on: bool):
+    """Mark the report as a test report (left out of every statistic), or take the mark away."""
     form = test_marker.MarkTestForm(prefix=test_marker.PREFIX)
-    on = test_marker.wanted(form)
     return perform(complaint_id, test_marker.PREFIX, lambda c, form: service.mark_test(
         c, _actor(), on, form.reason.data, expected_version=_version(form)),
         _l("The report is marked as a test report and left out of the statistics.") if on
         else _l("The report counts in the statistics again."), form=form)
 
 
-bp.add_app_template_global(lambda c: test_marker.form_for(c, _user().role), "test_marker_form")
+bp.add_app_template_global(lambda c: test_marker.form_for(c, _user()), "test_marker_form")
 
 
 # ---------------------------------------------------------------- actions of all staff

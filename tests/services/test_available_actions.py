@@ -16,19 +16,21 @@ from app.complaints.models import Complaint, FollowUp
 from app.tenancy.scope import tenant_scope
 from tests.web.staff_support import agency_id, fresh, login, make_staff, submit
 
+#: Every unit state also offers "mark_test" (none of these reports is marked as a test report).
 UNIT = {
-    "submitted": {"verify", "hold", "refer", "archive", "public_reply", "note", "merge"},
-    "on_hold": {"edit", "resume", "refer", "archive", "public_reply", "note", "merge"},
-    "verified": {"edit", "refer", "archive", "dispose", "public_reply", "note", "merge"},
-    "restricted": {"edit", "refer", "archive", "public_reply", "note"},  # UU PDP: no dispose, no merge
-    "disposed": {"edit", "dispose", "draft_followup", "submit_followup", "public_reply", "note", "close", "merge"},
-    "in_review": {"edit", "dispose", "publish_followup#", "return_followup#", "public_reply", "note", "close",
-                  "merge"},
-    "answered": {"public_reply", "note", "close", "merge"},
-    "closed": {"note", "reopen"},
-    "referred": {"note"},
-    "archived": {"note"},
-    "merged": {"note"},
+    "submitted": {"mark_test", "verify", "hold", "refer", "archive", "public_reply", "note", "merge"},
+    "on_hold": {"mark_test", "edit", "resume", "refer", "archive", "public_reply", "note", "merge"},
+    "verified": {"mark_test", "edit", "refer", "archive", "dispose", "public_reply", "note", "merge"},
+    "restricted": {"mark_test", "edit", "refer", "archive", "public_reply", "note"},  # UU PDP: no dispose/merge
+    "disposed": {"mark_test", "edit", "dispose", "draft_followup", "submit_followup", "public_reply", "note", "close",
+                 "merge"},
+    "in_review": {"mark_test", "edit", "dispose", "publish_followup#", "return_followup#", "public_reply", "note",
+                  "close", "merge"},
+    "answered": {"mark_test", "public_reply", "note", "close", "merge"},
+    "closed": {"mark_test", "note", "reopen"},
+    "referred": {"mark_test", "note"},
+    "archived": {"mark_test", "note"},
+    "merged": {"mark_test", "note"},
 }
 #: A liaison sees only reports disposed to their agency; a follow-up under review cannot be rewritten.
 LIAISON = {

@@ -76,8 +76,8 @@ def test_the_complaint_unit_marks_a_test_report_on_the_report_page(db, bjm, make
     assert 'id="test-report"' in page and "Mark as a test report" in page
     with tenant_scope(bjm.id):
         version = db.session.get(Complaint, story.id).version
-    resp = client.post(f"/banjarmasin/staff/complaints/{story.id}/test-mark",
-                       data={"test_mark-version": str(version), "test_mark-on": "1",
+    resp = client.post(f"/banjarmasin/staff/complaints/{story.id}/mark-test",
+                       data={"test_mark-version": str(version),
                              "test_mark-reason": "Uji coba formulir"})
     assert resp.status_code == 302
     db.session.expire_all()
@@ -90,8 +90,8 @@ def test_the_complaint_unit_marks_a_test_report_on_the_report_page(db, bjm, make
     page = client.get(f"/banjarmasin/staff/complaints/{story.id}?lang=en").text
     assert "Count it in the statistics again" in page and "Marked as a test report" in page
     # A stale form (an older version) is a conflict, not a silent change.
-    stale = client.post(f"/banjarmasin/staff/complaints/{story.id}/test-mark",
-                        data={"test_mark-version": str(version - 1), "test_mark-on": "0"})
+    stale = client.post(f"/banjarmasin/staff/complaints/{story.id}/unmark-test",
+                        data={"test_mark-version": str(version - 1)})
     assert stale.status_code == 409
 
 
@@ -102,8 +102,8 @@ def test_an_agency_liaison_cannot_mark_a_test_report(db, bjm, make_user, login_a
     client = login_as(bjm, make_user(bjm, "liaison", agency_code="pupr"))
     page = client.get(f"/banjarmasin/staff/complaints/{story.id}?lang=en")
     assert page.status_code == 200 and 'id="test-report"' not in page.text
-    resp = client.post(f"/banjarmasin/staff/complaints/{story.id}/test-mark",
-                       data={"test_mark-version": "1", "test_mark-on": "1"})
+    resp = client.post(f"/banjarmasin/staff/complaints/{story.id}/mark-test",
+                       data={"test_mark-version": "1"})
     assert resp.status_code == 403
     with tenant_scope(bjm.id):
         assert db.session.get(Complaint, story.id).is_test is False
