@@ -77,6 +77,7 @@ from sqlalchemy import and_, case, func, or_, select
 from app.accounts.models import Role, User
 from app.complaints.models import CLASSES, Complaint, ComplaintEvent, Rating, Status
 from app.config import COMPARE_SCORE_DEFAULT, COMPARE_THRESHOLDS_DEFAULT
+from app.deadlines import policy
 from app.deadlines.calendar import WorkingCalendar, calendar_for_tenant, national_holidays
 from app.extensions import db
 from app.jobs.queue import redis_connection
@@ -412,8 +413,8 @@ def waiting_late(as_of: datetime) -> tuple[sa.ColumnElement, sa.ColumnElement]:
     Never NULL (a report without a running deadline is simply not late)."""
     running = and_(Complaint.due_at.is_not(None), Complaint.due_at < as_of)
     stage = func.coalesce(Complaint.due_stage, "")
-    verification = and_(Complaint.status.in_(WAITING_VERIFICATION), stage == "verification", running)
-    answer = and_(Complaint.status.in_(WAITING_ANSWER), stage.in_(("coordination", "followup")), running)
+    verification = and_(Complaint.status.in_(WAITING_VERIFICATION), stage == policy.VERIFICATION, running)
+    answer = and_(Complaint.status.in_(WAITING_ANSWER), stage.in_(policy.ANSWER_STAGES), running)
     return verification, answer
 
 

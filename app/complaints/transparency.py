@@ -27,6 +27,7 @@ from app.complaints.models import (
     Rating,
     Status,
 )
+from app.deadlines import policy
 from app.deadlines.calendar import calendar_for_tenant
 from app.deadlines.policy import DeadlineState, deadline_state, stage_days
 from app.extensions import db
@@ -255,7 +256,7 @@ def on_time_share(now: datetime | None = None) -> OnTimeShare:
     still awaiting the answer past the deadline); late is late, finished or still waiting. Test reports are
     left out."""
     late_waiting = and_(Complaint.status.in_((Status.VERIFIED, Status.DISPOSED)),
-                        func.coalesce(Complaint.due_stage, "").in_(("coordination", "followup")),
+                        func.coalesce(Complaint.due_stage, "").in_(policy.ANSWER_STAGES),
                         Complaint.due_at.is_not(None), Complaint.due_at < (now or utcnow()))
     handled, on_time = db.session.execute(
         select(func.count(Complaint.id),

@@ -656,11 +656,21 @@ def merge(complaint_id: int):
     return perform(complaint_id, "merge", call, _l("The report is merged into the main report."))
 
 
-@bp.post("/complaints/<int:complaint_id>/mark-test", defaults={"on": True})
-@bp.post("/complaints/<int:complaint_id>/unmark-test", defaults={"on": False}, endpoint="unmark_test")
+@bp.post("/complaints/<int:complaint_id>/mark-test")
 @unit_required
-def mark_test(complaint_id: int, on: bool):
-    """Mark the report as a test report (left out of every statistic), or take the mark away."""
+def mark_test(complaint_id: int):
+    """Mark the report as a test report: left out of every statistic."""
+    return _set_test_mark(complaint_id, True)
+
+
+@bp.post("/complaints/<int:complaint_id>/unmark-test")
+@unit_required
+def unmark_test(complaint_id: int):
+    """Count the report in the statistics again."""
+    return _set_test_mark(complaint_id, False)
+
+
+def _set_test_mark(complaint_id: int, on: bool):
     form = test_marker.MarkTestForm(prefix=test_marker.PREFIX)
     return perform(complaint_id, test_marker.PREFIX, lambda c, form: service.mark_test(
         c, _actor(), on, form.reason.data, expected_version=_version(form)),

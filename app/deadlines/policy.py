@@ -25,6 +25,8 @@ STAGES: tuple[str, ...] = (VERIFICATION, COORDINATION, FOLLOWUP, AUTO_CLOSE)
 #: Stages whose working days are one setting per region (``[settings.deadlines]``); the follow-up's
 #: depend on the complaint class (``[settings.classes.<class>].followup_days``).
 FIXED_STAGES: tuple[str, ...] = (VERIFICATION, COORDINATION, AUTO_CLOSE)
+#: Stages of waiting for the answer (to be disposed, then the agency's follow-up): late there is a late answer.
+ANSWER_STAGES: tuple[str, ...] = (COORDINATION, FOLLOWUP)
 
 #: National defaults (DOMAIN.md, PermenPANRB 62/2018), used when a tenant's settings lack a key.
 DEFAULT_STAGE_DAYS: Mapping[str, int] = {VERIFICATION: 3, COORDINATION: 5, AUTO_CLOSE: 10}
