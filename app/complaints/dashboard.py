@@ -123,8 +123,10 @@ def week_starts(today: date, weeks: int = WEEKS) -> list[date]:
 
 
 def period_query(user, first_day: date, last_day: date, tz_name: str) -> Select:
-    """The reports ``user`` may see that were received from the local day ``first_day`` through ``last_day``."""
-    return submitted_within(staff_complaints_query(user), first_day, last_day, tz_name)
+    """The reports ``user`` may see that were received from the local day ``first_day`` through ``last_day``;
+    test reports (``is_test``) are left out, as from every statistic."""
+    return submitted_within(staff_complaints_query(user), first_day, last_day, tz_name).where(
+        Complaint.is_test.is_(False))
 
 
 def _count_if(condition):

@@ -182,3 +182,14 @@ def test_charts_carry_titles_text_alternatives_and_tables(db, bjm, people, data)
     ontime = dict((row[0], row[1]) for row in charts["ontime"].rows)
     assert list(ontime.values()) == ["67%", "50%", "33%"]
     assert "<desc" in charts["satisfaction"].svg and len(charts["weekly"].rows) == 12
+
+
+def test_test_reports_are_left_out_of_the_dashboard(db, bjm, people, data):
+    with tenant_scope(bjm.id):
+        road = _ids(db, Category, code="jalan")
+        make(Complaint, submitted_at=wita(2026, 11, 18), category_id=road, status=Status.SUBMITTED,
+             due_stage=VERIFICATION, due_at=NOW - timedelta(hours=2), is_test=True)
+        db.session.commit()
+    d = _dash(bjm, people["officer"])
+    assert d.total == 7 and {w.start: w.count for w in d.weeks}[date(2026, 11, 16)] == 2
+    assert [s.count for s in d.categories] == [5, 1, 1]
