@@ -29,7 +29,7 @@ from app.extensions import db
 #: Actions a staff member takes on the report page (listed in the order of :data:`workflow.TRANSITIONS`).
 STAFF_ACTIONS = frozenset({
     "verify", "edit", "hold", "resume", "refer", "archive", "dispose", "note", "public_reply",
-    "draft_followup", "submit_followup", "close", "reopen", "merge",
+    "draft_followup", "submit_followup", "close", "reopen", "merge", "send_back",
 })
 #: Actions on one follow-up (listed once per follow-up, with its id).
 FOLLOWUP_REVIEW = ("publish_followup", "return_followup")
@@ -103,7 +103,17 @@ def _not_now(c: Complaint, user, allowed: set[str]) -> set[str]:
         out.add("dispose")
     if allowed & DRAFTING and not followup_agency_ids(c, user):
         out |= DRAFTING
+    if "send_back" in allowed and not _may_send_back(c, user):
+        out.add("send_back")
     return out
+
+
+def _may_send_back(c: Complaint, user) -> bool:
+    """The liaison's agency holds the report and its follow-up is not under review (service.send_back)."""
+    agency_id = getattr(user, "agency_id", None)
+    if agency_id is None or not any(d.active and d.agency_id == agency_id for d in c.dispositions):
+        return False
+    return agency_id in followup_agency_ids(c, user)
 
 
 def _requires(c: Complaint, action: str) -> tuple[str, ...]:
