@@ -38,8 +38,8 @@ from sqlalchemy.orm import aliased, selectinload
 
 from app.accounts.models import Role
 from app.complaints.access import UNIT_ROLES, staff_complaints_query
+from app.complaints.geo import METRES_PER_DEGREE, haversine_m
 from app.complaints.models import Complaint, Disposition, Status
-from app.complaints.nearby import METRES_PER_DEGREE, haversine_m
 from app.extensions import db
 
 DEFAULT_DAYS = 7
