@@ -34,7 +34,6 @@ from app.unit_of_work import unit_of_work
 bp = Blueprint("complaints_staff", __name__, url_prefix="/staff")
 
 unit_required = roles_required(*Role.UNIT)
-liaison_required = roles_required(Role.LIAISON)
 
 FOLLOWUP_LABELS = {
     FollowUpStatus.DRAFT: _l("Draft"),
@@ -597,9 +596,12 @@ def merge(complaint_id: int):
 # ---------------------------------------------------------------- actions of an agency's liaison
 
 @bp.post("/complaints/<int:complaint_id>/send-back")
-@liaison_required
+@staff_required
 def send_back(complaint_id: int):
-    """Return the agency's disposition to the complaint unit with a reason and an explanation."""
+    """Return the agency's disposition to the complaint unit with a reason and an explanation (liaisons only)."""
+    if _user().role != Role.LIAISON:
+        access.access_complaint(complaint_id, _user())  # an unknown or another region's report: 404 first
+        abort(403)
     def call(c, form):
         return service.send_back(c, _actor(), form.reason.data, form.message.data, expected_version=_version(form))
 
