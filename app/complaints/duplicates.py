@@ -206,7 +206,7 @@ def _visible(other, user):
 
 def _within_window(other, days: int):
     if _postgres():
-        window = timedelta(days=days)
+        window = sa.literal(timedelta(days=days), sa.Interval())  # typed: not the column's timestamp type
         return other.submitted_at.between(Complaint.submitted_at - window, Complaint.submitted_at + window)
     return func.abs(func.julianday(other.submitted_at) - func.julianday(Complaint.submitted_at)) <= days
 
