@@ -148,6 +148,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "NEARBY_RADIUS_M": int(env.get("NEARBY_RADIUS_M", 300)),
         "NEARBY_DAYS": int(env.get("NEARBY_DAYS", 30)),
         "NEARBY_RATE_LIMIT": env.get("NEARBY_RATE_LIMIT", "30 per minute;300 per hour"),
+        # Duplicate candidates for staff (app.complaints.duplicates): open reports of the same category sent within
+        # DUPLICATE_DAYS days, within DUPLICATE_RADIUS_M metres when both have a pin, whose title or description
+        # has a trigram similarity of at least DUPLICATE_MIN_SIMILARITY; DUPLICATE_LIMIT listed on a report.
+        "DUPLICATE_DAYS": int(env.get("DUPLICATE_DAYS", 7)),
+        "DUPLICATE_RADIUS_M": int(env.get("DUPLICATE_RADIUS_M", 200)),
+        "DUPLICATE_MIN_SIMILARITY": float(env.get("DUPLICATE_MIN_SIMILARITY", 0.3)),
+        "DUPLICATE_LIMIT": int(env.get("DUPLICATE_LIMIT", 5)),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         # Seconds a reporter's one-time link to their personal data stays valid (UU PDP access right).
         "DATA_LINK_MAX_AGE": int(env.get("DATA_LINK_MAX_AGE", 24 * 3600)),

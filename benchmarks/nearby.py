@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -124,7 +126,9 @@ def candidates(url: str, tid: int, points: list[dict]) -> dict:
             "densest_plan": plan}
 
 
-def measure_http(url: str, slug: str, points: list[dict], tmp: Path) -> dict:
+@contextmanager
+def served(url: str, tmp: Path) -> Iterator[Client]:
+    """The app under gunicorn (1 worker, 2 threads) on ``url``'s database; yields a keep-alive client."""
     from cryptography.fernet import Fernet
 
     env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "bench-secret-" * 4, "DATABASE_URL": url,
@@ -149,6 +153,18 @@ def measure_http(url: str, slug: str, points: list[dict], tmp: Path) -> dict:
                     tail = (tmp / "gunicorn.log").read_text(errors="replace")[-3000:]
                     raise RuntimeError(f"gunicorn did not start:\n{tail}") from None
                 time.sleep(0.3)
+        yield client
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def measure_http(url: str, slug: str, points: list[dict], tmp: Path) -> dict:
+    with served(url, tmp) as client:
         samples, sizes = [], []
 
         def get(p: dict) -> tuple[int, str]:
@@ -167,13 +183,6 @@ def measure_http(url: str, slug: str, points: list[dict], tmp: Path) -> dict:
             samples.append(time.perf_counter() - t0)
             sizes.append(len(text))
         return {**_stats(samples), "body_bytes_mean": round(statistics.mean(sizes))}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def main() -> int:

@@ -30,7 +30,7 @@ from app.extensions import db
 STAFF_ACTIONS = frozenset({
     "verify", "edit", "hold", "resume", "refer", "archive", "dispose", "note", "public_reply",
     "draft_followup", "submit_followup", "close", "reopen", "merge", "accept_referral", "decline_referral",
-    "mark_test", "unmark_test",
+    "mark_test", "unmark_test", "send_back",
 })
 #: Marking a test report (left out of every statistic) and taking the mark away: one of them at a time.
 TEST_MARK = ("mark_test", "unmark_test")
@@ -112,7 +112,17 @@ def _not_now(c: Complaint, user, allowed: set[str]) -> set[str]:
         out.add("dispose")
     if allowed & DRAFTING and not followup_agency_ids(c, user):
         out |= DRAFTING
+    if "send_back" in allowed and not _may_send_back(c, user):
+        out.add("send_back")
     return out
+
+
+def _may_send_back(c: Complaint, user) -> bool:
+    """The liaison's agency holds the report and its follow-up is not under review (service.send_back)."""
+    agency_id = getattr(user, "agency_id", None)
+    if agency_id is None or not any(d.active and d.agency_id == agency_id for d in c.dispositions):
+        return False
+    return agency_id in followup_agency_ids(c, user)
 
 
 def _requires(c: Complaint, action: str) -> tuple[str, ...]:

@@ -148,6 +148,7 @@ class InboxFilterForm(FlaskForm):
     date_from = BoundedDateField(_l("Received from"), validators=[Optional()])
     date_to = BoundedDateField(_l("Received until"), validators=[Optional()])
     sort = SelectField(_l("Sort"), validators=[Optional()])
+    only = SelectField(_l("Show"), validators=[Optional()])
 
 
 class VersionedForm(FlaskForm):
@@ -264,6 +265,17 @@ class MergeForm(VersionedForm):
     primary_code = StringField(_l("Tracking code of the main report"), validators=[DataRequired(), Length(max=20)],
                                description=_l("This report becomes a duplicate. Its reporter is told and sees the main "
                                                "report's public progress on their own report's page."))
+
+
+class SendBackForm(VersionedForm):
+    """A liaison returns the report to the complaint unit (the reasons come from service.SEND_BACK_REASONS)."""
+
+    # Nothing chosen is an invalid choice too: one message, from the choice check.
+    reason = RadioField(_l("Why does the report not belong with your agency?"),
+                        invalid_choice_message=_l("Choose why the report is sent back."))
+    message = TextAreaField(_l("Explanation for the complaint unit"), validators=[
+        DataRequired(message=_l("Explain to the complaint unit why the report is sent back.")), Length(max=4000)],
+        description=_l("For example which agency has the authority. Only staff see it; the reporter does not."))
 
 
 class ResponseTemplateForm(FlaskForm):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role
 from app.agencies.models import Agency, Category
+from app.complaints import duplicates
 from app.complaints.access import is_unit, staff_complaints_query
 from app.complaints.models import CLASSES, Complaint, Disposition, FollowUp, FollowUpStatus, Status
 from app.deadlines.calendar import calendar_for_tenant
@@ -34,6 +35,11 @@ SORTS = {
     "newest": _l("Newest first"),
     "oldest": _l("Oldest first"),
     "due": _l("Due date"),
+}
+#: Lists the complaint unit works through besides the statuses (the inbox's "Show" filter).
+LIST_FILTERS = {
+    "sent_back": _l("Sent back by an agency"),
+    "duplicates": _l("Possible duplicates"),
 }
 DEADLINE_FILTERS = {
     DeadlineState.OVERDUE: _l("Overdue"),
@@ -75,6 +81,8 @@ class InboxFilters:
     q: str | None = None
     sort: str = "newest"
     page: int = 1
+    #: sent_back | duplicates (:data:`LIST_FILTERS`)
+    only: str | None = None
 
     def __post_init__(self) -> None:
         if self.status not in Status.ALL:
@@ -83,6 +91,8 @@ class InboxFilters:
             self.complaint_class = None
         if self.deadline not in DEADLINE_FILTERS:
             self.deadline = None
+        if self.only not in LIST_FILTERS:
+            self.only = None
         if self.sort not in SORTS:
             self.sort = "newest"
         self.q = (self.q or "").strip()[:100] or None
@@ -147,6 +157,10 @@ def visible_query(user, filters: InboxFilters, now: datetime | None = None, *, w
     if filters.deadline:
         stmt = stmt.where(_deadline_clause(filters.deadline, tenant, now))
     stmt = submitted_within(stmt, filters.date_from, filters.date_to, tenant.timezone)
+    if filters.only == "sent_back":  # waiting for the unit after an agency sent it back (cleared by dispose)
+        stmt = stmt.where(Complaint.sent_back_at.is_not(None), Complaint.status.in_(Status.OPEN))
+    elif filters.only == "duplicates":
+        stmt = stmt.where(duplicates.has_candidate(user))
     if filters.q:
         # ILIKE (not lower(x) LIKE lower(y), which icontains renders): PostgreSQL's trigram indexes on these
         # columns serve ILIKE '%…%'. SQLite renders ilike as lower() LIKE lower().
@@ -272,15 +286,16 @@ def deadline_badge(c: Complaint, tenant, now: datetime | None = None) -> str | N
 def work_queue(user, limit: int = 10) -> list[Complaint]:
     """What waits for ``user`` now, most urgent first.
 
-    The complaint unit: reports to verify, to dispose, and follow-ups sent for review.
+    The complaint unit: reports to verify, to dispose (sent-back ones included), and follow-ups sent for review.
     A liaison: reports disposed to their agency whose follow-up is not yet sent or was returned.
     """
     stmt = staff_complaints_query(user)
     if is_unit(user):
         review = exists().where(FollowUp.complaint_id == Complaint.id, FollowUp.tenant_id == Complaint.tenant_id,
                                 FollowUp.status == FollowUpStatus.SUBMITTED)
+        # A report an agency sent back while others still hold it waits for the unit's look too.
         stmt = stmt.where(or_(Complaint.status.in_((Status.SUBMITTED, Status.VERIFIED)),
-                              (Complaint.status == Status.DISPOSED) & review))
+                              (Complaint.status == Status.DISPOSED) & (review | Complaint.sent_back_at.is_not(None))))
     elif user.role == Role.LIAISON:
         sent = exists().where(FollowUp.complaint_id == Complaint.id, FollowUp.tenant_id == Complaint.tenant_id,
                               FollowUp.agency_id == user.agency_id,

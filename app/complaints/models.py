@@ -95,6 +95,9 @@ class Complaint(TenantScoped, db.Model):
     archive_reason: Mapped[str | None] = mapped_column(sa.String(300))
     merged_into_id: Mapped[int | None] = mapped_column(sa.Integer)
     reopen_count: Mapped[int] = mapped_column(default=0)
+    #: When an agency's liaison last sent the report back to the complaint unit; cleared by the unit's next
+    #: disposition (the inbox's "sent back" filter). The event log keeps who, why and when.
+    sent_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: UU PDP restriction of processing: no further sharing (dispositions, merges), and the identity is
     #: shown to the complaint unit only. Set and lifted by the unit, each time with an event.
     processing_restricted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
@@ -120,6 +123,12 @@ class Complaint(TenantScoped, db.Model):
         sa.Index("ix_complaint_tenant_submitted", "tenant_id", "submitted_at"),
         # "Is this already reported?" (app.complaints.nearby): a bounding box of open reports.
         sa.Index("ix_complaint_tenant_status_geo", "tenant_id", "status", "latitude", "longitude"),
+        # Duplicate candidates (app.complaints.duplicates): one category's reports in a time window.
+        sa.Index("ix_complaint_tenant_category_submitted", "tenant_id", "category_id", "submitted_at"),
+        # The inbox's "sent back" filter: only the few reports waiting for the unit after a send-back.
+        sa.Index("ix_complaint_tenant_sent_back", "tenant_id", "sent_back_at",
+                 postgresql_where=sa.text("sent_back_at IS NOT NULL"),
+                 sqlite_where=sa.text("sent_back_at IS NOT NULL")),
         # The inbox's free-text search (ILIKE '%word%' on code, title, description): one GIN index with the
         # tenant and trigrams (btree_gin + pg_trgm), PostgreSQL only; SQLite has no GIN and scans.
         sa.Index("ix_complaint_tenant_search", "tenant_id", "code", "title", "description", postgresql_using="gin",

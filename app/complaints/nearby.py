@@ -24,6 +24,7 @@ from sqlalchemy import Select, select
 
 from app.agencies.models import Category
 from app.complaints import workflow
+from app.complaints.geo import METRES_PER_DEGREE, bounding_box, haversine_m  # noqa: F401 (METRES_PER_DEGREE: tests)
 from app.complaints.models import Complaint, Status
 from app.complaints.transparency import LISTED_STATUSES
 from app.complaints.uploads import public_thumbnail_urls
@@ -36,8 +37,6 @@ DEFAULT_RADIUS_M = 300
 DEFAULT_DAYS = 30
 #: Rows read from the box at most: a bound on the work of one lookup whatever the density.
 MAX_CANDIDATES = 1000
-EARTH_RADIUS_M = 6_371_008.8
-METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
 SUMMARY_CHARS = 160
 
 #: Weights of the ranking (sum 1): nearer, same category, more recent, similar title.
@@ -79,14 +78,6 @@ class NearbyReport:
         }
 
 
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
 def tokens(text: str | None) -> set[str]:
     """Words of a title, lower case, without stop words and one-letter words."""
     return {w for w in _WORD.findall((text or "").lower()) if len(w) > 1 and w not in STOPWORDS}
@@ -97,14 +88,6 @@ def title_similarity(a: set[str], b: set[str]) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / len(a | b)
-
-
-def bounding_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
-    """(south, north, west, east) of a box that holds every point within ``radius_m`` of the point."""
-    dlat = radius_m / METRES_PER_DEGREE
-    # Near the poles a degree of longitude shrinks to nothing; Indonesia is near the equator.
-    dlon = radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
-    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
 def _summary(text: str) -> str:

@@ -549,6 +549,7 @@ def dispose(c: Complaint, actor: Actor, agency_ids: list[int], instruction: str 
     if not added:
         raise TransitionError(_l("The report is already with these agencies."))
     before = workflow.apply(c, t)  # the first disposition moves it on; a further one keeps "disposed"
+    c.sent_back_at = None  # the unit has re-disposed: no longer waiting in its "sent back" list
     if before["status"] != c.status:
         c.disposed_at = utcnow()
         _start_stage(c, "followup", c.disposed_at)
@@ -573,6 +574,66 @@ def mark_test(c: Complaint, actor: Actor, is_test: bool, reason: str | None = No
     c.is_test = is_test
     return record_event(c, actor, kind, message=(reason or "").strip() or None, before=before,
                         after={"is_test": is_test})
+
+
+#: Why a liaison sends a report back (the form offers these; the event stores the key).
+SEND_BACK_REASONS = {
+    "wrong_agency": _l("Wrong agency"),
+    "outside_remit": _l("Outside our remit"),
+    "unit_decision": _l("Needs the complaint unit's decision"),
+}
+
+
+def send_back_reason_label(key: str | None) -> str:
+    return str(SEND_BACK_REASONS.get(key or "", key or ""))
+
+
+def send_back(c: Complaint, actor: Actor, reason: str, message: str,
+              expected_version: int | None = None) -> ComplaintEvent:
+    """A liaison returns its agency's disposition to the complaint unit, with a reason and an explanation.
+
+    The agency's disposition becomes inactive (the liaison no longer sees the report unless another
+    disposition of theirs remains). When no agency holds the report any more it goes back to the unit to be
+    disposed again: status "verified" (the table's ``send_back``), and the coordination clock starts again
+    now, so the unit's new disposition then starts the follow-up clock afresh. While other agencies still
+    hold it, nothing else changes (``send_back_shared``): their follow-up clock runs on. The event is
+    internal (staff only); the unit is told (app.notifications.rules).
+
+    :raises ValidationError: for a reason not in :data:`SEND_BACK_REASONS` or a missing explanation.
+    :raises TransitionError: when the report is not with the liaison's agency, or its follow-up is under review.
+    """
+    _transition(c, actor, "send_back", expected_version)  # role and status
+    errors = {}
+    if reason not in SEND_BACK_REASONS:
+        errors["reason"] = _l("Choose why the report is sent back.")
+    message = (message or "").strip()
+    if not message:
+        errors["message"] = _l("Explain to the complaint unit why the report is sent back.")
+    if errors:
+        raise ValidationError(errors)
+    agency_id = getattr(actor.user, "agency_id", None)
+    active = [d for d in db.session.execute(
+        select(Disposition).filter_by(complaint_id=c.id, active=True)).scalars()]
+    own = next((d for d in active if d.agency_id == agency_id), None)
+    if own is None:
+        raise TransitionError(_l("This report is not with your agency."))
+    in_review = db.session.execute(select(FollowUp.id).filter_by(
+        complaint_id=c.id, agency_id=agency_id, status=FollowUpStatus.SUBMITTED)).first()
+    if in_review is not None:
+        raise TransitionError(_l("Your agency's follow-up is under review by the complaint unit; ask the unit to "
+                                 "return it before sending the report back."))
+    others = [d for d in active if d is not own]
+    t = workflow.check("send_back_shared" if others else "send_back", c.status, actor.role)
+    own.active = False
+    before = workflow.apply(c, t)
+    now = utcnow()
+    c.sent_back_at = now
+    if not others:
+        _start_stage(c, "coordination", now)  # the unit's to dispose again
+    agency = db.session.get(Agency, agency_id)
+    return record_event(c, actor, "send_back", message=message[:4000], before=before,
+                        after={"status": c.status, "reason": reason, "agency": agency.short_name if agency else None,
+                               "agency_id": agency_id}, deadline_changed=not others)
 
 
 def note(c: Complaint, actor: Actor, message: str) -> ComplaintEvent:

@@ -22,7 +22,7 @@ from werkzeug.exceptions import Gone, NotFound
 from app.accounts.access import roles_required, staff_required
 from app.accounts.models import Role
 from app.agencies.models import Agency, Category
-from app.complaints import access, actions, exports, inbox, referrals, service, test_marker, workflow
+from app.complaints import access, actions, duplicates, exports, inbox, referrals, service, test_marker, workflow
 from app.complaints import forms as f
 from app.complaints import response_templates as rt
 from app.complaints.models import CLASSES, Complaint, FollowUp, FollowUpStatus, Status, Visibility
@@ -67,6 +67,7 @@ ACTION_LABELS = {
     "merge": _l("Merge into another report"),
     "accept_referral": _l("Accept the referral"),
     "decline_referral": _l("Decline the referral"),
+    "send_back": _l("Send back to the complaint unit"),
 }
 #: Forms of the report page, keyed by their prefix (= the action they perform).
 FORMS: dict[str, type[FlaskForm]] = {
@@ -87,6 +88,7 @@ FORMS: dict[str, type[FlaskForm]] = {
     "merge": f.MergeForm,
     "accept_referral": f.AcceptReferralForm,
     "decline_referral": f.DeclineReferralForm,
+    "send_back": f.SendBackForm,
 }
 #: Workflow action(s) that make a form appear.
 FORM_ACTIONS = {"followup": ("draft_followup", "submit_followup")}
@@ -178,6 +180,8 @@ def _build_form(key: str, c: Complaint, display: bool, fu: FollowUp | None = Non
         # The platform's other live regions (app.complaints.referrals); empty: a body outside the platform.
         form.target_tenant_id.choices = [("", _("— none: a body outside the platform —"))] + [
             (t.id, t.name) for t in referrals.regions_to_refer_to()]
+    elif key == "send_back":
+        form.reason.choices = [(k, str(v)) for k, v in service.SEND_BACK_REASONS.items()]
     elif key == "public_reply":
         form.template_id.choices = [("", "—")] + [(t.id, t.title) for t in rt.list_templates(active_only=True)]
     elif key == "followup":
@@ -261,6 +265,9 @@ def render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
         except NotFound:
             merged_into = None
     templates = rt.list_templates(active_only=True) if "public_reply" in forms else []
+    sent_back = None
+    if c.sent_back_at is not None and c.is_open and access.is_unit(user):
+        sent_back = next((ev for ev in reversed(events) if ev.kind == "send_back"), None)
     pdp_forms = privacy_forms.staff_forms(c, failed) if access.is_unit(user) else {}
     return render_template(
         "complaints/staff/detail.html", c=c, reporter=access.reporter_view(c, user), attachments=atts,
@@ -271,6 +278,8 @@ def render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
         followup_labels=FOLLOWUP_LABELS, is_unit=access.is_unit(user), Visibility=Visibility,
         action_labels=ACTION_LABELS, templates_json={str(t.id): t.body for t in templates}, pdp_forms=pdp_forms,
         referral=referrals.staff_view(c),
+        duplicate_candidates=duplicates.candidates(c, user), sent_back=sent_back,
+        send_back_reason=service.send_back_reason_label,
     ), status
 
 
@@ -313,9 +322,11 @@ def conflict_page(complaint_id: int, message, form: FlaskForm | None = None) -> 
 
 
 def perform(complaint_id: int, key: str, call: Callable[[Complaint, FlaskForm], object], success,
-            followup_id: int | None = None, form: FlaskForm | None = None):
+            followup_id: int | None = None, form: FlaskForm | None = None,
+            next_url: Callable[[], str] | None = None):
     """Validate the posted form ``key`` (or the given ``form``), run ``call`` (one service function) in one unit
-    of work, redirect to the report. Bad input re-renders the report (400); a conflict answers 409."""
+    of work, redirect to the report (or to ``next_url()``). Bad input re-renders the report (400); a conflict
+    answers 409."""
     c = access.access_complaint(complaint_id, _user())
     fu = None
     if followup_id is not None:
@@ -335,7 +346,7 @@ def perform(complaint_id: int, key: str, call: Callable[[Complaint, FlaskForm], 
     if work.conflict:
         return conflict_page(complaint_id, work.failure.message, form)
     flash(str(success), "info")
-    return redirect(_detail_url(complaint_id))
+    return redirect(next_url() if next_url else _detail_url(complaint_id))
 
 
 def _version(form: FlaskForm) -> int | None:
@@ -357,6 +368,8 @@ def _filter_form(formdata=None) -> f.InboxFilterForm:
     form.agency_id.choices = [("", _("All"))] + [(a.id, a.short_name) for a in _agencies(active_only=False)]
     form.deadline.choices = [any_] + [(k, str(v)) for k, v in inbox.DEADLINE_FILTERS.items()]
     form.sort.choices = [(k, str(v)) for k, v in inbox.SORTS.items()]
+    lists = inbox.LIST_FILTERS if access.is_unit(_user()) else {"duplicates": inbox.LIST_FILTERS["duplicates"]}
+    form.only.choices = [any_] + [(k, str(v)) for k, v in lists.items()]
     form.validate()
     return form
 
@@ -369,7 +382,7 @@ def _filters(form: f.InboxFilterForm) -> inbox.InboxFilters:
         status=ok(form.status), complaint_class=ok(form.complaint_class), category_id=ok(form.category_id),
         agency_id=ok(form.agency_id), deadline=ok(form.deadline), date_from=ok(form.date_from),
         date_to=ok(form.date_to), q=ok(form.q), sort=ok(form.sort) or "newest",
-        page=request.args.get("page", 1, type=page_number),
+        page=request.args.get("page", 1, type=page_number), only=ok(form.only),
     )
 
 
@@ -500,6 +513,31 @@ def attachment_thumbnail(complaint_id: int, attachment_id: int) -> Response:
     except FileNotFoundError:
         abort(404)
     return thumbnail_response(att, data, "private, no-store")
+
+
+@bp.get("/complaints/<int:complaint_id>/duplicates/<int:other_id>")
+@staff_required
+def duplicate_preview(complaint_id: int, other_id: int):
+    """Two reports side by side (title, description, location, time, category, status, photos), with a one-click
+    merge either way for the complaint unit. Both must be visible to the user; no reporter identity is shown."""
+    user = _user()
+    c = access.access_complaint(complaint_id, user)
+    other = access.access_complaint(other_id, user)
+    if c.id == other.id:
+        abort(404)
+    loc = _locale()
+    categories = {cat.id: cat.label(loc) for cat in _categories()}
+    sides = [{"c": x, "category": categories.get(x.category_id),
+              "photos": [a for a in access.attachments(x, user) if a.thumb_key]} for x in (c, other)]
+    merges = []
+    if access.is_unit(user):
+        # The newer report usually joins the older one: offer that first.
+        pairs = sorted([(c, other), (other, c)], key=lambda p: p[0].submitted_at, reverse=True)
+        for dup, primary in pairs:
+            if any(a.action == "merge" for a in actions.available_actions(dup, user)) and primary.is_open:
+                merges.append({"dup": dup, "primary": primary})
+    return render_template("complaints/staff/duplicate_preview.html", c=c, other=other, sides=sides,
+                           comparison=duplicates.compare(c, other), merges=merges)
 
 
 # ---------------------------------------------------------------- actions of the complaint unit
@@ -679,6 +717,29 @@ def _set_test_mark(complaint_id: int, on: bool):
 
 
 bp.add_app_template_global(lambda c: test_marker.form_for(c, _user()), "test_marker_form")
+
+
+# ---------------------------------------------------------------- actions of an agency's liaison
+
+@bp.post("/complaints/<int:complaint_id>/send-back")
+@staff_required
+def send_back(complaint_id: int):
+    """Return the agency's disposition to the complaint unit with a reason and an explanation (liaisons only)."""
+    if _user().role != Role.LIAISON:
+        access.access_complaint(complaint_id, _user())  # an unknown or another region's report: 404 first
+        abort(403)
+    def call(c, form):
+        return service.send_back(c, _actor(), form.reason.data, form.message.data, expected_version=_version(form))
+
+    def next_url() -> str:
+        try:  # still visible when another disposition of the agency remains; else back to the inbox
+            access.access_complaint(complaint_id, _user())
+        except NotFound:
+            return url_for(".inbox_list")
+        return _detail_url(complaint_id)
+
+    return perform(complaint_id, "send_back", call, _l("The report is sent back to the complaint unit."),
+                   next_url=next_url)
 
 
 # ---------------------------------------------------------------- actions of all staff

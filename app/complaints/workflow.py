@@ -18,6 +18,7 @@ OFFICER_ROLES = Role.UNIT
 STAFF_ROLES = Role.STAFF
 CITIZEN = (Role.CITIZEN,)
 SYSTEM = (Role.SYSTEM,)
+LIAISON = (Role.LIAISON,)
 
 STATUS_LABELS = {
     Status.SUBMITTED: _l("Awaiting verification"),
@@ -78,6 +79,14 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     Transition("archive", PRE_DISPOSITION, Status.ARCHIVED, OFFICER_ROLES, Visibility.PUBLIC, _l("Archived")),
     Transition("dispose", (Status.VERIFIED, Status.DISPOSED), Status.DISPOSED, OFFICER_ROLES, Visibility.PUBLIC,
                _l("Sent to the agency")),
+    # Send back (admin penghubung): the liaison returns its agency's disposition to the complaint unit. The last
+    # agency holding the report hands it back to the unit to re-dispose ("send_back": verified again); while
+    # other agencies still hold it, it stays with them ("send_back_shared": disposed). The service picks the
+    # one that applies; both record the event "send_back".
+    Transition("send_back", (Status.DISPOSED,), Status.VERIFIED, LIAISON, Visibility.INTERNAL,
+               _l("Sent back to the complaint unit")),
+    Transition("send_back_shared", (Status.DISPOSED,), None, LIAISON, Visibility.INTERNAL,
+               _l("Sent back to the complaint unit")),
     Transition("draft_followup", (Status.DISPOSED,), None, STAFF_ROLES, Visibility.INTERNAL,
                _l("Follow-up drafted")),
     Transition("submit_followup", (Status.DISPOSED,), None, STAFF_ROLES, Visibility.INTERNAL,

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Role, User
 from app.agencies.models import Agency
-from app.complaints import links, workflow
+from app.complaints import links, service, workflow
 from app.complaints.events import EventContext, subscribe
 from app.complaints.models import (
     Complaint,
@@ -92,6 +92,7 @@ UNIT = Role.UNIT
 GROUPS: dict[str, Group] = {g.key: g for g in (
     Group("disposition", _l("Reports sent to my agency"), (Role.LIAISON,)),
     Group("review", _l("Follow-ups sent for review"), UNIT),
+    Group("sendback", _l("Reports sent back by an agency"), UNIT),
     Group("citizen", _l("Reporter replies, added information and reopened reports"), UNIT + (Role.LIAISON,)),
     Group("escalation", _l("Overdue reports (escalations)"), UNIT + (Role.LIAISON,)),
     Group("referral", _l("Reports referred between regions"), UNIT),
@@ -110,6 +111,7 @@ class StaffRule:
 STAFF_RULES: dict[str, StaffRule] = {
     "dispose": StaffRule("disposition", "staff_disposed", ("new_liaisons",)),
     "submit_followup": StaffRule("review", "staff_followup_submitted", ("unit",)),
+    "send_back": StaffRule("sendback", "staff_sent_back", ("unit",)),
     "citizen_reply": StaffRule("citizen", "staff_citizen_reply", ("unit", "liaisons")),
     "add_info": StaffRule("citizen", "staff_added_information", ("unit", "liaisons")),
     "reopen": StaffRule("citizen", "staff_reopened", ("unit", "liaisons")),
@@ -306,7 +308,7 @@ def _staff_context(c: Complaint, event: ComplaintEvent, user: User) -> dict:
     tenant = current_tenant()
     locale = user.locale or tenant.locale
     values = {"code": c.code, "title": c.title, "link": links.staff_link(c), "message": "", "deadline": "",
-              "agency": "", "instruction": ""}
+              "agency": "", "instruction": "", "reason": ""}
     if event.kind in ("citizen_reply", "add_info", "reopen", "receive_referral", "referral_declined"):
         values["message"] = excerpt(event.message)
     if event.kind == "submit_followup":
@@ -315,6 +317,13 @@ def _staff_context(c: Complaint, event: ComplaintEvent, user: User) -> dict:
             values["message"] = excerpt(fu.body)
             agency = db.session.get(Agency, fu.agency_id)
             values["agency"] = agency.name if agency else ""
+    if event.kind == "send_back":  # the liaison's own words and reason; nothing of the reporter
+        values["message"] = excerpt(event.message)
+        agency = db.session.get(Agency, (event.after or {}).get("agency_id") or 0)
+        values["agency"] = agency.name if agency else ""
+        with force_locale(locale):
+            values["reason"] = service.send_back_reason_label((event.after or {}).get("reason"))
+            values["next_step"] = _send_back_next_step(c, tenant, locale)
     if event.kind == "dispose" and user.agency_id is not None:
         d = db.session.execute(select(Disposition).filter_by(complaint_id=c.id, agency_id=user.agency_id)
                                ).scalar_one_or_none()
@@ -322,6 +331,19 @@ def _staff_context(c: Complaint, event: ComplaintEvent, user: User) -> dict:
     if c.due_at is not None and event.kind in ("dispose", "escalate", "citizen_reply", "reopen", "referral_declined"):
         values["deadline"] = format_dt(c.due_at, tenant.timezone, locale)
     return values
+
+
+def _send_back_next_step(c: Complaint, tenant, locale: str) -> str:
+    """What the unit does after a send-back: dispose again (no agency left) or nothing (others hold it)."""
+    if c.status == Status.VERIFIED:
+        if c.due_at is None:
+            return str(_l("No agency holds the report now: dispose it again."))
+        return str(_l("No agency holds the report now: dispose it again by %(deadline)s.",
+                      deadline=format_dt(c.due_at, tenant.timezone, locale)))
+    holding = db.session.execute(select(Agency.short_name).join(
+        Disposition, (Disposition.agency_id == Agency.id) & (Disposition.tenant_id == Agency.tenant_id))
+        .where(Disposition.complaint_id == c.id, Disposition.active.is_(True)).order_by(Agency.short_name)).scalars()
+    return str(_l("%(agencies)s still hold the report.", agencies=", ".join(holding)))
 
 
 def notify_staff(c: Complaint, event: ComplaintEvent, ctx: EventContext) -> int:

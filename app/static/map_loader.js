@@ -65,6 +65,8 @@
     whenVisible(el, function () {
       load(el, function (L) {
         var map = create(L, el, { scrollWheelZoom: false });
+        // Leaflet adds focusable zoom buttons: an "img" may not hold them (axe nested-interactive).
+        el.setAttribute("role", "region");
         map.setView([lat, lng], 16);
         L.marker([lat, lng], { keyboard: false }).addTo(map);
       });

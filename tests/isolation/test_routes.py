@@ -76,6 +76,7 @@ API_KEY_PREFIXES = ("tenant.api.",)
 #: URL arguments of tenant rules → how to build a Banjarmasin value for them (see ``bjm_objects``).
 OBJECT_ARGS = {
     "complaint_id": lambda o: o["complaint"].id,
+    "other_id": lambda o: o["complaint"].id,  # the duplicate comparison's second report
     "attachment_id": lambda o: o["attachment"].id,
     "att_id": lambda o: o["attachment"].id,
     "followup_id": lambda o: o["followup"].id,

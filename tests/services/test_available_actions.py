@@ -32,9 +32,10 @@ UNIT = {
     "archived": {"mark_test", "note"},
     "merged": {"mark_test", "note"},
 }
-#: A liaison sees only reports disposed to their agency; a follow-up under review cannot be rewritten.
+#: A liaison sees only reports disposed to their agency; a follow-up under review cannot be rewritten (nor the
+#: report sent back meanwhile).
 LIAISON = {
-    "disposed": {"draft_followup", "submit_followup", "note"},
+    "disposed": {"draft_followup", "submit_followup", "note", "send_back"},
     "in_review": {"note"},
     "answered": {"note"},
     "closed": {"note"},

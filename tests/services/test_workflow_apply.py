@@ -103,6 +103,11 @@ def test_every_status_change_of_the_service_goes_through_apply_with_the_tables_t
         service.refer(referred, unit, "Balai Jalan Nasional")
         service.archive(archived, unit, "Iklan")
         service.merge(duplicate, primary, unit)
+        sent_back = _submit(db)
+        service.verify(sent_back, unit)
+        service.dispose(sent_back, unit, [pupr])
+        service.send_back(sent_back, service.Actor.of(liaison), "wrong_agency", "Bukan kewenangan Dinas PUPR.")
+        assert sent_back.status == Status.VERIFIED
         db.session.commit()
         assert db.session.get(Complaint, c.id).status == Status.CLOSED
         # Referral to another region on the platform, declined there (app.complaints.referrals and its jobs).

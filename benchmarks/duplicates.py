@@ -1,0 +1,182 @@
+"""Duplicate candidates at national scale: the lookup's p50/p95 for the largest region on PostgreSQL.
+
+    python -m benchmarks.duplicates                         # full scale: 552 regions, 2,000,000 complaints
+    BENCH_SCALE=0.1 python -m benchmarks.duplicates         # quicker: 55 regions, 200,000 complaints
+    BENCH_DUPLICATES_REUSE=1 python -m benchmarks.duplicates  # measure an already generated database
+
+Generates the data (benchmarks.generate: the largest region's titles repeat 180 patterns, so nearly every report
+has look-alikes, and its open reports crowd into the last weeks: a hard case), then, for BENCH_DUPLICATES_REPORTS
+open reports of the largest region (half the newest, where the time window is densest, half any open one) as the
+complaint unit's officer: (1) app.complaints.duplicates.candidates in-process, (2) the staff report page
+(GET /<slug>/staff/complaints/<id>, which lists the candidates) through gunicorn (1 worker, 2 threads) over a
+keep-alive connection, (3) the inbox's "possible duplicates" list (the page and its counts) BENCH_REPEAT times.
+Prints the figures against the 100 ms p95 target, the EXPLAIN ANALYZE of the candidate query for the newest report,
+and writes benchmarks/results/duplicates-<time>.json. The database is dropped at the end unless BENCH_KEEP_DB=1
+(or BENCH_DUPLICATES_REUSE=1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from benchmarks import generate as gen
+from benchmarks.nearby import _app, _largest, _stats, served
+from benchmarks.run import ROOT, env_int
+
+TARGET_MS = 100.0
+OPEN = ("submitted", "on_hold", "verified", "disposed", "answered")
+
+
+def _sample(url: str, tid: int, n: int) -> list[int]:
+    with psycopg.connect(url) as conn:
+        newest = [r[0] for r in conn.execute(
+            "SELECT id FROM complaint WHERE tenant_id = %s AND status = ANY(%s) ORDER BY submitted_at DESC LIMIT %s",
+            (tid, list(OPEN), n // 2))]
+        anyone = [r[0] for r in conn.execute(
+            "SELECT id FROM complaint WHERE tenant_id = %s AND status = ANY(%s) ORDER BY md5(id::text) LIMIT %s",
+            (tid, list(OPEN), n - len(newest)))]
+    return newest + anyone
+
+
+def measure_service(url: str, tid: int, ids: list[int], officer_email: str, repeat: int) -> dict:
+    from sqlalchemy import select
+
+    from app.accounts.models import User
+    from app.complaints import duplicates, inbox
+    from app.complaints.models import Complaint
+    from app.extensions import db
+    from app.tenancy.scope import tenant_scope
+
+    app = _app(url)
+    samples, found, listed = [], [], []
+    with app.app_context(), tenant_scope(tid):
+        officer = db.session.execute(select(User).filter_by(email=officer_email)).scalar_one()
+        for cid in ids[:10]:  # warm-up: connections, caches
+            duplicates.candidates(db.session.get(Complaint, cid), officer)
+        for cid in ids:
+            c = db.session.get(Complaint, cid)
+            t0 = time.perf_counter()
+            result = duplicates.candidates(c, officer)
+            samples.append(time.perf_counter() - t0)
+            found.append(len(result))
+            db.session.rollback()  # one short transaction per lookup, as a request has
+        filters = inbox.InboxFilters(only="duplicates")
+        total = 0
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            counts = inbox.status_counts(officer, filters)
+            inbox.paginate(officer, filters, counts=counts)
+            listed.append(time.perf_counter() - t0)
+            total = sum(counts.values())
+            db.session.rollback()
+        db.engine.dispose()
+    return {"lookup": {**_stats(samples), "found_mean": round(statistics.mean(found), 2),
+                       "with_candidates": sum(1 for f in found if f)},
+            "inbox_filter": {**_stats(listed), "reports_listed": total}}
+
+
+def explain(url: str, tid: int, cid: int, officer_email: str) -> tuple[int, str]:
+    """Rows in the newest report's category and time window, and the plan of its candidate query."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql
+
+    from app.accounts.models import User
+    from app.complaints import duplicates
+    from app.complaints.models import Complaint
+    from app.extensions import db
+    from app.tenancy.scope import tenant_scope
+
+    app = _app(url)
+    with app.app_context(), tenant_scope(tid):
+        officer = db.session.execute(select(User).filter_by(email=officer_email)).scalar_one()
+        c = db.session.get(Complaint, cid)
+        t = duplicates.thresholds()
+        stmt = duplicates.candidates_query(c, officer, t).where(Complaint.tenant_id == tid)
+        sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        db.engine.dispose()
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT count(*) FROM complaint a JOIN complaint c ON c.id = %s WHERE a.tenant_id = %s "
+            "AND a.category_id = c.category_id AND a.submitted_at BETWEEN c.submitted_at - make_interval(days => %s) "
+            "AND c.submitted_at + make_interval(days => %s)", (cid, tid, t.days, t.days)).fetchone()[0]
+        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql).fetchall())
+    return rows, plan
+
+
+def measure_http(url: str, slug: str, ids: list[int], info_email: str, password: str, repeat: int,
+                 tmp: Path) -> dict:
+    with served(url, tmp) as client:
+        path = f"/{slug}/login"
+        token = client.csrf(path)
+        status, _text, _h = client.request("POST", path, {"csrf_token": token, "email": info_email,
+                                                          "password": password})
+        if status not in (302, 303):
+            raise RuntimeError(f"officer login failed: {status}")
+
+        def get(p: str) -> float:
+            t0 = time.perf_counter()
+            status, text, _headers = client.request("GET", p)
+            took = time.perf_counter() - t0
+            if status != 200:
+                raise RuntimeError(f"GET {p}: {status} {text[:200]}")
+            return took
+
+        for cid in ids[:10]:
+            get(f"/{slug}/staff/complaints/{cid}")
+        pages = [get(f"/{slug}/staff/complaints/{cid}") for cid in ids]
+        lists = [get(f"/{slug}/staff/complaints?only=duplicates") for _ in range(repeat)]
+        return {"report_page": _stats(pages), "inbox_filter": _stats(lists)}
+
+
+def main() -> int:
+    url = os.environ.get("BENCH_DATABASE_URL", gen.DEFAULT_DB)
+    reuse = os.environ.get("BENCH_DUPLICATES_REUSE") == "1"
+    officer = gen.Generated(database_url=url, scale=0)
+    repeat = env_int("BENCH_REPEAT", 30)
+    results: dict = {"started": datetime.now(UTC).isoformat(timespec="seconds")}
+    if reuse:
+        results["generated"] = "reused"
+    else:
+        info = gen.generate(url, gen.scale_from_env())
+        results["generated"] = {"scale": info.scale, "tenants": info.tenants, "complaints": info.complaints,
+                                "seconds": info.seconds}
+    try:
+        tid, slug, n = _largest(url)
+        results["largest_region"] = {"slug": slug, "complaints": n}
+        ids = _sample(url, tid, env_int("BENCH_DUPLICATES_REPORTS", 200))
+        results["service"] = measure_service(url, tid, ids, officer.officer_email, repeat)
+        with tempfile.TemporaryDirectory(prefix="lapor-duplicates-") as tmp:
+            results["http"] = measure_http(url, slug, ids, officer.officer_email, officer.officer_password, repeat,
+                                           Path(tmp))
+        rows, plan = explain(url, tid, ids[0], officer.officer_email)
+        results["newest_window_rows"] = rows
+    finally:
+        if not reuse and os.environ.get("BENCH_KEEP_DB") != "1":
+            gen.drop_database(url)
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"duplicates-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps({**results, "plan": plan}, indent=2))
+    print(json.dumps(results, indent=2))
+    print("\nEXPLAIN ANALYZE of the candidate query for the newest open report:\n" + plan)
+    lookup, page = results["service"]["lookup"]["p95_ms"], results["http"]["report_page"]["p95_ms"]
+    ok = lookup <= TARGET_MS and page <= TARGET_MS
+    print(f"\nlargest region {slug}: {n:,} complaints; candidate lookup p95 {lookup} ms, report page p95 {page} ms; "
+          f"inbox 'possible duplicates' p95 in-process {results['service']['inbox_filter']['p95_ms']} ms, HTTP "
+          f"{results['http']['inbox_filter']['p95_ms']} ms (target ≤ {TARGET_MS:.0f} ms): {'met' if ok else 'MISSED'}")
+    print(f"written to {path}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
