@@ -40,6 +40,7 @@ SORTS = {
 LIST_FILTERS = {
     "sent_back": _l("Sent back by an agency"),
     "duplicates": _l("Possible duplicates"),
+    "referrals": _l("Referred by another region: to accept or decline"),
 }
 DEADLINE_FILTERS = {
     DeadlineState.OVERDUE: _l("Overdue"),
@@ -81,7 +82,7 @@ class InboxFilters:
     q: str | None = None
     sort: str = "newest"
     page: int = 1
-    #: sent_back | duplicates (:data:`LIST_FILTERS`)
+    #: sent_back | duplicates | referrals (:data:`LIST_FILTERS`)
     only: str | None = None
 
     def __post_init__(self) -> None:
@@ -159,6 +160,8 @@ def visible_query(user, filters: InboxFilters, now: datetime | None = None, *, w
     stmt = submitted_within(stmt, filters.date_from, filters.date_to, tenant.timezone)
     if filters.only == "sent_back":  # waiting for the unit after an agency sent it back (cleared by dispose)
         stmt = stmt.where(Complaint.sent_back_at.is_not(None), Complaint.status.in_(Status.OPEN))
+    elif filters.only == "referrals":  # linked reports from another region awaiting this unit's decision
+        stmt = stmt.where(Complaint.awaiting_referral_decision.is_(True))
     elif filters.only == "duplicates":
         stmt = stmt.where(duplicates.has_candidate(user))
     if filters.q:

@@ -130,3 +130,18 @@ def test_the_other_region_cannot_open_either_report_by_id(db, bjm, ktg, staff):
                        hidden_version(page, "accept_referral"))
     assert resp.status_code == 404
     assert fresh(db, ktg, linked_id).awaiting_referral_decision
+
+
+def test_the_receiving_unit_finds_referrals_to_decide_in_the_inbox(db, bjm, ktg, staff):
+    c, linked_id = _refer_through_the_page(db, bjm, ktg, staff["bjm"])
+    own = submit(db, ktg)  # Katingan's own report: not a referral
+    listed = staff["ktg"].get("/katingan/staff/complaints?only=referrals").text
+    assert f"/katingan/staff/complaints/{linked_id}" in listed and "perlu diputuskan" in listed
+    assert f"/katingan/staff/complaints/{own.id}\"" not in listed
+    page = staff["ktg"].get(f"/katingan/staff/complaints/{linked_id}").text
+    assert "dirujuk oleh daerah lain: terima atau tolak" in page
+    accept = post_action(staff["ktg"], ktg, linked_id, "accept-referral", "accept_referral",
+                         hidden_version(page, "accept_referral"))
+    assert accept.status_code == 302
+    assert f"/katingan/staff/complaints/{linked_id}\"" not in staff["ktg"].get(
+        "/katingan/staff/complaints?only=referrals").text
