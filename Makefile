@@ -36,10 +36,10 @@ translations: $(BIN)/.installed
 	$(BIN)/pybabel compile -d translations
 
 extract-messages: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --width 100 -o translations/messages.pot .
 
 update-messages: extract-messages
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --width 100
 	$(BIN)/python -m app.i18n_catalogs fill-en
 	-$(BIN)/python -m app.i18n_catalogs check
 
