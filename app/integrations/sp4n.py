@@ -341,8 +341,9 @@ def link_of(complaint_id: int) -> BridgeLink | None:
 # ---------------------------------------------------------------- push
 
 def queue_push(complaint) -> bool:
-    """On verification: push through the outbox (same transaction) when the bridge is on."""
-    if bridge_settings(current_tenant()) is None or link_of(complaint.id) is not None:
+    """On verification: push through the outbox (same transaction) when the bridge is on. A test report
+    (``is_test``) never goes to the national system."""
+    if complaint.is_test or bridge_settings(current_tenant()) is None or link_of(complaint.id) is not None:
         return False
     enqueue("sp4n.push", complaint_id=complaint.id)
     return True
@@ -367,6 +368,8 @@ def push(tenant_id: int, complaint_id: int) -> str:
         return "missing"
     if link_of(complaint.id) is not None:
         return "already"
+    if complaint.is_test:  # marked as a test report after the push was queued
+        return "test report"
     tenant = current_tenant()
     adapter = adapter_for(tenant)
     if adapter is None:

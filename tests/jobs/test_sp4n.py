@@ -80,12 +80,15 @@ def officer(bjm, make_user):
     return make_user(bjm, "officer")
 
 
-def submit_and_verify(db, tenant, user, privacy=Privacy.PUBLIC, title="Drainase tersumbat di Jl. Pramuka"):
+def submit_and_verify(db, tenant, user, privacy=Privacy.PUBLIC, title="Drainase tersumbat di Jl. Pramuka",
+                      is_test=False):
     with tenant_scope(tenant.id):
         c, _ = submit_complaint(
             title=title, description="Saluran air tersumbat sampah sehingga jalan tergenang setiap hujan.",
             privacy=privacy, reporter_name="Muhammad Rizky", reporter_email="rizky@contoh.id",
             reporter_phone="081355512345", commit=False)
+        if is_test:
+            service.mark_test(c, service.Actor.of(user), True, "Uji coba formulir")
         service.verify(c, service.Actor.of(user))
         db.session.commit()
         return c.id, c.code
@@ -124,6 +127,21 @@ def test_a_verified_complaint_is_pushed_once_and_its_external_id_recorded(app, d
         assert sp4n.push(tenant_id=bjm.id, complaint_id=c_id) == "already"
         assert sp4n.queue_push(db.session.get(Complaint, c_id)) is False
     assert len(national.posts()) == 1
+
+
+def test_a_test_report_never_reaches_the_national_system(app, db, bjm, officer, national):
+    bridge_on(db, bjm, national.server.url)
+    c_id, _ = submit_and_verify(db, bjm, officer, is_test=True)
+    relay()
+    assert national.posts() == [] and links(db, bjm) == []
+    # Marked as a test report after the push was queued: the job leaves it too.
+    other_id, _ = submit_and_verify(db, bjm, officer)
+    with tenant_scope(bjm.id):
+        other = db.session.get(Complaint, other_id)
+        service.mark_test(other, service.Actor.of(officer), True)
+        db.session.commit()
+    relay()
+    assert national.posts() == [] and links(db, bjm) == []
 
 
 def test_a_push_repeated_after_a_crash_returns_the_same_external_record(app, db, bjm, officer, national):
