@@ -154,18 +154,19 @@ def test_staff_and_transparency_pages_show_the_thumbnail(browser, live_server, c
             has=staff.locator("summary", has_text=re.compile(rf"^\s*{re.escape(t('Verify'))}\s*$")))
         panel.locator("summary").click()
         panel.get_by_role("button", name=t("Verify"), exact=True).click()
-        expect(staff.locator(".status")).to_have_text(t("Verified"))
+        expect(staff.locator("#report-status")).to_have_text(t("Verified"))
 
         for device, ctx in (("desktop", citizen_ctx), ("phone", phone_ctx)):
             visitor = ctx.new_page()
             visitor.goto("/banjarmasin/transparansi")
-            img = visitor.locator("a.report-photo img").first
+            # This report's card: other walkthroughs of the same run may have published photos too.
+            card = visitor.locator("article.public-report").filter(has_text="Lubang besar di Jl. Veteran")
+            img = card.locator("a.report-photo img").first
             expect(img).to_be_visible()
             img.scroll_into_view_if_needed()  # loading="lazy": fetched when it comes near the screen
             visitor.wait_for_function("img => img.complete && img.naturalWidth === 320", arg=img.element_handle())
             assert "Lubang besar di Jl. Veteran" in img.get_attribute("alt")
             assert "?t=" not in img.get_attribute("src")  # the public route, no private link
-            card = visitor.locator("article.public-report").filter(has=img)
             card.screenshot(path=str(SHOTS / f"{device}-transparency-report.png"))
     finally:
         for ctx in (citizen_ctx, staff_ctx, phone_ctx):

@@ -155,7 +155,7 @@ def test_complaint_walkthrough(slug, live_server, actors, catalog, clean_screens
     page.get_by_role("link", name=t("Open my report")).click()
     expect(page).to_have_url(link)
     expect(page.get_by_role("heading", level=1)).to_have_text(code)
-    expect(page.locator(".status")).to_have_text(t("Awaiting verification"))
+    expect(page.locator("#report-status")).to_have_text(t("Awaiting verification"))
     expect(deadline_of(page, t)).to_be_visible()
     expect(deadline_of(page, t)).to_contain_text(re.compile(r"\d{4}"))  # a date with its year
     citizen.step("05-track-awaiting-verification")
@@ -183,7 +183,7 @@ def test_complaint_walkthrough(slug, live_server, actors, catalog, clean_screens
 
     opage.get_by_role("link", name=code, exact=True).click()
     expect(opage.get_by_role("heading", level=1)).to_have_text(title)
-    expect(opage.locator(".status")).to_have_text(t("Awaiting verification"))
+    expect(opage.locator("#report-status")).to_have_text(t("Awaiting verification"))
     staff_photo = opage.get_by_role("link", name=photo.name).first  # also linked from the timeline
     expect(staff_photo).to_be_visible()
     resp = opage.request.get(staff_photo.get_attribute("href"))
@@ -196,7 +196,7 @@ def test_complaint_walkthrough(slug, live_server, actors, catalog, clean_screens
     officer.step("09-officer-verify-form")
     panel.get_by_role("button", name=t("Verify"), exact=True).click()
     flash(opage, t("The report is verified."))
-    expect(opage.locator(".status")).to_have_text(t("Verified"))
+    expect(opage.locator("#report-status")).to_have_text(t("Verified"))
     officer.step("10-officer-verified")
 
     panel = action(opage, t("Send to agencies (disposition)"))
@@ -205,7 +205,7 @@ def test_complaint_walkthrough(slug, live_server, actors, catalog, clean_screens
     officer.step("11-officer-dispose-form")
     panel.get_by_role("button", name=t("Send to agencies (disposition)")).click()
     flash(opage, t("The report is sent to the agencies."))
-    expect(opage.locator(".status")).to_have_text(t("In progress at the agency"))
+    expect(opage.locator("#report-status")).to_have_text(t("In progress at the agency"))
     officer.step("12-officer-disposed")
 
     # d. The PUPR liaison writes the follow-up and sends it for review ----------------------------
@@ -232,12 +232,12 @@ def test_complaint_walkthrough(slug, live_server, actors, catalog, clean_screens
     officer.step("16-officer-publish-form")
     panel.get_by_role("button", name=t("Publish"), exact=True).click()
     flash(opage, t("The follow-up is published to the reporter."))
-    expect(opage.locator(".status")).to_have_text(t("Answered"))
+    expect(opage.locator("#report-status")).to_have_text(t("Answered"))
     officer.step("17-officer-published")
 
     # f. The citizen reads the answer, rates it, replies; the unit closes the report --------------
     page.goto(link)
-    expect(page.locator(".status")).to_have_text(t("Answered"))
+    expect(page.locator("#report-status")).to_have_text(t("Answered"))
     expect(page.get_by_role("heading", name=t("Answer (follow-up)"))).to_be_visible()
     expect(page.get_by_text(answer)).to_be_visible()
     citizen.step("18-citizen-answer")
@@ -252,11 +252,11 @@ def test_complaint_walkthrough(slug, live_server, actors, catalog, clean_screens
     page.get_by_label(t("Your reply to the answer")).fill("Terima kasih")
     page.get_by_role("button", name=t("Send reply")).click()
     flash(page, t("Your reply was sent. The agency will answer again."))
-    expect(page.locator(".status")).to_have_text(t("In progress at the agency"))
+    expect(page.locator("#report-status")).to_have_text(t("In progress at the agency"))
     citizen.step("20-citizen-replied")
 
     opage.reload()
-    expect(opage.locator(".status")).to_have_text(t("In progress at the agency"))
+    expect(opage.locator("#report-status")).to_have_text(t("In progress at the agency"))
     panel = action(opage, t("Close"))
     panel.get_by_label(t("Closing message (optional)")).fill("Jalan sudah diperbaiki. Laporan ditutup.")
     # The citizen replied after the answer and nothing was published since: closing needs a recorded reason.
@@ -264,11 +264,11 @@ def test_complaint_walkthrough(slug, live_server, actors, catalog, clean_screens
         "Balasan warga berupa ucapan terima kasih; tidak ada keberatan atas jawaban.")
     panel.get_by_role("button", name=t("Close"), exact=True).click()
     flash(opage, t("The report is closed."))
-    expect(opage.locator(".status")).to_have_text(t("Closed"))
+    expect(opage.locator("#report-status")).to_have_text(t("Closed"))
     officer.step("21-officer-closed")
 
     page.reload()
-    expect(page.locator(".status")).to_have_text(t("Closed"))
+    expect(page.locator("#report-status")).to_have_text(t("Closed"))
     expect(page.get_by_text(t("Your rating: %(score)s of 5.", score=5))).to_be_visible()
     expect(deadline_of(page, t)).to_have_count(0)  # no clock runs on a closed report
     citizen.step("22-citizen-closed")
