@@ -115,8 +115,8 @@ def test_duplicate_merged_then_liaison_sends_back_and_the_unit_re_disposes(brows
     item = opage.locator("#duplicates li", has=opage.get_by_role("link", name=second, exact=True))
     item.get_by_role("link", name=re.compile(re.escape(t("Compare side by side")))).click()
     expect(opage.locator("h1")).to_have_text(t("Possible duplicate: compare the two reports"))
-    expect(opage.locator(".compare section")).to_have_count(2)
-    expect(opage.locator(".compare")).to_contain_text("SDN 5")
+    expect(opage.locator(".side-by-side section")).to_have_count(2)
+    expect(opage.locator(".side-by-side")).to_contain_text("SDN 5")
     expect(opage.locator("main")).not_to_contain_text("Budi Santoso")  # no reporter on the comparison
     _both(officer, "03-side-by-side")
     merge = opage.get_by_role("button", name=t("Merge %(dup)s into %(primary)s", dup=second, primary=first))
