@@ -54,7 +54,16 @@ log = logging.getLogger(__name__)
 
 
 class Sp4nError(RuntimeError):
-    """The national system could not be reached or answered with an error."""
+    """The national system could not be reached or answered with an error.
+
+    ``str()`` is the English text for logs; :meth:`describe` the translated one for the bridge settings page."""
+
+    def __init__(self, message: str, display=None) -> None:
+        super().__init__(message)
+        self.display = display
+
+    def describe(self) -> str:
+        return str(self.display) if self.display is not None else str(self)
 
 
 @dataclass(frozen=True)
@@ -117,18 +126,22 @@ class HttpSp4nAdapter:
             with outbound.open_checked(req, self.timeout, self.allow_private) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
-            raise Sp4nError(f"SP4N-LAPOR! answered HTTP {exc.code}") from exc
+            raise Sp4nError(f"SP4N-LAPOR! answered HTTP {exc.code}",
+                            _l("SP4N-LAPOR! answered HTTP %(code)s.", code=exc.code)) from exc
         except outbound.DestinationRefused as exc:
-            raise Sp4nError(f"SP4N-LAPOR! address refused: {exc}") from exc
+            raise Sp4nError(f"SP4N-LAPOR! address refused: {exc}",
+                            _l("This address is refused (a private or local network address).")) from exc
         except (OSError, ValueError) as exc:
-            raise Sp4nError(f"SP4N-LAPOR! unreachable: {type(exc).__name__}") from exc
+            raise Sp4nError(f"SP4N-LAPOR! unreachable: {type(exc).__name__}",
+                            _l("SP4N-LAPOR! could not be reached (%(error)s).", error=type(exc).__name__)) from exc
 
     def _call(self, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> dict:
         _status, raw = self._open(method, path, body, headers)
         try:
             return json.loads(raw or b"{}")
         except ValueError as exc:
-            raise Sp4nError(f"SP4N-LAPOR! unreachable: {type(exc).__name__}") from exc
+            raise Sp4nError(f"SP4N-LAPOR! answered something other than JSON: {type(exc).__name__}",
+                            _l("SP4N-LAPOR! answered something other than JSON.")) from exc
 
     def check(self) -> str:
         """One real request (``GET {base}/reports?limit=1`` with the token); returns what answered.
@@ -142,7 +155,7 @@ class HttpSp4nAdapter:
     def push(self, report: PushReport, idempotency_key: str) -> str:
         answer = self._call("POST", "/reports", report.__dict__, {"Idempotency-Key": idempotency_key})
         if not answer.get("id"):
-            raise Sp4nError("SP4N-LAPOR! returned no id")
+            raise Sp4nError("SP4N-LAPOR! returned no id", _l("SP4N-LAPOR! answered without a report id."))
         return str(answer["id"])
 
     def fetch(self, external_id: str) -> RemoteReport:
@@ -316,11 +329,13 @@ def check_connection(tenant: Tenant, actor: User) -> ConnectionResult:
     """Really call the configured endpoint (on or off) through the outbound rules; keep and audit the result."""
     cfg = effective_config(tenant)
     if not cfg.complete:
-        result = ConnectionResult(False, "base URL or token missing")
+        result = ConnectionResult(False, str(_l("The address or the token is missing.")))
     else:
         try:
             result = ConnectionResult(True, _adapter(cfg.base_url, cfg.token).check())
-        except (Sp4nError, ValueError) as exc:
+        except Sp4nError as exc:
+            result = ConnectionResult(False, exc.describe())
+        except ValueError as exc:
             result = ConnectionResult(False, str(exc))
     row = _stored_or_new()
     row.last_test_at = utcnow()
@@ -377,7 +392,7 @@ def push(tenant_id: int, complaint_id: int) -> str:
     try:
         external_id = adapter.push(report_for(complaint), idempotency_key=f"{tenant.slug}:{complaint.code}")
     except Sp4nError as exc:  # kept for the settings page; the outbox runs the push again later
-        note_error("push", f"{complaint.code}: {exc}")
+        note_error("push", f"{complaint.code}: {exc.describe()}")
         return RetryLater(f"SP4N-LAPOR! push of {complaint.code}: {exc}")
     try:
         with db.session.begin_nested():
@@ -410,7 +425,7 @@ def pull_tenant(tenant: Tenant, adapter: Sp4nAdapter | None = None, limit: int =
         except Sp4nError as exc:
             counts["errors"] += 1
             log.warning("SP4N-LAPOR! pull of %s failed: %s", complaint.code, exc)
-            note_error("pull", f"{complaint.code}: {exc}")
+            note_error("pull", f"{complaint.code}: {exc.describe()}")
             continue
         counts["pulled"] += 1
         if remote.status and remote.status != link.external_status:

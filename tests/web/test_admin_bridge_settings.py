@@ -131,7 +131,7 @@ def test_test_connection_really_calls_the_configured_address(db, bjm, admin_clie
         assert row.last_test_ok is False and "HTTP 401" in row.last_test_message
         assert [e["kind"] for e in row.errors] == ["test"] and "wrong-token" not in repr(row.errors)
         page = admin_client.get(PAGE).text
-        assert "HTTP 401" in page and "Gagal" in page
+        assert "SP4N-LAPOR! menjawab HTTP 401." in page and "Gagal" in page
 
 
 def test_test_connection_follows_the_outbound_rules(app, db, bjm, admin_client, no_env, monkeypatch):
@@ -166,7 +166,7 @@ def test_last_sync_and_push_and_pull_errors_are_shown(app, db, bjm, admin_client
         assert [e["kind"] for e in row.errors] == ["pull", "push"]
         assert row.last_sync_at is not None and row.last_sync_counts["errors"] == 1
         page = admin_client.get(PAGE).text
-        assert "SP4N-LAPOR! answered HTTP 503" in page and "Mengambil perkembangan" in page
+        assert "SP4N-LAPOR! menjawab HTTP 503." in page and "Mengambil perkembangan" in page
 
 
 def test_only_the_administrator_of_the_region_opens_the_page(bjm, ktg, make_user, login_as, no_env):
