@@ -143,7 +143,7 @@ def test_test_connection_follows_the_outbound_rules(app, db, bjm, admin_client, 
         admin_client.post(f"{PAGE}/test")
         assert hits == []
         row = _row(db, bjm)
-        assert row.last_test_ok is False and "refused" in row.last_test_message
+        assert row.last_test_ok is False and "Alamat ini ditolak" in row.last_test_message
         monkeypatch.setitem(app.config, "SP4N_ALLOW_PRIVATE_HOSTS", True)
         admin_client.post(f"{PAGE}/test")
         assert len(hits) == 1 and _row(db, bjm).last_test_ok is True
