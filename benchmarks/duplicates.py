@@ -14,9 +14,10 @@ read from the stored candidate pairs (``duplicate_candidate``, app.complaints.du
 
 Filling the pairs for 200,000 reports with the per-report scan would take most of an hour here, so the table is
 filled at a measured, realistic density instead (:func:`fill_pairs`): the candidate test is run for the sampled
-open reports as the job runs it (the whole region, up to ``MAX_ROWS`` candidates), and the same share of ALL the
-region's reports (closed and merged too: their pairs stay, as in production) is paired, with one set-based
-INSERT … SELECT, with as many of its nearest reports in time of the same category as the sample found on average.
+open reports as the job runs it (the whole region, up to ``MAX_ROWS`` candidates), and the same share of the
+region's open reports (the job removes a report's pairs when it leaves the open set) is paired, with one set-based
+INSERT … SELECT, with as many of its nearest open reports in time of the same category as the sample found on
+average.
 Prints the figures against the 100 ms p95 target, the EXPLAIN ANALYZE of the candidate query for the newest report,
 and writes benchmarks/results/duplicates-<time>.json. The database is dropped at the end unless BENCH_KEEP_DB=1
 (or BENCH_DUPLICATES_REUSE=1).
@@ -115,7 +116,7 @@ def fill_pairs(url: str, tid: int, ids: list[int]) -> dict:
         conn.execute("""
             WITH ranked AS (
                 SELECT id, category_id, row_number() OVER (PARTITION BY category_id ORDER BY submitted_at, id) AS rn
-                FROM complaint WHERE tenant_id = %(tid)s AND category_id IS NOT NULL),
+                FROM complaint WHERE tenant_id = %(tid)s AND category_id IS NOT NULL AND status = ANY(%(open)s)),
             paired AS (
                 SELECT a.id AS a, b.id AS b FROM ranked a
                 CROSS JOIN generate_series(1, %(ahead)s) AS s(step)
@@ -123,7 +124,7 @@ def fill_pairs(url: str, tid: int, ids: list[int]) -> dict:
                 WHERE ('x' || substr(md5(a.id::text), 1, 8))::bit(32)::bigint < %(share)s * 4294967296)
             INSERT INTO duplicate_candidate (tenant_id, complaint_id, other_id, score, found_at)
             SELECT %(tid)s, x, y, 0.5, now() FROM (SELECT a AS x, b AS y FROM paired UNION SELECT b, a FROM paired) p
-            ON CONFLICT DO NOTHING""", {"tid": tid, "ahead": ahead, "share": share})
+            ON CONFLICT DO NOTHING""", {"tid": tid, "ahead": ahead, "share": share, "open": list(OPEN)})
         rows = conn.execute("SELECT count(*) FROM duplicate_candidate WHERE tenant_id = %s", (tid,)).fetchone()[0]
         open_with = conn.execute(
             "SELECT count(DISTINCT p.complaint_id) FROM duplicate_candidate p "

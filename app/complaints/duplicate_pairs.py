@@ -7,6 +7,9 @@ runs :func:`app.complaints.duplicates.candidates` as the complaint unit sees the
 every pair that names the report, both ways round; running it twice gives the same rows. Without Redis the job
 runs in-process right after the request. ``flask duplicates scan`` fills the pairs of existing reports.
 
+When a report leaves the open set (merged, closed, ended) the job removes its pairs: the filter already ignores a
+closed candidate, but the table then holds only open reports' pairs and its reads do not grow with history.
+
 The candidate test is symmetric (same category or none, the time window, the box and the text measure), so the
 pairs of A found when A is scanned are also B's: a report submitted later is paired with earlier ones by its own
 scan, without rescanning them.
@@ -69,7 +72,10 @@ def on_complaint_event(c: Complaint, event, ctx: EventContext) -> None:
     """Queue a rescan in the transaction of a change that may alter the report's candidates."""
     changed = event.kind in ("verify", "edit") and any(
         (event.before or {}).get(k) != (event.after or {}).get(k) for k in COMPARED_FIELDS)
-    if event.kind in RESCAN_EVENTS or changed:
+    # Leaving the open set (merged, closed, ended): the job removes its pairs, so the table holds open reports'
+    # pairs only and the filter's read stays small (the filter checks the status anyway, so nothing waits on it).
+    left_open = (event.before or {}).get("status") in Status.OPEN and c.status not in Status.OPEN
+    if event.kind in RESCAN_EVENTS or changed or left_open:
         enqueue(JOB, complaint_id=c.id)
 
 

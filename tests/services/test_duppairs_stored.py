@@ -203,3 +203,18 @@ def test_the_scan_command_fills_the_pairs_of_existing_reports(app, db, bjm, offi
     with tenant_scope(bjm.id):
         assert pairs() == {(a.id, b.id), (b.id, a.id)}
         assert listed(officer) == {a.id, b.id}
+
+
+def test_a_report_leaving_the_open_set_loses_its_pairs(db, bjm, officer):
+    actor = service.Actor.of(officer)
+    with tenant_scope(bjm.id):
+        a = report()
+        b = report(1, point=NEAR, texts=SECOND)
+        c = report(2, point=NEAR, texts=THIRD)
+        relay()
+        assert len(pairs()) == 6
+        service.archive(b, actor, "Laporan uji")
+        db.session.commit()
+        assert listed(officer) == {a.id, c.id}  # at once, before any job
+        relay()
+        assert pairs() == {(a.id, c.id), (c.id, a.id)}
