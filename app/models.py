@@ -5,6 +5,7 @@ from app.accounts.audit import PlatformSecurityEvent, SecurityEvent  # noqa: F40
 from app.accounts.models import PlatformAdmin, PlatformSession, User, UserSession  # noqa: F401
 from app.agencies.models import Agency, Category  # noqa: F401
 from app.api.models import ApiKey  # noqa: F401
+from app.complaints.duplicates import DuplicateCandidate  # noqa: F401
 from app.complaints.exports import ComplaintExport  # noqa: F401
 from app.complaints.models import (  # noqa: F401
     Attachment,

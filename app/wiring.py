@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.complaints import exports, referrals, sweep  # noqa: F401
+from app.complaints import duplicate_pairs, exports, referrals, sweep  # noqa: F401
 from app.integrations import events, sp4n, webhooks  # noqa: F401
 from app.notifications import rules, service  # noqa: F401
 from app.onboarding.cli import onboarding_cli
@@ -27,9 +27,11 @@ def register_all(app: Flask) -> None:
       (webhooks and the SP4N-LAPOR! bridge) and ``notifications.rules``;
     - job handlers (``@app.jobs.job``): ``complaints.exports``, ``integrations.sp4n``, ``integrations.webhooks``,
       ``notifications.service`` and ``complaints.referrals`` (which also subscribes to complaint events: the
-      receiving region's public steps are mirrored to the referring region).
+      receiving region's public steps are mirrored to the referring region), and ``complaints.duplicate_pairs``
+      (subscribes too: a submitted or changed report's duplicate candidates are recomputed by its job).
     """
 
 def register_cli(app: Flask) -> None:
     """Command groups that features own (``flask onboarding ...``); the platform's own are in app.cli."""
     app.cli.add_command(onboarding_cli)
+    app.cli.add_command(duplicate_pairs.duplicates_cli)

@@ -9,7 +9,15 @@ has look-alikes, and its open reports crowd into the last weeks: a hard case), t
 open reports of the largest region (half the newest, where the time window is densest, half any open one) as the
 complaint unit's officer: (1) app.complaints.duplicates.candidates in-process, (2) the staff report page
 (GET /<slug>/staff/complaints/<id>, which lists the candidates) through gunicorn (1 worker, 2 threads) over a
-keep-alive connection, (3) the inbox's "possible duplicates" list (the page and its counts) BENCH_REPEAT times.
+keep-alive connection, (3) the inbox's "possible duplicates" list (the page and its counts) BENCH_REPEAT times,
+read from the stored candidate pairs (``duplicate_candidate``, app.complaints.duplicate_pairs).
+
+Filling the pairs for 200,000 reports with the per-report scan would take most of an hour here, so the table is
+filled at a measured, realistic density instead (:func:`fill_pairs`): the candidate test is run for the sampled
+open reports as the job runs it (the whole region, up to ``MAX_ROWS`` candidates), and the same share of the
+region's open reports (the job removes a report's pairs when it leaves the open set) is paired, with one set-based
+INSERT … SELECT, with as many of its nearest open reports in time of the same category as the sample found on
+average.
 Prints the figures against the 100 ms p95 target, the EXPLAIN ANALYZE of the candidate query for the newest report,
 and writes benchmarks/results/duplicates-<time>.json. The database is dropped at the end unless BENCH_KEEP_DB=1
 (or BENCH_DUPLICATES_REUSE=1).
@@ -84,6 +92,52 @@ def measure_service(url: str, tid: int, ids: list[int], officer_email: str, repe
             "inbox_filter": {**_stats(listed), "reports_listed": total}}
 
 
+def fill_pairs(url: str, tid: int, ids: list[int]) -> dict:
+    """Fill ``duplicate_candidate`` for region ``tid`` at the density the candidate test finds on ``ids``."""
+    from app.complaints import duplicates
+    from app.complaints.models import Complaint
+    from app.extensions import db
+    from app.tenancy.scope import tenant_scope
+
+    app = _app(url)
+    found = []
+    with app.app_context(), tenant_scope(tid):
+        for cid in ids:
+            found.append(len(duplicates.candidates(db.session.get(Complaint, cid), None, limit=duplicates.MAX_ROWS)))
+            db.session.rollback()
+        db.engine.dispose()
+    share = sum(1 for f in found if f) / len(found)
+    with_some = [f for f in found if f]
+    # Each pair is stored both ways round: pairing a report with its next ``ahead`` reports gives it ~2 × ahead.
+    ahead = max(1, round(statistics.mean(with_some) / 2)) if with_some else 1
+    t0 = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        conn.execute("DELETE FROM duplicate_candidate WHERE tenant_id = %s", (tid,))
+        conn.execute("""
+            WITH ranked AS (
+                SELECT id, category_id, row_number() OVER (PARTITION BY category_id ORDER BY submitted_at, id) AS rn
+                FROM complaint WHERE tenant_id = %(tid)s AND category_id IS NOT NULL AND status = ANY(%(open)s)),
+            paired AS (
+                SELECT a.id AS a, b.id AS b FROM ranked a
+                CROSS JOIN generate_series(1, %(ahead)s) AS s(step)
+                JOIN ranked b ON b.category_id = a.category_id AND b.rn = a.rn + s.step
+                WHERE ('x' || substr(md5(a.id::text), 1, 8))::bit(32)::bigint < %(share)s * 4294967296)
+            INSERT INTO duplicate_candidate (tenant_id, complaint_id, other_id, score, found_at)
+            SELECT %(tid)s, x, y, 0.5, now() FROM (SELECT a AS x, b AS y FROM paired UNION SELECT b, a FROM paired) p
+            ON CONFLICT DO NOTHING""", {"tid": tid, "ahead": ahead, "share": share, "open": list(OPEN)})
+        rows = conn.execute("SELECT count(*) FROM duplicate_candidate WHERE tenant_id = %s", (tid,)).fetchone()[0]
+        open_with = conn.execute(
+            "SELECT count(DISTINCT p.complaint_id) FROM duplicate_candidate p "
+            "JOIN complaint c ON c.id = p.complaint_id WHERE p.tenant_id = %s AND c.status = ANY(%s)",
+            (tid, list(OPEN))).fetchone()[0]
+        conn.execute("ANALYZE duplicate_candidate")
+    return {"method": "sampled density, synthetic pairs (set-based INSERT … SELECT)", "sampled": len(found),
+            "sample_share_with_candidates": round(share, 3),
+            "sample_mean_candidates": round(statistics.mean(with_some), 2) if with_some else 0,
+            "paired_ahead": ahead, "rows": rows, "open_reports_with_pairs": open_with,
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
 def explain(url: str, tid: int, cid: int, officer_email: str) -> tuple[int, str]:
     """Rows in the newest report's category and time window, and the plan of its candidate query."""
     from sqlalchemy import select
@@ -153,6 +207,7 @@ def main() -> int:
         tid, slug, n = _largest(url)
         results["largest_region"] = {"slug": slug, "complaints": n}
         ids = _sample(url, tid, env_int("BENCH_DUPLICATES_REPORTS", 200))
+        results["pairs"] = fill_pairs(url, tid, ids)
         results["service"] = measure_service(url, tid, ids, officer.officer_email, repeat)
         with tempfile.TemporaryDirectory(prefix="lapor-duplicates-") as tmp:
             results["http"] = measure_http(url, slug, ids, officer.officer_email, officer.officer_password, repeat,
@@ -169,7 +224,8 @@ def main() -> int:
     print(json.dumps(results, indent=2))
     print("\nEXPLAIN ANALYZE of the candidate query for the newest open report:\n" + plan)
     lookup, page = results["service"]["lookup"]["p95_ms"], results["http"]["report_page"]["p95_ms"]
-    ok = lookup <= TARGET_MS and page <= TARGET_MS
+    listing = max(results["service"]["inbox_filter"]["p95_ms"], results["http"]["inbox_filter"]["p95_ms"])
+    ok = lookup <= TARGET_MS and page <= TARGET_MS and listing <= TARGET_MS
     print(f"\nlargest region {slug}: {n:,} complaints; candidate lookup p95 {lookup} ms, report page p95 {page} ms; "
           f"inbox 'possible duplicates' p95 in-process {results['service']['inbox_filter']['p95_ms']} ms, HTTP "
           f"{results['http']['inbox_filter']['p95_ms']} ms (target ≤ {TARGET_MS:.0f} ms): {'met' if ok else 'MISSED'}")

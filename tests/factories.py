@@ -22,6 +22,7 @@ from app.accounts.audit import Action, SecurityEvent
 from app.accounts.models import Role, User, UserSession
 from app.agencies.models import Agency, Category
 from app.api.models import ApiKey
+from app.complaints.duplicates import DuplicateCandidate
 from app.complaints.exports import ComplaintExport
 from app.complaints.models import (
     Attachment,
@@ -142,6 +143,11 @@ def _referral(n):
     # The other region of a referral is named by id only (its half lives in that region).
     return Referral(direction="out", complaint_id=make(Complaint).id, peer_tenant_id=current_tenant_id(),
                     status="sent", note=f"Rujukan {n}")
+
+
+@factory(DuplicateCandidate)
+def _duplicate_candidate(n):
+    return DuplicateCandidate(complaint_id=make(Complaint).id, other_id=make(Complaint).id, score=0.5)
 
 
 @factory(Disposition)

@@ -20,6 +20,12 @@ A candidate of report A is a report B that:
 Speed at national scale: the database reads one category's reports in the time window through the index
 ``(tenant_id, category_id, submitted_at)``, checks the box and only then the text; the ranking runs in Python on
 at most :data:`MAX_ROWS` rows. Figures: README, "Duplicate candidates".
+
+The inbox filter "possible duplicates" does not run this test for every open report of the region (14 s at
+200,000 reports): each report's candidates are stored as pairs (:class:`DuplicateCandidate`, both directions)
+by a job queued when the report is submitted or its text, category or place changes
+(app.complaints.duplicate_pairs), and the filter is one EXISTS over the stored pairs whose other report is still
+open and visible (:func:`has_candidate`).
 """
 
 from __future__ import annotations
@@ -28,19 +34,21 @@ import math
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import Mapped, aliased, mapped_column, selectinload
 
 from app.accounts.models import Role
 from app.complaints.access import UNIT_ROLES, staff_complaints_query
 from app.complaints.geo import METRES_PER_DEGREE, haversine_m
 from app.complaints.models import Complaint, Disposition, Status
 from app.extensions import db
+from app.tenancy.models import UTCDateTime, utcnow
+from app.tenancy.scope import TenantScoped, scoped_table_args, tenant_fk
 
 DEFAULT_DAYS = 7
 DEFAULT_RADIUS_M = 200
@@ -57,6 +65,29 @@ LONGITUDE_WIDENING = 1 / math.cos(math.radians(11.5))
 WEIGHTS = {"text": 0.6, "distance": 0.25, "time": 0.15}
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+class DuplicateCandidate(TenantScoped, db.Model):
+    """``other_id`` was a duplicate candidate of ``complaint_id`` when last computed (stored both ways round, so
+    a report's candidates are one index read). Whether the other report is still open and who may see it is
+    decided when read, so merging or closing a report needs no rescan."""
+
+    __tablename__ = "duplicate_candidate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.Integer)
+    other_id: Mapped[int] = mapped_column(sa.Integer)
+    #: The ranking's score (:func:`candidates`) when found.
+    score: Mapped[float] = mapped_column(sa.Float)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = scoped_table_args(
+        sa.UniqueConstraint("tenant_id", "complaint_id", "other_id"),
+        tenant_fk(["complaint_id"], "complaint", ondelete="CASCADE"),
+        tenant_fk(["other_id"], "complaint", ondelete="CASCADE"),
+        # The replacing job deletes the pairs naming a report on either side.
+        sa.Index("ix_duplicate_candidate_tenant_other", "tenant_id", "other_id"),
+    )
 
 
 @dataclass(frozen=True)
@@ -138,11 +169,12 @@ class Candidate:
 
 
 def candidates_query(c: Complaint, user, t: Thresholds) -> sa.Select:
-    """Candidates of ``c`` visible to ``user`` with their text measure, best text first (the region is the
-    bound one: the ORM guard adds it)."""
+    """Candidates of ``c`` visible to ``user`` (``None``: the whole region, as the complaint unit sees it) with
+    their text measure, best text first (the region is the bound one: the ORM guard adds it)."""
     score = _text_score(Complaint, c.title or "", (c.description or "")[:DESCRIPTION_CHARS]).label("text_score")
     window = timedelta(days=t.days)
-    stmt = (staff_complaints_query(user).add_columns(score)
+    base = sa.select(Complaint) if user is None else staff_complaints_query(user)
+    stmt = (base.add_columns(score)
             .where(Complaint.id != c.id, Complaint.status.in_(Status.OPEN),
                    Complaint.submitted_at.between(c.submitted_at - window, c.submitted_at + window)))
     if c.category_id is not None:
@@ -171,8 +203,8 @@ def _rank(c: Complaint, other: Complaint, text: float, t: Thresholds) -> Candida
 
 
 def candidates(c: Complaint, user, limit: int | None = None) -> list[Candidate]:
-    """Open reports of the bound region that may duplicate ``c`` and that ``user`` may see, best first.
-    Nothing for a report that is not open (it can no longer be merged)."""
+    """Open reports of the bound region that may duplicate ``c`` and that ``user`` may see (``None``: the whole
+    region), best first. Nothing for a report that is not open (it can no longer be merged)."""
     if c.status not in Status.OPEN:
         return []
     t = thresholds()
@@ -204,34 +236,13 @@ def _visible(other, user):
     return sa.false()
 
 
-def _within_window(other, days: int):
-    if _postgres():
-        window = sa.literal(timedelta(days=days), sa.Interval())  # typed: not the column's timestamp type
-        return other.submitted_at.between(Complaint.submitted_at - window, Complaint.submitted_at + window)
-    return func.abs(func.julianday(other.submitted_at) - func.julianday(Complaint.submitted_at)) <= days
-
-
-def has_candidate(user, t: Thresholds | None = None):
-    """Where-clause on ``Complaint``: the report is open and has at least one candidate ``user`` may see (the
-    inbox's "possible duplicates" filter; the same rules as :func:`candidates`)."""
-    t = t or thresholds()
+def has_candidate(user):
+    """Where-clause on ``Complaint``: the report is open and a stored candidate of it is still open and visible
+    to ``user`` (the inbox's "possible duplicates" filter). One index read of the pairs per report, whatever the
+    region's size; a merged or closed candidate drops out as soon as its status changes."""
     other = aliased(Complaint)
-    dlat, dlon = _box(t.radius_m / METRES_PER_DEGREE)
-    common = and_(
-        other.tenant_id == Complaint.tenant_id, other.id != Complaint.id, other.status.in_(Status.OPEN),
-        _within_window(other, t.days),
-        or_(Complaint.latitude.is_(None), Complaint.longitude.is_(None), other.latitude.is_(None),
-            other.longitude.is_(None),
-            and_(other.latitude.between(Complaint.latitude - dlat, Complaint.latitude + dlat),
-                 other.longitude.between(Complaint.longitude - dlon, Complaint.longitude + dlon))),
-        _text_score(other, Complaint.title, func.substr(Complaint.description, 1, DESCRIPTION_CHARS))
-        >= t.min_similarity,
-        _visible(other, user),
-    )
-    # Three probes, each with an index condition on (tenant_id, category_id, submitted_at): the same category,
-    # an uncategorised candidate, and any category for an uncategorised report.
-    same = exists().where(common, other.category_id == Complaint.category_id)
-    uncategorised = exists().where(common, other.category_id.is_(None))
-    any_category = exists().where(common)
-    return and_(Complaint.status.in_(Status.OPEN),
-                or_(same, uncategorised, and_(Complaint.category_id.is_(None), any_category)))
+    pair = DuplicateCandidate
+    return and_(Complaint.status.in_(Status.OPEN), exists().where(
+        pair.tenant_id == Complaint.tenant_id, pair.complaint_id == Complaint.id,
+        other.tenant_id == pair.tenant_id, other.id == pair.other_id, other.status.in_(Status.OPEN),
+        _visible(other, user)))

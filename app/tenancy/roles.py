@@ -31,9 +31,9 @@ REPORTING_COLUMNS: dict[str, tuple[str, ...]] = {
     # Tenant tables: which region a row belongs to, nothing else.
     **{table: ("id", "tenant_id") for table in (
         "api_key", "attachment", "bridge_settings", "complaint_export", "contact_link", "data_access_request",
-        "follow_up", "follower", "inbound_message", "inbound_token", "notification", "notification_preference",
-        "outbox_message", "referral", "security_event", "staff_notification", "user_session", "webhook",
-        "webhook_delivery")},
+        "duplicate_candidate", "follow_up", "follower", "inbound_message", "inbound_token", "notification",
+        "notification_preference", "outbox_message", "referral", "security_event", "staff_notification",
+        "user_session", "webhook", "webhook_delivery")},
     # Platform tables: nothing.
     **{table: () for table in (
         "platform_admin", "platform_message", "platform_security_event", "platform_session",

@@ -62,7 +62,7 @@ def _plain_column(model) -> sa.Column:
     for col in candidates:
         if isinstance(col.type, sa.String):
             return col
-    return next(c for c in candidates if isinstance(c.type, sa.Integer))
+    return next(c for c in candidates if isinstance(c.type, (sa.Integer, sa.Float)))
 
 
 def _changed_value(col: sa.Column):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.complaints import service
 from app.complaints.models import Status
+from app.jobs.outbox import relay
 from tests.web.staff_support import (
     REPORTER,
     fresh,
@@ -76,6 +77,7 @@ def test_a_duplicate_is_suggested_compared_side_by_side_and_merged(app, db, bjm,
                     longitude=114.5921, privacy="anonim", title="Lubang besar di Jalan Kayu Tangi",
                     description="Ada lubang besar di jalan Kayu Tangi dekat SDN 5, motor sering jatuh.",
                     reporter_name="Budi Santoso Wijaya", reporter_email="budi.wijaya@contoh.id")
+    relay()  # the submissions' jobs store the candidate pairs the inbox filter reads
     unit = login(app, bjm, officer)
     detail = unit.get(f"/{bjm.slug}/staff/complaints/{first.id}").text
     assert second.code in detail and f"/staff/complaints/{first.id}/duplicates/{second.id}" in detail
