@@ -223,6 +223,13 @@ def test_an_unreachable_receiver_is_logged_and_given_up_after_the_last_attempt(a
     assert relay() == {"relayed": 0, "ran": 0, "failed": 0, "waiting": 0}
 
 
+def delivery_job_id(db, tenant) -> str:
+    """The RQ job id of the (one) webhook delivery's outbox row."""
+    with tenant_scope(tenant.id):
+        row_id = db.session.execute(select(OutboxMessage.id).filter_by(job="webhooks.deliver")).scalar_one()
+    return f"outbox-{row_id}"
+
+
 @pytest.mark.redis
 def test_through_rq_failed_deliveries_are_retried_with_exponential_backoff(app, db, bjm, rq_redis,  # noqa: F811
                                                                             monkeypatch):
@@ -233,9 +240,10 @@ def test_through_rq_failed_deliveries_are_retried_with_exponential_backoff(app, 
     worker = SimpleWorker([queue], connection=rq_redis)
     with flaky_receiver(failures=2) as receiver:
         _hook_id, secret = register(db, bjm, receiver.url)
-        submit(db, bjm, reporter_email=None, reporter_phone=None)  # no notifications: only the delivery
-        assert relay()["relayed"] == 1
-        (job_id,) = queue.job_ids
+        submit(db, bjm, reporter_email=None, reporter_phone=None)  # no notifications: the delivery and the
+        assert relay()["relayed"] == 2  # duplicate-candidate scan (app.complaints.duplicate_pairs)
+        job_id = delivery_job_id(db, bjm)
+        assert job_id in queue.job_ids
         assert queue.fetch_job(job_id).retry_intervals[:3] == [2, 4, 8]  # base · 2^n
         for pause in (2, 4):
             started = time.time()
@@ -268,11 +276,11 @@ def test_deliveries_wait_out_a_redis_outage(app, db, bjm, rq_redis):  # noqa: F8
         app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
         try:
             submit(db, bjm, reporter_email=None, reporter_phone=None)
-            assert relay()["waiting"] == 1
+            assert relay()["waiting"] == 2  # the delivery and the duplicate-candidate scan
         finally:
             app.config["REDIS_URL"] = real_url
         assert deliveries(db, bjm)[0].status == "pending"
-        assert relay()["relayed"] == 1
+        assert relay()["relayed"] == 2
         SimpleWorker([Queue("default", connection=rq_redis)], connection=rq_redis).work(burst=True)
     assert len(receiver.requests) == 1 and deliveries(db, bjm)[0].status == "succeeded"
 
