@@ -25,7 +25,6 @@ and writes benchmarks/results/duplicates-<time>.json. The database is dropped at
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -197,13 +196,8 @@ def main() -> int:
     officer = gen.Generated(database_url=url, scale=0)
     repeat = env_int("BENCH_REPEAT", 30)
     results: dict = {"started": datetime.now(UTC).isoformat(timespec="seconds")}
-    if reuse:
-        results["generated"] = "reused"
-    else:
-        info = gen.generate(url, gen.scale_from_env())
-        results["generated"] = {"scale": info.scale, "tenants": info.tenants, "complaints": info.complaints,
-                                "seconds": info.seconds}
-    try:
+    with gen.generated_or_reused(url, reuse) as generated:
+        results["generated"] = generated
         tid, slug, n = _largest(url)
         results["largest_region"] = {"slug": slug, "complaints": n}
         ids = _sample(url, tid, env_int("BENCH_DUPLICATES_REPORTS", 200))
@@ -214,14 +208,7 @@ def main() -> int:
                                            Path(tmp))
         rows, plan = explain(url, tid, ids[0], officer.officer_email)
         results["newest_window_rows"] = rows
-    finally:
-        if not reuse and os.environ.get("BENCH_KEEP_DB") != "1":
-            gen.drop_database(url)
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"duplicates-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    path.write_text(json.dumps({**results, "plan": plan}, indent=2))
-    print(json.dumps(results, indent=2))
+    path = gen.save_results("duplicates", results, {"plan": plan})
     print("\nEXPLAIN ANALYZE of the candidate query for the newest open report:\n" + plan)
     lookup, page = results["service"]["lookup"]["p95_ms"], results["http"]["report_page"]["p95_ms"]
     listing = max(results["service"]["inbox_filter"]["p95_ms"], results["http"]["inbox_filter"]["p95_ms"])

@@ -18,6 +18,8 @@ import os
 import random
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,6 +125,32 @@ def drop_database(url: str) -> None:
     admin, name = _admin_url(url)
     with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def generated_or_reused(url: str, reuse: bool) -> Iterator[str | dict]:
+    """The benchmark database for one run: generated at ``BENCH_SCALE`` (dropped afterwards unless
+    ``BENCH_KEEP_DB=1``) or, with ``reuse``, the one already there. Yields what goes under "generated"."""
+    if reuse:
+        yield "reused"
+        return
+    info = generate(url, scale_from_env())
+    try:
+        yield {"scale": info.scale, "tenants": info.tenants, "complaints": info.complaints, "seconds": info.seconds}
+    finally:
+        if os.environ.get("BENCH_KEEP_DB") != "1":
+            drop_database(url)
+
+
+def save_results(name: str, results: dict, extra: dict) -> Path:
+    """Write ``results`` plus ``extra`` (e.g. query plans) to benchmarks/results/<name>-<time>.json and print
+    ``results``; returns the file."""
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps({**results, **extra}, indent=2))
+    print(json.dumps(results, indent=2))
+    return path
 
 
 def _migrate_and_seed_accounts(url: str, info: Generated) -> None:

@@ -15,7 +15,6 @@ dropped at the end unless BENCH_KEEP_DB=1 (or BENCH_NEARBY_REUSE=1).
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import statistics
@@ -189,13 +188,8 @@ def main() -> int:
     url = os.environ.get("BENCH_DATABASE_URL", gen.DEFAULT_DB)
     reuse = os.environ.get("BENCH_NEARBY_REUSE") == "1"
     results: dict = {"started": datetime.now(UTC).isoformat(timespec="seconds")}
-    if reuse:
-        results["generated"] = "reused"
-    else:
-        info = gen.generate(url, gen.scale_from_env())
-        results["generated"] = {"scale": info.scale, "tenants": info.tenants, "complaints": info.complaints,
-                                "seconds": info.seconds}
-    try:
+    with gen.generated_or_reused(url, reuse) as generated:
+        results["generated"] = generated
         tid, slug, n = _largest(url)
         results["largest_region"] = {"slug": slug, "complaints": n}
         points = _points(url, tid, env_int("BENCH_NEARBY_POINTS", 300))
@@ -203,15 +197,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="lapor-nearby-") as tmp:
             results["http"] = measure_http(url, slug, points, Path(tmp))
         results["box"] = candidates(url, tid, points)
-    finally:
-        if not reuse and os.environ.get("BENCH_KEEP_DB") != "1":
-            gen.drop_database(url)
     plan = results["box"].pop("densest_plan")
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"nearby-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    path.write_text(json.dumps({**results, "densest_plan": plan}, indent=2))
-    print(json.dumps(results, indent=2))
+    path = gen.save_results("nearby", results, {"densest_plan": plan})
     print("\nEXPLAIN ANALYZE at the densest point asked:\n" + plan)
     ok = all(results[k]["p95_ms"] <= TARGET_MS for k in ("service", "http"))
     print(f"\nlargest region {slug}: {n:,} complaints; lookup p95 service {results['service']['p95_ms']} ms, "
