@@ -4,7 +4,7 @@ reads them and lists exactly the open reports with an open candidate the user ma
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,19 +18,11 @@ from app.extensions import db
 from app.jobs.outbox import OutboxMessage, relay
 from app.tenancy.scope import tenant_scope
 from tests.factories import submit_complaint
+from tests.services.test_sendback_duplicates import FAR, FIRST, LAT, LON, NEAR, OTHER_TOPIC, SECOND, T0
 
-T0 = datetime(2026, 3, 17, 7, 0, tzinfo=UTC)
-LAT, LON = -3.2982, 114.5921
-NEAR = (LAT + 0.000135, LON)  # ~15 m north
-FAR = (LAT + 0.009, LON)  # ~1 km north
-FIRST = {"title": "Jalan berlubang di Kayu Tangi", "description":
-         "Lubang besar di tengah jalan Kayu Tangi depan SDN 5, sudah dua minggu tidak diperbaiki."}
-SECOND = {"title": "Lubang besar di Jalan Kayu Tangi", "description":
-          "Ada lubang besar di jalan Kayu Tangi dekat SDN 5, motor sering jatuh."}
+# The same reports as the candidate tests: a pothole on Jalan Kayu Tangi reported twice ~15 m apart.
 THIRD = {"title": "Jalan Kayu Tangi berlubang besar", "description":
          "Lubang besar di jalan Kayu Tangi depan SDN 5 belum juga diperbaiki, berbahaya bagi motor."}
-OTHER_TOPIC = {"title": "Lampu penerangan jalan mati", "description":
-               "Lampu penerangan jalan umum di Pasar Lama mati sejak seminggu lalu, gelap di malam hari."}
 
 
 def report(minutes=0, point=(LAT, LON), category="jalan", texts=FIRST, **kw):
