@@ -25,10 +25,10 @@ class MarkTestForm(VersionedForm):
                          description=_l("For example: sent by staff to try the form."))
 
 
-def form_for(c: Complaint, user) -> tuple[str, MarkTestForm] | None:
-    """(action, form) for the report page, or None when ``user`` may not change the mark now: the action is the
-    one :func:`actions.available_actions` offers (``mark_test`` or ``unmark_test``)."""
-    offered = [a.action for a in actions.available_actions(c, user, only=actions.TEST_MARK)]
+def form_for(c: Complaint, available: list[actions.Available]) -> tuple[str, MarkTestForm] | None:
+    """(action, form) for the report page, or None when the mark may not be changed now: the action is the one
+    of ``available`` (the page's :func:`actions.available_actions`) among ``mark_test`` and ``unmark_test``."""
+    offered = [a.action for a in available if a.action in actions.TEST_MARK]
     if not offered:
         return None
     return offered[0], MarkTestForm(prefix=PREFIX, formdata=None, data={"version": c.version})

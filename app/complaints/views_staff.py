@@ -192,9 +192,10 @@ def _build_form(key: str, c: Complaint, display: bool, fu: FollowUp | None = Non
     return form
 
 
-def _forms_for(c: Complaint, failed: dict | None = None) -> tuple[dict, dict]:
-    """Forms for the actions available now (app.complaints.actions), and per-follow-up review forms
-    ({follow-up id: {key: form}}); a failed form keeps its input."""
+def _forms_for(c: Complaint, failed: dict | None = None) -> tuple[dict, dict, tuple | None]:
+    """Forms for the actions available now (app.complaints.actions), per-follow-up review forms
+    ({follow-up id: {key: form}}) and the test-report mark's (action, form) or None; a failed form keeps its
+    input. One :func:`actions.available_actions` answer serves them all."""
     failed = failed or {}
     available = actions.available_actions(c, _user())
     names = {a.action for a in available if a.followup_id is None}
@@ -217,7 +218,7 @@ def _forms_for(c: Complaint, failed: dict | None = None) -> tuple[dict, dict]:
         if fu.status != FollowUpStatus.PUBLISHED:
             review[fu.id] = {key: failed.get(f"{key}-{fu.id}") or _build_form(key, c, True, fu)
                              for key in per_followup.get(fu.id, ())}
-    return forms, review
+    return forms, review, test_marker.form_for(c, available)
 
 
 def _change_value(key: str, value, categories: dict) -> str:
@@ -257,7 +258,7 @@ def render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
         by_event.setdefault(att.event_id, []).append(att)
     events = access.timeline(c, for_staff=True)
     changes = _field_changes(events, categories)
-    forms, review = _forms_for(c, failed)
+    forms, review, test_mark = _forms_for(c, failed)
     merged_into = None
     if c.merged_into_id:
         try:
@@ -279,7 +280,7 @@ def render_detail(c: Complaint, failed: dict | None = None, status: int = 200):
         action_labels=ACTION_LABELS, templates_json={str(t.id): t.body for t in templates}, pdp_forms=pdp_forms,
         referral=referrals.staff_view(c),
         duplicate_candidates=duplicates.candidates(c, user), sent_back=sent_back,
-        send_back_reason=service.send_back_reason_label,
+        send_back_reason=service.send_back_reason_label, test_mark=test_mark,
     ), status
 
 
@@ -715,8 +716,6 @@ def _set_test_mark(complaint_id: int, on: bool):
         _l("The report is marked as a test report and left out of the statistics.") if on
         else _l("The report counts in the statistics again."), form=form)
 
-
-bp.add_app_template_global(lambda c: test_marker.form_for(c, _user()), "test_marker_form")
 
 
 # ---------------------------------------------------------------- actions of an agency's liaison
