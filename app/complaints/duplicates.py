@@ -237,9 +237,17 @@ def _visible(other, user):
 
 
 def has_candidate(user):
-    """Where-clause on ``Complaint``: the report is open and a stored candidate of it is still open and visible
-    to ``user`` (the inbox's "possible duplicates" filter). One index read of the pairs per report, whatever the
-    region's size; a merged or closed candidate drops out as soon as its status changes."""
+    """Where-clause on ``Complaint``: the report is open and has a stored candidate visible to ``user`` (the
+    inbox's "possible duplicates" filter).
+
+    The complaint unit sees the whole region, so the report's ``has_duplicate_candidate`` flag answers: the
+    scan job keeps it equal to "a stored pair names it", and removes the pairs of a report leaving the open set
+    (so a merged or closed candidate drops out when that job has run, right after the change). Counted through
+    the partial index of flagged reports, whatever the number of pairs. A liaison's reports are the few
+    disposed to their agency: for each, one index read of its pairs whose other report is open and disposed to
+    the agency too."""
+    if user.role in UNIT_ROLES:
+        return and_(Complaint.status.in_(Status.OPEN), Complaint.has_duplicate_candidate.is_(True))
     other = aliased(Complaint)
     pair = DuplicateCandidate
     return and_(Complaint.status.in_(Status.OPEN), exists().where(

@@ -105,6 +105,10 @@ class Complaint(TenantScoped, db.Model):
     #: peer medians, the transparency page, the command centre). Set and cleared by the complaint unit,
     #: each time with an internal event (workflow ``mark_test`` / ``unmark_test``).
     is_test: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: The report has a stored duplicate candidate (app.complaints.duplicate_pairs keeps it equal to "a row of
+    #: ``duplicate_candidate`` names it"), so the complaint unit's inbox filter counts through a partial index
+    #: instead of probing the pairs once per open report.
+    has_duplicate_candidate: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: When the retention purge removed the reporter's identity (None: not purged).
     identity_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -129,6 +133,10 @@ class Complaint(TenantScoped, db.Model):
         sa.Index("ix_complaint_tenant_sent_back", "tenant_id", "sent_back_at",
                  postgresql_where=sa.text("sent_back_at IS NOT NULL"),
                  sqlite_where=sa.text("sent_back_at IS NOT NULL")),
+        # The complaint unit's "possible duplicates" filter: counted and paged from the flagged reports only.
+        sa.Index("ix_complaint_tenant_duplicate", "tenant_id", "submitted_at", "status",
+                 postgresql_where=sa.text("has_duplicate_candidate"),
+                 sqlite_where=sa.text("has_duplicate_candidate")),
         # The inbox's free-text search (ILIKE '%word%' on code, title, description): one GIN index with the
         # tenant and trigrams (btree_gin + pg_trgm), PostgreSQL only; SQLite has no GIN and scans.
         sa.Index("ix_complaint_tenant_search", "tenant_id", "code", "title", "description", postgresql_using="gin",

@@ -152,6 +152,18 @@ _UNKNOWN = object()  # after a rollback to a savepoint the setting may have reve
 _TX_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "BEGIN")
 
 
+def bind_migration_tenant(conn, tenant_id: int | None) -> None:
+    """For a data migration on ``conn`` (PostgreSQL): make ``tenant_id``'s rows visible and writable for the rest
+    of the transaction (``None``: none again). FORCE ROW LEVEL SECURITY applies to the tables' owner too."""
+    if conn.dialect.name != "postgresql":
+        return
+    value = ""
+    if tenant_id is not None:
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        value = signed_setting(tenant_id, pid, setting_key(current_app.config))
+    conn.execute(sa.text("SELECT set_config(:name, :value, true)"), {"name": TENANT_SETTING, "value": value})
+
+
 def _server_pid(dbapi_conn, pooled: bool) -> int:
     """The pid of the PostgreSQL backend that runs this transaction.
 

@@ -18,6 +18,8 @@ No schema change; the downgrade changes nothing (the old spellings are not kept)
 import sqlalchemy as sa
 from alembic import op
 
+from app.tenancy.rls import bind_migration_tenant
+
 revision = 'c5e1a7d3f9b2'
 down_revision = 'b7d3f2a9c1e4'
 branch_labels = None
@@ -39,28 +41,13 @@ def normalize_stored_contacts(conn) -> dict[str, int]:
     changed = {"complaint": 0, "follower": 0, "inbound_message": 0, "notification": 0}
     tenants = [r[0] for r in conn.execute(sa.text("SELECT id FROM tenant ORDER BY id"))]
     for tid in tenants:
-        _bind(conn, tid)
+        bind_migration_tenant(conn, tid)
         changed["complaint"] += _complaints(conn, tid)
         changed["follower"] += _recipients(conn, tid, "follower", ("complaint_id",), on_clash="delete")
         changed["inbound_message"] += _senders(conn, tid)
         changed["notification"] += _recipients(conn, tid, "notification", ("event_key",), on_clash="keep")
-    _bind(conn, None)
+    bind_migration_tenant(conn, None)
     return changed
-
-
-def _bind(conn, tenant_id: int | None) -> None:
-    """On PostgreSQL, make ``tenant_id``'s rows visible and writable for the rest of the transaction."""
-    if conn.dialect.name != "postgresql":
-        return
-    from flask import current_app
-
-    from app.tenancy.rls import TENANT_SETTING, setting_key, signed_setting
-
-    value = ""
-    if tenant_id is not None:
-        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
-        value = signed_setting(tenant_id, pid, setting_key(current_app.config))
-    conn.execute(sa.text("SELECT set_config(:name, :value, true)"), {"name": TENANT_SETTING, "value": value})
 
 
 def _batches(conn, sql: str, tid: int):

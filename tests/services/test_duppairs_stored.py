@@ -36,6 +36,11 @@ def pairs() -> set[tuple[int, int]]:
     return set(db_rows(select(DuplicateCandidate.complaint_id, DuplicateCandidate.other_id)))
 
 
+def flagged() -> set[int]:
+    """Reports whose ``has_duplicate_candidate`` flag is set."""
+    return {i for (i,) in db_rows(select(Complaint.id).where(Complaint.has_duplicate_candidate.is_(True)))}
+
+
 def db_rows(stmt):
     return db.session.execute(stmt).all()
 
@@ -111,12 +116,16 @@ def test_the_filter_lists_exactly_the_open_reports_with_an_open_candidate(db, bj
         lone = report(3, point=FAR, texts=OTHER_TOPIC, category="sampah")
         relay()
         assert listed(officer) == {a.id, b.id, c.id}
-        service.merge(c, a, actor)  # merged: out, and no longer anyone's candidate
+        service.merge(c, a, actor)  # merged: out at once (no longer open), and no longer anyone's candidate
         db.session.commit()
         assert listed(officer) == {a.id, b.id}
-        service.archive(b, actor, "Laporan uji")  # closed: a has no open candidate left
+        relay()
+        assert listed(officer) == {a.id, b.id} and flagged() == {a.id, b.id}
+        service.archive(b, actor, "Laporan uji")  # closed: out at once; a's flag falls with the job after it
         db.session.commit()
-        assert listed(officer) == set()
+        assert listed(officer) == {a.id}
+        relay()
+        assert listed(officer) == set() and flagged() == set()
         assert lone.status == Status.SUBMITTED
         counts = inbox.status_counts(officer, inbox.InboxFilters(only="duplicates"))
         assert sum(counts.values()) == 0
@@ -173,6 +182,7 @@ def test_the_report_page_and_the_filter_agree(db, bjm, officer, make_user):
             service.verify(c, actor)
             service.dispose(c, actor, [pupr])
         db.session.commit()
+        relay()
         for user in (officer, liaison):
             in_filter = listed(user)
             visible = {c.id for c in db.session.execute(select(Complaint)).scalars()
@@ -210,3 +220,35 @@ def test_a_report_leaving_the_open_set_loses_its_pairs(db, bjm, officer):
         assert listed(officer) == {a.id, c.id}  # at once, before any job
         relay()
         assert pairs() == {(a.id, c.id), (c.id, a.id)}
+
+
+def test_the_flag_is_true_exactly_while_a_pair_names_the_report(db, bjm, officer):
+    """The unit's filter reads ``has_duplicate_candidate``: the job keeps it equal to "a stored pair names the
+    report" through new pairs, replaced pairs, a merge, and a stale value, without touching the version."""
+    actor = service.Actor.of(officer)
+    with tenant_scope(bjm.id):
+        a = report()
+        b = report(1, point=NEAR, texts=SECOND)
+        lone = report(3, point=FAR, texts=OTHER_TOPIC, category="sampah")
+        relay()
+        assert flagged() == {a.id, b.id} == {x for x, _ in pairs()}
+        version = db.session.get(Complaint, a.id).version
+        c = report(2, point=NEAR, texts=THIRD)
+        relay()  # c's scan pairs it with a and b, and flags it
+        assert flagged() == {a.id, b.id, c.id} == {x for x, _ in pairs()}
+        service.verify(c, actor, category_id=category_id("sampah"))  # c leaves the category: its pairs go
+        db.session.commit()
+        relay()
+        assert flagged() == {a.id, b.id} == {x for x, _ in pairs()}
+        service.merge(b, a, actor)  # a's only partner merged into it: both lose the flag
+        db.session.commit()
+        relay()
+        assert flagged() == set() == {x for x, _ in pairs()}
+        db.session.expire_all()
+        assert db.session.get(Complaint, a.id).version == version  # the job changed no report
+        lone.has_duplicate_candidate = True  # a stale flag (e.g. set by hand): the next scan corrects it
+        db.session.commit()
+        assert listed(officer) == {lone.id}
+        duplicate_pairs.scan_job(tenant_id=bjm.id, complaint_id=lone.id)
+        db.session.commit()
+        assert flagged() == set() and listed(officer) == set()
