@@ -191,6 +191,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SP4N_ALLOW_PRIVATE_HOSTS": _bool(env.get("SP4N_ALLOW_PRIVATE_HOSTS"), app_env != "production"),
         # Jobs run in-process when there is no Redis (demo); tests may force it either way.
         "JOBS_INLINE": _bool(env.get("JOBS_INLINE"), not env.get("REDIS_URL")),
+        # Production: a request that wrote outbox rows answers at once and a thread of its process hands them to
+        # RQ (app.jobs.outbox.BackgroundRelay); elsewhere the request relays them itself before answering.
+        "OUTBOX_RELAY_BACKGROUND": _bool(env.get("OUTBOX_RELAY_BACKGROUND"), app_env == "production"),
         # A dispatched outbox row still unprocessed after this many seconds has its RQ job checked by the
         # periodic relay; a lost job (Redis restarted empty, worker killed mid-job) is handed over again.
         "OUTBOX_STUCK_SECONDS": int(env.get("OUTBOX_STUCK_SECONDS", 600)),

@@ -7,7 +7,11 @@ and a later relay (next request, ``flask jobs relay`` or the periodic job) sends
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.extensions import db
 from app.jobs import REGISTRY, RETRIES, RetryLater
-from app.jobs.queue import enqueue_outbox_row, redis_connection
+from app.jobs.queue import enqueue_outbox_rows, redis_connection
 from app.tenancy.models import Tenant, UTCDateTime, utcnow
 from app.tenancy.scope import TenantScoped, scoped_table_args, tenant_scope
 
@@ -176,21 +180,30 @@ def relay(limit: int = 200, release: bool = True, tenant_ids: set[int] | None = 
         return counts
 
 
+    # One tenant at a time, each as one batch: one read of the rows' jobs, two round trips to Redis, one UPDATE
+    # and one commit, however many rows (a submission writes several; the background relay gathers many).
+    by_tenant: dict[int, list[int]] = {}
     for outbox_id, tenant_id in rows:
+        by_tenant.setdefault(tenant_id, []).append(outbox_id)
+    for tenant_id, ids in by_tenant.items():
         with tenant_scope(tenant_id):
-            row = db.session.get(OutboxMessage, outbox_id)
-            fn_queue = REGISTRY[row.job][1]
-            retry = RETRIES[row.job]() if row.job in RETRIES else None
+            found = db.session.execute(select(OutboxMessage.id, OutboxMessage.job)
+                                       .where(OutboxMessage.id.in_(ids), *waiting_filter())).all()
+            batch = [(row_id, tenant_id, REGISTRY[job][1], RETRIES[job]() if job in RETRIES else None)
+                     for row_id, job in found]
             try:
-                enqueue_outbox_row(row.id, tenant_id, fn_queue, retry=retry)
+                enqueue_outbox_rows(batch)
             except Exception as exc:  # noqa: BLE001 (Redis unreachable: the rest wait for the next relay)
                 db.session.rollback()
                 counts["waiting"] = len(rows) - counts["relayed"]
                 log.warning("outbox relay paused, queue unreachable: %s", type(exc).__name__)
                 break
-            row.dispatched_at = utcnow()
+            db.session.execute(sa.update(OutboxMessage)
+                               .where(OutboxMessage.tenant_id == tenant_id,
+                                      OutboxMessage.id.in_([row_id for row_id, *_ in batch]))
+                               .values(dispatched_at=utcnow()).execution_options(synchronize_session=False))
             db.session.commit()
-            counts["relayed"] += 1
+            counts["relayed"] += len(batch)
     return counts
 
 
@@ -310,12 +323,90 @@ def prune_processed(now: datetime | None = None, tenant_ids: set[int] | None = N
 
 
 def relay_after_request(response):
-    """Relay right after a request that wrote outbox rows (the request has committed by then)."""
+    """Relay right after a request that wrote outbox rows (the request has committed by then).
+
+    With ``OUTBOX_RELAY_BACKGROUND`` (production) the request only hands its regions to the process's
+    background relay and answers at once; otherwise (tests, the demo's in-process jobs) it relays here."""
     tenants = g.pop("outbox_tenants", None)
-    if tenants:
-        try:
-            relay(release=False, tenant_ids=tenants)
-        except Exception:  # noqa: BLE001 (never turn a committed request into an error page)
-            db.session.rollback()
-            log.exception("outbox relay after request failed")
+    if not tenants:
+        return response
+    if current_app.config.get("OUTBOX_RELAY_BACKGROUND") and not current_app.config["JOBS_INLINE"]:
+        # Once the response is sent and the request's session is gone (its connection back in the pool).
+        app = current_app._get_current_object()
+        response.call_on_close(lambda: BACKGROUND.submit(app, tenants))
+        return response
+    try:
+        relay(release=False, tenant_ids=tenants)
+    except Exception:  # noqa: BLE001 (never turn a committed request into an error page)
+        db.session.rollback()
+        log.exception("outbox relay after request failed")
     return response
+
+
+#: Rows per pass of the background relay.
+RELAY_BATCH = 200
+
+
+class BackgroundRelay:
+    """Relays, off the request path, the rows that this process's requests wrote.
+
+    The rows are committed before the request answers, so the response need not wait for Redis: a request adds
+    its regions to a set and wakes one thread per process, which relays every region gathered meanwhile in one
+    pass (under load, many submissions' rows in one batch). If the process dies first, nothing is lost: the rows
+    are still waiting in the database and the periodic relay (every 30 s) sends them. At a normal exit the
+    thread finishes what is pending (``atexit``)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._pending: set[int] = set()
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def submit(self, app, tenant_ids: set[int]) -> None:
+        with self._cond:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._start(app)
+            self._pending |= set(tenant_ids)
+            self._cond.notify()
+
+    def _start(self, app) -> None:
+        self._pid = os.getpid()  # a forked child (gunicorn worker) starts its own thread
+        self._pending, self._busy = set(), False
+        self._thread = threading.Thread(target=self._run, args=(app,), name="outbox-relay", daemon=True)
+        self._thread.start()
+        atexit.register(self.flush)
+
+    def _run(self, app) -> None:
+        while True:
+            with self._cond:
+                while not self._pending:
+                    self._cond.wait()
+                tenants, self._pending, self._busy = self._pending, set(), True
+            with app.app_context():
+                try:
+                    # A full batch may leave more behind (a burst): go on until a pass finds fewer.
+                    while relay(limit=RELAY_BATCH, release=False, tenant_ids=tenants)["relayed"] >= RELAY_BATCH:
+                        pass
+                except Exception:  # noqa: BLE001 (the rows wait for the periodic relay)
+                    db.session.rollback()
+                    log.exception("background outbox relay failed")
+                finally:
+                    db.session.remove()
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything handed over so far is relayed; False on timeout (tests, exit)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._thread is None or not self._thread.is_alive():
+                    return False
+                self._cond.wait(left)
+        return True
+
+
+BACKGROUND = BackgroundRelay()

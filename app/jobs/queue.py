@@ -28,14 +28,34 @@ def get_queue(name: str, connection: Redis | None = None) -> Queue:
     return Queue(name, connection=connection or redis_connection())
 
 
-def enqueue_outbox_row(outbox_id: int, tenant_id: int, queue_name: str, retry: Retry | None = None) -> Job:
+RUNNER = "app.jobs.runner.run_outbox_job"
+
+
+def enqueue_outbox_row(outbox_id: int, tenant_id: int, queue_name: str, retry: Retry | None = None) -> None:
     """Enqueue one outbox row; a second call for the same row finds the job and adds nothing."""
+    enqueue_outbox_rows([(outbox_id, tenant_id, queue_name, retry)])
+
+
+def enqueue_outbox_rows(rows: list[tuple[int, int, str, Retry | None]]) -> int:
+    """Enqueue outbox rows ``(id, tenant_id, queue, retry)`` in two round trips to Redis, whatever their number:
+    one asks which jobs exist already (a row relayed before keeps its job: nothing is added twice), one
+    pipeline adds the others to their queues. Returns how many were added."""
+    if not rows:
+        return 0
     conn = redis_connection()
-    job_id = f"outbox-{outbox_id}"
-    existing = Job.fetch(job_id, connection=conn) if Job.exists(job_id, connection=conn) else None
-    if existing is not None:
-        return existing
-    return get_queue(queue_name, conn).enqueue(
-        "app.jobs.runner.run_outbox_job", outbox_id, tenant_id, job_id=job_id, retry=retry or RETRY,
-        result_ttl=86400, failure_ttl=7 * 86400,
-    )
+    with conn.pipeline(transaction=False) as pipe:
+        for outbox_id, *_rest in rows:
+            pipe.exists(Job.key_for(f"outbox-{outbox_id}"))
+        present = pipe.execute()
+    by_queue: dict[str, list] = {}
+    for (outbox_id, tenant_id, queue_name, retry), there in zip(rows, present, strict=True):
+        if not there:
+            by_queue.setdefault(queue_name, []).append(Queue.prepare_data(
+                RUNNER, (outbox_id, tenant_id), job_id=f"outbox-{outbox_id}", retry=retry or RETRY,
+                result_ttl=86400, failure_ttl=7 * 86400))
+    if by_queue:
+        with conn.pipeline() as pipe:
+            for queue_name, datas in by_queue.items():
+                get_queue(queue_name, conn).enqueue_many(datas, pipeline=pipe)
+            pipe.execute()
+    return sum(len(d) for d in by_queue.values())
