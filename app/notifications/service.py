@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from redis.exceptions import RedisError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.jobs import job
@@ -67,22 +67,21 @@ def queue_message(event_key: str, channel: str, recipient: str, template_key: st
     """
     if not recipient:
         return None
-    exists = db.session.execute(
-        select(Notification.id).filter_by(event_key=event_key, channel=channel, recipient=recipient)
-    ).first()
-    if exists:
-        return None
     tenant = current_tenant()
     locale = locale or tenant.locale
     subject, body = render_message(template_key, locale, {
         "service": tenant.service_name or tenant.name, "tenant": tenant.name, **context}, channel=channel)
-    note = Notification(event_key=event_key, channel=channel, recipient=recipient, subject=subject, body=body)
-    try:
-        with db.session.begin_nested():
-            db.session.add(note)
-    except IntegrityError:  # a concurrent writer recorded it first
+    # One statement: the unique key (tenant, event, channel, recipient) decides, whether the earlier message was
+    # recorded by this transaction, an earlier one or a concurrent writer (no read first, no savepoint).
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (dialect.insert(Notification)
+            .values(tenant_id=tenant.id, event_key=event_key, channel=channel, recipient=recipient, subject=subject,
+                    body=body, status="pending", attempts=0, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["tenant_id", "event_key", "channel", "recipient"])
+            .returning(Notification))
+    note = db.session.scalars(stmt).first()
+    if note is None:
         return None
-    db.session.flush()
     enqueue("notifications.send", notification_id=note.id)
     return note
 
