@@ -165,8 +165,10 @@ def staff_view(c: Complaint) -> ReferralView | None:
 def citizen_view(c: Complaint) -> ReferralView | None:
     """For the tracking page of the original report: the region it is with now, its new code and link.
     Nothing once the other region declined it (the report is back here; its history says so)."""
+    if c.status != Status.REFERRED:  # nearly every tracking page: no query
+        return None
     row = outgoing(c)
-    if row is None or c.status != Status.REFERRED or row.status == ReferralStatus.DECLINED:
+    if row is None or row.status == ReferralStatus.DECLINED:
         return None
     return _view(row)
 
