@@ -1,4 +1,5 @@
-"""The yardstick for submission throughput: a bare Flask + SQLAlchemy endpoint that inserts one row.
+"""The yardsticks: a bare Flask + SQLAlchemy endpoint that inserts one row (submission throughput), and a bare
+page that renders a Jinja template of a given size (the fixed cost of a request: ``/page?bytes=N``).
 
 Served by the harness with the same gunicorn workers and threads as the application:
     BENCH_DATABASE_URL=postgresql://… gunicorn benchmarks.baseline_app:app
@@ -10,7 +11,7 @@ import os
 import uuid
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, render_template_string, request
 
 engine = sa.create_engine(os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/lapor_bench"),
                           pool_pre_ping=True)
@@ -34,3 +35,16 @@ def submit():
                                             description=request.form.get("description", ""),
                                             reporter_email=request.form.get("reporter_email")))
     return "", 303, {"Location": "/done"}
+
+
+#: A template with a loop, as a real page has, rendering about ``bytes`` bytes.
+PAGE = """<!doctype html><html lang="id"><head><title>{{ title }}</title></head><body>
+<main>{% for i in range(rows) %}<p class="row">Baris {{ i }}: {{ text }}</p>
+{% endfor %}</main></body></html>"""
+ROW_BYTES = 80
+
+
+@app.get("/page")
+def page():
+    rows = max(1, int(request.args.get("bytes", 8000)) // ROW_BYTES)
+    return render_template_string(PAGE, title="Halaman", rows=rows, text="x" * (ROW_BYTES - 34))

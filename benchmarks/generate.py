@@ -34,6 +34,9 @@ FULL_COMPLAINTS = 2_000_000
 LARGEST_SHARE = 0.10
 OFFICER_PASSWORD = "bench-officer-pass-2026"  # noqa: S105 (a throwaway benchmark database)
 CENTRAL_PASSWORD = "bench-central-pass-2026"  # noqa: S105
+#: The Fernet key of stored secrets (the central administrator's TOTP secret), the same for the generator and the
+#: served application (a throwaway benchmark database).
+SECRETS_KEY = "YmVuY2gtc2VjcmV0cy1rZXktMzItYnl0ZXMtbG9uZyE="
 #: A word that appears in about 2 % of descriptions: the free-text search of the inbox benchmark.
 SEARCH_WORD = "genangan"
 
@@ -164,7 +167,7 @@ def _migrate_and_seed_accounts(url: str, info: Generated) -> None:
     from app.tenancy.scope import tenant_scope
 
     app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
-                      "JOBS_INLINE": True, "SECRET_KEY": "bench-" * 8})
+                      "JOBS_INLINE": True, "SECRET_KEY": "bench-" * 8, "SECRETS_KEY": SECRETS_KEY})
     from flask_migrate import upgrade
 
     with app.app_context():
