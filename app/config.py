@@ -155,6 +155,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "DUPLICATE_RADIUS_M": int(env.get("DUPLICATE_RADIUS_M", 200)),
         "DUPLICATE_MIN_SIMILARITY": float(env.get("DUPLICATE_MIN_SIMILARITY", 0.3)),
         "DUPLICATE_LIMIT": int(env.get("DUPLICATE_LIMIT", 5)),
+        # Reports compared by text at most on each side in time (the nearest ones): bounds the scan's cost.
+        "DUPLICATE_SCAN_ROWS": int(env.get("DUPLICATE_SCAN_ROWS", 500)),
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
         # Seconds a reporter's one-time link to their personal data stays valid (UU PDP access right).
         "DATA_LINK_MAX_AGE": int(env.get("DATA_LINK_MAX_AGE", 24 * 3600)),

@@ -100,6 +100,44 @@ def test_thresholds_are_configurable(app, db, bjm, officer, monkeypatch):
         assert codes(a, officer) == [b.code]
 
 
+def test_the_text_is_compared_with_the_nearest_reports_in_time_only(app, db, bjm, officer, monkeypatch):
+    """The scan's cost is bounded: DUPLICATE_SCAN_ROWS reports on each side in time, nearest first."""
+    with tenant_scope(bjm.id):
+        earlier = [report(when=T0 - timedelta(hours=h)) for h in (4, 3, 2, 1)]
+        a = report()
+        later = [report(when=T0 + timedelta(hours=h)) for h in (1, 2, 3)]
+        unrelated = report(when=T0 - timedelta(minutes=30), texts=OTHER_TOPIC)
+        assert set(codes_all(a, officer)) == {c.code for c in earlier + later}
+        monkeypatch.setitem(app.config, "DUPLICATE_SCAN_ROWS", 2)
+        # Two on each side that pass the category, place and open tests, whatever their text: the unrelated
+        # report half an hour before takes one of the two places before.
+        assert set(codes_all(a, officer)) == {earlier[3].code, later[0].code, later[1].code}
+        assert unrelated.code not in codes_all(a, officer)
+
+
+def test_the_bound_counts_only_reports_the_user_may_see(app, db, bjm, officer, make_user, monkeypatch):
+    liaison = make_user(bjm, "liaison", agency_code="pupr")
+    with tenant_scope(bjm.id):
+        from sqlalchemy import select
+
+        from app.agencies.models import Agency
+
+        pupr = db.session.execute(select(Agency.id).filter_by(code="pupr")).scalar_one()
+        dishub = db.session.execute(select(Agency.id).filter_by(code="dishub")).scalar_one()
+        actor = service.Actor.of(officer)
+        far, a, near = report(when=T0 - timedelta(hours=2)), report(), report(when=T0 - timedelta(hours=1))
+        for c, agency in ((far, pupr), (a, pupr), (near, dishub)):
+            service.verify(c, actor)
+            service.dispose(c, actor, [agency])
+        monkeypatch.setitem(app.config, "DUPLICATE_SCAN_ROWS", 1)
+        assert codes(a, liaison) == [far.code]  # the nearer one is Dishub's: it does not use up the bound
+        assert codes(a, officer) == [near.code]
+
+
+def codes_all(c, user):
+    return [cand.complaint.code for cand in duplicates.candidates(c, user, limit=100)]
+
+
 def test_another_region_never(db, bjm, ktg, officer, make_user):
     with tenant_scope(bjm.id):
         a = report()
