@@ -172,6 +172,37 @@ class Services:
             return []
         return self.sink_file.read_text().split()
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by each group of processes on this machine: the app's and the
+        baseline's gunicorn, the RQ workers, PostgreSQL (every backend), Redis, the SMTP sink and this harness
+        (its client threads). A difference of two readings says where the CPU of a measurement went."""
+        import psutil
+
+        def tree(pids: list[int]) -> float:
+            total = 0.0
+            for pid in pids:
+                try:
+                    p = psutil.Process(pid)
+                    for q in [p, *p.children(recursive=True)]:
+                        t = q.cpu_times()
+                        total += t.user + t.system
+                except psutil.NoSuchProcess:
+                    continue
+            return total
+
+        out = {name: tree([p.pid for p in procs]) for name, procs in (
+            ("app", self.procs.get("app", [])), ("baseline", self.procs.get("baseline", [])),
+            ("smtp", self.procs.get("smtp", [])))}
+        out["rq"] = tree([p.pid for name, procs in self.procs.items() if name.startswith("rq") for p in procs])
+        for name in ("postgres", "redis-server"):
+            out[name] = 0.0
+            for q in psutil.process_iter(["name", "cpu_times"]):
+                if (q.info["name"] or "").startswith(name) and q.info["cpu_times"]:
+                    out[name] += q.info["cpu_times"].user + q.info["cpu_times"].system
+        t = psutil.Process().cpu_times()
+        out["harness"] = t.user + t.system
+        return out
+
     def app_worker_pids(self) -> list[int]:
         import psutil
 
@@ -246,6 +277,14 @@ def load(port: int, clients: int, seconds: float | None, total: int | None, app:
     elapsed = time.perf_counter() - t0
     return {"ok": done[0], "errors": errors[0], "seconds": round(elapsed, 2), "per_second": round(done[0] / elapsed, 1),
             "p50_ms": round(pct(latencies, 50) * 1000, 1), "p95_ms": round(pct(latencies, 95) * 1000, 1)}
+
+
+def cpu_per_request(svc: Services, before: dict[str, float], requests: int) -> dict[str, float]:
+    """Milliseconds of CPU per request by process group since ``before`` (Services.cpu_seconds)."""
+    after = svc.cpu_seconds()
+    out = {k: round((after[k] - before[k]) * 1000 / max(requests, 1), 2) for k in after}
+    out["total"] = round(sum(out.values()), 2)
+    return out
 
 
 def officer_client(info: gen.Generated) -> Client:
@@ -408,21 +447,30 @@ def main() -> int:
         clients = env_int("BENCH_CLIENTS", 8)
         seconds = float(os.environ.get("BENCH_SECONDS") or 20)
         repeat = env_int("BENCH_REPEAT", 30)
+        # BENCH_PHASES=1 measures the request path only (phase 1 always runs).
+        phases = os.environ.get("BENCH_PHASES", "12345")
+        inbox = f"/{info.largest_slug}/staff/complaints"
 
         # 1. Submission throughput, as a ratio to the bare baseline served the same way.
         print("1. submission throughput …", flush=True)
         load(BASE_PORT, clients, 3, None, False, info.largest_slug)  # warm-up
+        cpu0 = svc.cpu_seconds()
         base = load(BASE_PORT, clients, seconds, None, False, info.largest_slug)
+        base["cpu_ms"] = cpu_per_request(svc, cpu0, base["ok"])
         load(APP_PORT, clients, 3, None, True, info.largest_slug)
         since = datetime.now(UTC)
+        cpu0 = svc.cpu_seconds()
         appr = load(APP_PORT, clients, seconds, None, True, info.largest_slug)
+        appr["cpu_ms"] = cpu_per_request(svc, cpu0, appr["ok"])
         ratio = appr["per_second"] / base["per_second"] if base["per_second"] else 0
         print(f"   app {appr}\n   baseline {base}", flush=True)
         rows.append({"name": "1. submissions/s, web form ÷ bare baseline", "value": round(ratio, 2),
                      "target": ">= 0.25", "met": ratio >= 0.25, "detail": {"app": appr, "baseline": base}})
         api_key, public_code = api_key_and_public_code(info)
         load(APP_PORT, clients, 3, None, True, info.largest_slug, api_key=api_key)
+        cpu0 = svc.cpu_seconds()
         rest = load(APP_PORT, clients, seconds, None, True, info.largest_slug, api_key=api_key)
+        rest["cpu_ms"] = cpu_per_request(svc, cpu0, rest["ok"])
         ratio = rest["per_second"] / base["per_second"] if base["per_second"] else 0
         print(f"   REST {rest}", flush=True)
         rows.append({"name": "1. submissions/s, REST API ÷ bare baseline", "value": round(ratio, 2),
@@ -431,8 +479,12 @@ def main() -> int:
         landing, track = f"/{info.largest_slug}/", f"/{info.largest_slug}/lacak/{public_code}"
         for label, path in (("landing", landing), ("tracking", track)):
             page_rate(APP_PORT, [path], clients, 2)
+            cpu0 = svc.cpu_seconds()
             app_page = page_rate(APP_PORT, [path], clients, seconds / 2)
+            app_page["cpu_ms"] = cpu_per_request(svc, cpu0, app_page["ok"])
+            cpu0 = svc.cpu_seconds()
             bare = page_rate(BASE_PORT, [f"/page?bytes={app_page['bytes']}"], clients, seconds / 2)
+            bare["cpu_ms"] = cpu_per_request(svc, cpu0, bare["ok"])
             ratio = app_page["per_second"] / bare["per_second"] if bare["per_second"] else 0
             print(f"   {label} page {app_page}, bare template page {bare}", flush=True)
             rows.append({"name": f"1. {label} page/s ÷ bare template page/s", "value": round(ratio, 2),
@@ -442,64 +494,68 @@ def main() -> int:
         print(f"   notifications of phase 1 delivered after {waited:.0f} s, {len(missing)} still pending", flush=True)
 
         # 2. Staff inbox on the largest tenant.
-        print("2. staff inbox …", flush=True)
-        officer = officer_client(info)
-        inbox = f"/{info.largest_slug}/staff/complaints"
-        filters = {"all": "", "status=disposed": "?status=disposed", "status=submitted": "?status=submitted",
-                   "agency": f"?agency_id={info.largest_agency_id}", "overdue": "?deadline=overdue",
-                   "search": f"?q={info.search_word}"}
-        for label, query in filters.items():
-            r = timed_gets(officer, inbox + query, repeat)
-            rows.append({"name": f"2. inbox {label}: p50 {r['p50_ms']} ms, p95", "value": r["p95_ms"],
-                         "target": "<= 50 ms", "met": r["p95_ms"] <= 50, "detail": r})
+        if "2" in phases:
+            print("2. staff inbox …", flush=True)
+            officer = officer_client(info)
+            filters = {"all": "", "status=disposed": "?status=disposed", "status=submitted": "?status=submitted",
+                       "agency": f"?agency_id={info.largest_agency_id}", "overdue": "?deadline=overdue",
+                       "search": f"?q={info.search_word}"}
+            for label, query in filters.items():
+                r = timed_gets(officer, inbox + query, repeat)
+                rows.append({"name": f"2. inbox {label}: p50 {r['p50_ms']} ms, p95", "value": r["p95_ms"],
+                             "target": "<= 50 ms", "met": r["p95_ms"] <= 50, "detail": r})
 
         # 3. Central comparison, 12 months, all tenants.
-        print("3. central comparison …", flush=True)
-        central = central_client(info)
-        r = timed_gets(central, "/central/compare", max(5, repeat // 3))
-        worst = max(r["p95_ms"], r["first_ms"])
-        rows.append({"name": f"3. central comparison 12 months (first {r['first_ms']} ms), worst", "value": worst,
-                     "target": "<= 300 ms", "met": worst <= 300, "detail": r})
+        if "3" in phases:
+            print("3. central comparison …", flush=True)
+            central = central_client(info)
+            r = timed_gets(central, "/central/compare", max(5, repeat // 3))
+            worst = max(r["p95_ms"], r["first_ms"])
+            rows.append({"name": f"3. central comparison 12 months (first {r['first_ms']} ms), worst", "value": worst,
+                         "target": "<= 300 ms", "met": worst <= 300, "detail": r})
 
         # 4. Burst of submissions, then every notification delivered by the workers.
-        burst = env_int("BENCH_BURST", max(200, round(10_000 * scale)))
-        print(f"4. burst of {burst} submissions …", flush=True)
-        since = datetime.now(UTC)
-        t0 = time.perf_counter()
-        b = load(APP_PORT, clients, None, burst, True, info.largest_slug)
-        expected = notification_ids(db_url, since)
-        waited, missing, dup = wait_delivered(svc, expected, env_int("BENCH_DRAIN_TIMEOUT", 600))
-        total = time.perf_counter() - t0
-        lost = len(missing) + max(0, burst - b["ok"])
-        rows.append({"name": f"4. burst {burst}: all delivered (s), lost {lost}, dup {dup}", "value": round(total, 1),
-                     "target": "<= 60 s, 0 lost, 0 dup", "met": total <= 60 and lost == 0 and dup == 0 and
-                     len(expected) == b["ok"],
-                     "detail": {"submit": b, "notifications": len(expected), "drain_after_submit_s": round(waited, 1),
-                                "lost": lost, "duplicated": dup}})
+        if "4" in phases:
+            burst = env_int("BENCH_BURST", max(200, round(10_000 * scale)))
+            print(f"4. burst of {burst} submissions …", flush=True)
+            since = datetime.now(UTC)
+            t0 = time.perf_counter()
+            b = load(APP_PORT, clients, None, burst, True, info.largest_slug)
+            expected = notification_ids(db_url, since)
+            waited, missing, dup = wait_delivered(svc, expected, env_int("BENCH_DRAIN_TIMEOUT", 600))
+            total = time.perf_counter() - t0
+            lost = len(missing) + max(0, burst - b["ok"])
+            rows.append({"name": f"4. burst {burst}: all delivered (s), lost {lost}, dup {dup}",
+                         "value": round(total, 1),
+                         "target": "<= 60 s, 0 lost, 0 dup", "met": total <= 60 and lost == 0 and dup == 0 and
+                         len(expected) == b["ok"],
+                         "detail": {"submit": b, "notifications": len(expected),
+                                    "drain_after_submit_s": round(waited, 1), "lost": lost, "duplicated": dup}})
 
         # 5. Web worker memory after many requests.
-        n_req = env_int("BENCH_RSS_REQUESTS", 10_000 if scale >= 0.5 else 2000)
-        print(f"5. {n_req} requests, then worker RSS …", flush=True)
-        import psutil
+        if "5" in phases:
+            n_req = env_int("BENCH_RSS_REQUESTS", 10_000 if scale >= 0.5 else 2000)
+            print(f"5. {n_req} requests, then worker RSS …", flush=True)
+            import psutil
 
-        paths = [f"/{info.largest_slug}/", f"/{info.largest_slug}/lapor", f"/{info.largest_slug}/transparansi",
-                 inbox, inbox + "?status=disposed", inbox + f"?q={info.search_word}"]
-        per_thread = n_req // 4
+            paths = [f"/{info.largest_slug}/", f"/{info.largest_slug}/lapor", f"/{info.largest_slug}/transparansi",
+                     inbox, inbox + "?status=disposed", inbox + f"?q={info.search_word}"]
+            per_thread = n_req // 4
 
-        def hammer() -> None:
-            c = officer_client(info)
-            for i in range(per_thread):
-                c.request("GET", paths[i % len(paths)])
+            def hammer() -> None:
+                c = officer_client(info)
+                for i in range(per_thread):
+                    c.request("GET", paths[i % len(paths)])
 
-        threads = [threading.Thread(target=hammer) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        rss = {pid: round(psutil.Process(pid).memory_info().rss / 2**20, 1) for pid in svc.app_worker_pids()}
-        worst = max(rss.values())
-        rows.append({"name": f"5. web worker RSS after {per_thread * 4} requests (MB, max of {len(rss)})",
-                     "value": worst, "target": "<= 150 MB", "met": worst <= 150, "detail": rss})
+            threads = [threading.Thread(target=hammer) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            rss = {pid: round(psutil.Process(pid).memory_info().rss / 2**20, 1) for pid in svc.app_worker_pids()}
+            worst = max(rss.values())
+            rows.append({"name": f"5. web worker RSS after {per_thread * 4} requests (MB, max of {len(rss)})",
+                         "value": worst, "target": "<= 150 MB", "met": worst <= 150, "detail": rss})
     finally:
         svc.stop()
         if os.environ.get("BENCH_KEEP_DB") != "1" and os.environ.get("BENCH_REUSE") != "1":
