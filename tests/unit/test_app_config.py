@@ -139,7 +139,17 @@ def test_behind_pgbouncer_psycopg_prepares_no_statements(monkeypatch):
     assert options["connect_args"] == {"prepare_threshold": None}
     assert options["pool_pre_ping"] and options["hide_parameters"]
     monkeypatch.delenv("DATABASE_PGBOUNCER")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     assert "connect_args" not in load_config()["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_a_direct_postgresql_connection_plans_every_statement_with_its_values(monkeypatch):
+    # A prepared statement's generic plan does not know the region: one walked a region's whole index.
+    monkeypatch.delenv("DATABASE_PGBOUNCER", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://lapor_app@db.internal/lapor")
+    options = load_config()["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["connect_args"] == {"options": "-c plan_cache_mode=force_custom_plan"}
+    assert options["pool_pre_ping"] and options["hide_parameters"]
 
 
 def test_only_the_test_configuration_hashes_passwords_lightly(env):

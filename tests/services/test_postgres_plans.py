@@ -1,0 +1,13 @@
+"""Every statement of the app's PostgreSQL connections is planned with its own values (app.config)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+
+def test_the_app_connection_never_uses_a_generic_plan(db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("plan caching is PostgreSQL's; this run uses SQLite")
+    # A prepared statement's generic plan does not know the region (README, Benchmarks): custom plans only.
+    assert db.session.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
