@@ -138,10 +138,11 @@ class Complaint(TenantScoped, db.Model):
                  postgresql_where=sa.text("has_duplicate_candidate"),
                  sqlite_where=sa.text("has_duplicate_candidate")),
         # The inbox's free-text search (ILIKE '%word%' on code, title, description): one GIN index with the
-        # tenant and trigrams (btree_gin + pg_trgm), PostgreSQL only; SQLite has no GIN and scans.
+        # tenant and trigrams (btree_gin + pg_trgm), PostgreSQL only; SQLite has no GIN and scans. A small pending
+        # list (256 kB): every search reads it whole until it is merged (migration gp20c4e8a1b3).
         sa.Index("ix_complaint_tenant_search", "tenant_id", "code", "title", "description", postgresql_using="gin",
-                 postgresql_ops={"code": "gin_trgm_ops", "title": "gin_trgm_ops", "description": "gin_trgm_ops"}
-                 ).ddl_if(dialect="postgresql"),
+                 postgresql_ops={"code": "gin_trgm_ops", "title": "gin_trgm_ops", "description": "gin_trgm_ops"},
+                 postgresql_with={"gin_pending_list_limit": 256}).ddl_if(dialect="postgresql"),
         sa.CheckConstraint(f"status IN {Status.ALL!r}", name="status"),
         sa.CheckConstraint(f"complaint_class IN {CLASSES!r}", name="class"),
     )
