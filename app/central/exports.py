@@ -12,8 +12,6 @@ import io
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from app.central.comparison import INDICATORS, RegionIndicators
 
@@ -64,6 +62,9 @@ def to_csv(rows: Sequence[RegionIndicators]) -> bytes:
 
 
 def to_xlsx(rows: Sequence[RegionIndicators], title: str) -> bytes:
+    from openpyxl import Workbook  # loaded by the first export, not by every web worker at start
+    from openpyxl.styles import Font
+
     wb = Workbook()
     ws = wb.active
     ws.title = "Comparison"

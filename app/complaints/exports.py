@@ -32,9 +32,6 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from rq import get_current_job
 from rq.job import Job
 from sqlalchemy import insert, select
@@ -219,6 +216,11 @@ def write_csv(head: list[str], lines: Iterator[list]) -> bytes:
 
 def write_xlsx(head: list[str], lines: Iterator[list], title: str) -> bytes:
     """One sheet, streamed (write-only workbook); texts are text cells, never formulas."""
+    # ~15 MB: loaded by the first XLSX export of a process (usually an RQ worker), not by every web worker.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31] or "Sheet")
     ws.freeze_panes = "B2"

@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import pikepdf
 from flask import Response, current_app, g, has_request_context, url_for
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
@@ -187,6 +186,8 @@ def strip_pdf_metadata(data: bytes) -> bytes:
 
     :raises UploadError: for a PDF that cannot be parsed or needs a password.
     """
+    import pikepdf  # ~15 MB: loaded by the first PDF a worker receives, not by every worker at start
+
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             if "/Info" in pdf.trailer:
