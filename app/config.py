@@ -248,6 +248,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # The central comparison is shared by all web workers through Redis for this many seconds (0: off);
         # the periodic job app.jobs.runner.warm_comparison refreshes the default 12 months every 4 minutes.
         "COMPARE_CACHE_SECONDS": int(env.get("COMPARE_CACHE_SECONDS", 300)),
+        # The public transparency page's aggregate figures, shared through Redis (numbers only).
+        "TRANSPARENCY_CACHE_SECONDS": int(env.get("TRANSPARENCY_CACHE_SECONDS", 60)),
         # Basemap of every map (report form, tracking and staff pages, transparency, command center): an XYZ
         # tile URL such as https://tile.example.id/{z}/{x}/{y}.png (a tile server you run or may use).
         # Production default: OpenStreetMap's tiles (mind their usage policy at volume); elsewhere empty =

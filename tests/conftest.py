@@ -176,6 +176,7 @@ def _migrated_app(db_url: str, redis_url: str | None):
         "MAIL_SERVER": None,
         "SMS_GATEWAY_URL": None,
         "COMPARE_CACHE_SECONDS": 0,  # every test has its own data: no comparison shared through Redis
+        "TRANSPARENCY_CACHE_SECONDS": 0,  # likewise the transparency page's figures
     })
     with application.app_context():
         upgrade(directory=str(REPO / "migrations"))

@@ -682,12 +682,13 @@ def transparency():
     result = reports.transparency_page(page, flt=flt, tenant=g.tenant)
     if page > 1 and page > result.pages:
         abort(404)
+    figures = reports.public_figures(flt, g.tenant)
     return render_template(
-        "complaints/public/transparency.html", result=result, counts=reports.status_counts(),
+        "complaints/public/transparency.html", result=result, counts=figures.counts,
         photos=public_photos([item.complaint for item in result.items]),
-        share=reports.on_time_share(), status_label=workflow.status_label, statuses=Status.ALL,
+        share=figures.share, status_label=workflow.status_label, statuses=Status.ALL,
         flt=flt, categories=categories, months=reports.recent_months(g.tenant),
-        listed_statuses=reports.LISTED_STATUSES, agencies=reports.agency_figures(flt, g.tenant),
+        listed_statuses=reports.LISTED_STATUSES, agencies=figures.agencies,
         area=area_of(g.tenant),
     )
 
