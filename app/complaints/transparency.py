@@ -34,6 +34,7 @@ from app.deadlines import policy
 from app.deadlines.calendar import calendar_for_tenant
 from app.deadlines.policy import DeadlineState, deadline_state, stage_days
 from app.extensions import db
+from app.jobs.queue import redis_connection
 from app.notifications.models import Notification
 from app.tenancy.models import utcnow
 
@@ -348,8 +349,6 @@ def public_figures(flt: PublicFilter, tenant) -> PublicFigures:
     seconds = int(current_app.config.get("TRANSPARENCY_CACHE_SECONDS", 60) or 0)
     conn = None
     if current_app.config.get("REDIS_URL") and seconds > 0:
-        from app.jobs.queue import redis_connection
-
         conn = redis_connection()
     key = f"{FIGURES_CACHE_PREFIX}{tenant.id}:{json.dumps(flt.args(), sort_keys=True)}"
     if conn is not None:
