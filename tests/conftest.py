@@ -51,6 +51,27 @@ def run_redis_url() -> str | None:
     return worker_redis_url(url) if url else None
 
 
+def shared_cache(app, prefix: str, setting: str, seconds: int):
+    """For a test of a Redis-shared cache: this worker's Redis as REDIS_URL, ``setting`` set to ``seconds``, no
+    key under ``prefix`` before or after; yields the connection (skips when no Redis answers)."""
+    from redis import Redis
+
+    url = run_redis_url() or worker_redis_url(DEFAULT_TEST_REDIS)
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"no Redis at {url} ({type(exc).__name__})")
+    old = app.config["REDIS_URL"], app.config[setting]
+    app.config.update({"REDIS_URL": url, setting: seconds})
+    conn = Redis.from_url(url)
+    for key in conn.scan_iter(f"{prefix}*"):
+        conn.delete(key)
+    yield conn
+    for key in conn.scan_iter(f"{prefix}*"):
+        conn.delete(key)
+    app.config["REDIS_URL"], app.config[setting] = old
+
+
 def pytest_configure(config):
     """A given PostgreSQL or Redis that cannot be reached stops the run at once, before any xdist worker
     starts (each worker's ``app`` fixture checks again)."""

@@ -5,31 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from redis import Redis
 
 from app.central import comparison as reports
-from tests.conftest import DEFAULT_TEST_REDIS, run_redis_url, worker_redis_url
-
-URL = worker_redis_url(DEFAULT_TEST_REDIS)
+from tests.conftest import shared_cache
 
 
 @pytest.fixture()
 def redis_cache(app):
-
-    url = run_redis_url() or URL
-    try:
-        Redis.from_url(url, socket_connect_timeout=1).ping()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"no Redis at {url} ({type(exc).__name__})")
-    old = app.config["REDIS_URL"], app.config["COMPARE_CACHE_SECONDS"]
-    app.config.update(REDIS_URL=url, COMPARE_CACHE_SECONDS=300)
-    conn = Redis.from_url(url)
-    for key in conn.scan_iter(f"{reports.COMPARE_CACHE_PREFIX}*"):
-        conn.delete(key)
-    yield conn
-    for key in conn.scan_iter(f"{reports.COMPARE_CACHE_PREFIX}*"):
-        conn.delete(key)
-    app.config["REDIS_URL"], app.config["COMPARE_CACHE_SECONDS"] = old
+    yield from shared_cache(app, reports.COMPARE_CACHE_PREFIX, "COMPARE_CACHE_SECONDS", 300)
 
 
 @pytest.mark.redis

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from redis import Redis
 
 from app.complaints import transparency as reports
 from app.tenancy.scope import tenant_scope
-from tests.conftest import DEFAULT_TEST_REDIS, run_redis_url, worker_redis_url
+from tests.conftest import shared_cache
 from tests.factories import submit_complaint
-
-URL = worker_redis_url(DEFAULT_TEST_REDIS)
 
 
 @pytest.fixture()
 def figures_cache(app):
-    url = run_redis_url() or URL
-    try:
-        Redis.from_url(url, socket_connect_timeout=1).ping()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"no Redis at {url} ({type(exc).__name__})")
-    old = app.config["REDIS_URL"], app.config["TRANSPARENCY_CACHE_SECONDS"]
-    app.config.update(REDIS_URL=url, TRANSPARENCY_CACHE_SECONDS=60)
-    conn = Redis.from_url(url)
-    for key in conn.scan_iter(f"{reports.FIGURES_CACHE_PREFIX}*"):
-        conn.delete(key)
-    yield conn
-    for key in conn.scan_iter(f"{reports.FIGURES_CACHE_PREFIX}*"):
-        conn.delete(key)
-    app.config["REDIS_URL"], app.config["TRANSPARENCY_CACHE_SECONDS"] = old
+    yield from shared_cache(app, reports.FIGURES_CACHE_PREFIX, "TRANSPARENCY_CACHE_SECONDS", 60)
 
 
 def counting(monkeypatch) -> list:
