@@ -59,7 +59,6 @@ How the indicators are defined (see also DOMAIN.md, "How regions are compared to
 
 from __future__ import annotations
 
-import logging
 import pickle  # noqa: S403 (our own Redis, trusted like RQ's pickled jobs)
 import time
 from bisect import bisect_right
@@ -80,8 +79,8 @@ from app.config import COMPARE_SCORE_DEFAULT, COMPARE_THRESHOLDS_DEFAULT
 from app.deadlines import policy
 from app.deadlines.calendar import WorkingCalendar, calendar_for_tenant, national_holidays
 from app.extensions import db
-from app.jobs.queue import redis_connection
 from app.onboarding.models import TenantAuditEvent
+from app.shared_cache import shared
 from app.tenancy.models import Tenant, TenantStatus, utcnow
 from app.tenancy.rls import cross_tenant_reads
 from app.tenancy.scope import all_tenants_options
@@ -615,14 +614,7 @@ def monthly_trend(tenant_ids: Sequence[int], months: Sequence[str]) -> dict[int,
 
 # ---------------------------------------------------------------- shared cache of the comparison
 
-log = logging.getLogger(__name__)
 COMPARE_CACHE_PREFIX = "lapor:compare:v2:"  # v2: rows carry the performance score
-
-
-def _cache():
-    if not current_app.config.get("REDIS_URL") or current_app.config.get("COMPARE_CACHE_SECONDS", 300) <= 0:
-        return None
-    return redis_connection()
 
 
 def cached_comparison(start: date, end: date, *, refresh: bool = False) -> tuple[list[RegionIndicators],
@@ -630,22 +622,13 @@ def cached_comparison(start: date, end: date, *, refresh: bool = False) -> tuple
     """The comparison rows and monthly trends for a period, shared by all web workers through Redis for
     COMPARE_CACHE_SECONDS (aggregates over months need not be fresher; the periodic job
     :func:`warm_default_comparison` keeps the default 12 months warm). Without Redis: computed each time."""
-    conn, key = _cache(), f"{COMPARE_CACHE_PREFIX}{start.isoformat()}:{end.isoformat()}"
-    if conn is not None and not refresh:
-        try:
-            raw = conn.get(key)
-        except Exception:  # noqa: BLE001 (a cache outage only costs time)
-            raw = None
-        if raw:
-            return pickle.loads(raw)  # noqa: S301 (written by this app into its own Redis)
-    rows = compare_regions(start, end)
-    trends = monthly_trend([r.tenant_id for r in rows], month_range(start, end))
-    if conn is not None:
-        try:
-            conn.set(key, pickle.dumps((rows, trends)), ex=current_app.config.get("COMPARE_CACHE_SECONDS", 300))
-        except Exception:  # noqa: BLE001
-            log.warning("comparison cache unavailable")
-    return rows, trends
+    def compute():
+        rows = compare_regions(start, end)
+        return rows, monthly_trend([r.tenant_id for r in rows], month_range(start, end))
+
+    return shared(f"{COMPARE_CACHE_PREFIX}{start.isoformat()}:{end.isoformat()}",
+                  int(current_app.config.get("COMPARE_CACHE_SECONDS", 300) or 0), compute,
+                  dumps=pickle.dumps, loads=pickle.loads, refresh=refresh)  # noqa: S301 (our own Redis)
 
 
 def warm_default_comparison() -> dict:

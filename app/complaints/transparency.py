@@ -7,7 +7,6 @@ reporter's identity except :func:`app.complaints.access.public_reporter_name`'s 
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,8 +33,8 @@ from app.deadlines import policy
 from app.deadlines.calendar import calendar_for_tenant
 from app.deadlines.policy import DeadlineState, deadline_state, stage_days
 from app.extensions import db
-from app.jobs.queue import redis_connection
 from app.notifications.models import Notification
+from app.shared_cache import shared
 from app.tenancy.models import utcnow
 
 PER_PAGE = 20
@@ -328,7 +327,6 @@ def agency_figures(flt: PublicFilter, tenant) -> list[AgencyFigures]:
 
 # ---------------------------------------------------------------- the page's figures, shared for a minute
 
-log = logging.getLogger(__name__)
 FIGURES_CACHE_PREFIX = "lapor:transparency:v1:"
 
 
@@ -346,26 +344,17 @@ def public_figures(flt: PublicFilter, tenant) -> PublicFigures:
     all web workers through Redis for ``TRANSPARENCY_CACHE_SECONDS``: each is an aggregate over the region's
     whole history (~2.3 s at 200,000 reports), and a public page must not cost that on every request. Keyed by
     the region and the filter; without Redis (or with 0 seconds) computed each time."""
-    seconds = int(current_app.config.get("TRANSPARENCY_CACHE_SECONDS", 60) or 0)
-    conn = None
-    if current_app.config.get("REDIS_URL") and seconds > 0:
-        conn = redis_connection()
-    key = f"{FIGURES_CACHE_PREFIX}{tenant.id}:{json.dumps(flt.args(), sort_keys=True)}"
-    if conn is not None:
-        try:
-            raw = conn.get(key)
-        except Exception:  # noqa: BLE001 (a cache outage only costs time)
-            raw = None
-        if raw:
-            data = json.loads(raw)
-            return PublicFigures(counts=data["counts"], share=OnTimeShare(*data["share"]),
-                                 agencies=[AgencyFigures(*row) for row in data["agencies"]])
-    figures = PublicFigures(counts=status_counts(), share=on_time_share(), agencies=agency_figures(flt, tenant))
-    if conn is not None:
-        data = {"counts": figures.counts, "share": [figures.share.handled, figures.share.on_time],
-                "agencies": [[a.name, a.reports, a.answered, a.on_time] for a in figures.agencies]}
-        try:
-            conn.set(key, json.dumps(data), ex=seconds)
-        except Exception:  # noqa: BLE001
-            log.warning("transparency figures cache unavailable")
-    return figures
+    def dumps(f: PublicFigures) -> str:
+        return json.dumps({"counts": f.counts, "share": [f.share.handled, f.share.on_time],
+                           "agencies": [[a.name, a.reports, a.answered, a.on_time] for a in f.agencies]})
+
+    def loads(raw: bytes) -> PublicFigures:
+        data = json.loads(raw)
+        return PublicFigures(counts=data["counts"], share=OnTimeShare(*data["share"]),
+                             agencies=[AgencyFigures(*row) for row in data["agencies"]])
+
+    return shared(f"{FIGURES_CACHE_PREFIX}{tenant.id}:{json.dumps(flt.args(), sort_keys=True)}",
+                  int(current_app.config.get("TRANSPARENCY_CACHE_SECONDS", 60) or 0),
+                  lambda: PublicFigures(counts=status_counts(), share=on_time_share(),
+                                        agencies=agency_figures(flt, tenant)),
+                  dumps=dumps, loads=loads)
